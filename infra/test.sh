@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# THE test command of loket (CI runs `bash .ci/run`, which execs this).
+# Installs the pinned tools, starts an in-memory DynamoDB Local for the tests,
+# then runs fmt, clippy and the whole test suite, plus infra/test-extra.sh.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+STARTED=$SECONDS
+STEP="setup"
+DDB_PORT=""
+
+step() {
+  STEP="$1"
+  echo "==> $1" >&2
+}
+
+# Always stop the DynamoDB Local we started, and say where a failure happened.
+on_exit() {
+  local rc=$?
+  if [[ -n "$DDB_PORT" ]]; then
+    infra/dynamodb-local.sh stop "$DDB_PORT" || true
+  fi
+  if ((rc != 0)); then
+    echo "test.sh: FAILED at step '$STEP' (exit $rc) after $((SECONDS - STARTED)) s" >&2
+  fi
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step "install DynamoDB Local"
+infra/dynamodb-local.sh install
+step "install tools (.venv)"
+infra/tools.sh install
+
+step "start DynamoDB Local"
+DDB_PORT="$(infra/dynamodb-local.sh start)"
+echo "DynamoDB Local on 127.0.0.1:$DDB_PORT" >&2
+
+# Point the AWS SDK at DynamoDB Local; the credentials are dummies it accepts.
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DDB_PORT"
+export AWS_ACCESS_KEY_ID=local
+export AWS_SECRET_ACCESS_KEY=local
+export AWS_REGION=eu-west-1
+# Tests needing DynamoDB must fail, not skip, when it is unreachable.
+export LOKET_TEST_DYNAMODB=required
+# Lets tests start instances of their own (e.g. with --db-path).
+export LOKET_DYNAMODB_LOCAL_SCRIPT="$ROOT/infra/dynamodb-local.sh"
+export PATH="$ROOT/.venv/bin:$PATH"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test"
+# Plain `cargo test` (not --all-targets) so that doctests run too.
+cargo test --workspace --locked
+
+if [[ -f infra/test-extra.sh ]]; then
+  step "infra/test-extra.sh"
+  bash infra/test-extra.sh
+fi
+
+STEP="done"
+echo "test.sh: OK (fmt, clippy, tests$([[ -f infra/test-extra.sh ]] && echo ', extra')) in $((SECONDS - STARTED)) s"

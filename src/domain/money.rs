@@ -1,0 +1,61 @@
+//! Money is integer euro cents. The only arithmetic that can produce a fraction is a
+//! percentage or a scale factor, and those round half up to a whole cent (DOMAIN.md §4).
+
+/// An amount in euro cents.
+pub type Cents = i64;
+
+/// `amount × numerator / denominator`, rounded half up to a whole cent.
+/// Amounts are never negative here; the rounding is still correct for them
+/// (half away from zero) so a negative difference mirrors a positive one.
+pub fn scale_half_up(amount: Cents, numerator: i64, denominator: i64) -> Cents {
+    assert!(denominator > 0, "denominator must be positive");
+    let product = amount as i128 * numerator as i128;
+    let den = denominator as i128;
+    let rounded = if product >= 0 {
+        (2 * product + den) / (2 * den)
+    } else {
+        -((2 * -product + den) / (2 * den))
+    };
+    rounded as Cents
+}
+
+/// Half of an amount, rounded half up: the 50% reduction and the 50% refund.
+pub fn half_up(amount: Cents) -> Cents {
+    scale_half_up(amount, 1, 2)
+}
+
+/// "EUR 1.234,56"-free rendering for descriptions: `146300` → `1463.00`.
+pub fn format_euro(amount: Cents) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halves_round_half_up_to_the_cent() {
+        for (amount, expected) in [(7_500, 3_750), (9_375, 4_688), (1, 1), (3, 2), (0, 0)] {
+            assert_eq!(half_up(amount), expected, "half of {amount}");
+        }
+    }
+
+    #[test]
+    fn scaling_rounds_half_up() {
+        // 2026 = 2017 × 1.20; 2027 = 2017 × 1.25 (DOMAIN.md §4).
+        assert_eq!(scale_half_up(15_000, 125, 100), 18_750);
+        assert_eq!(scale_half_up(11_800, 120, 100), 14_160);
+        assert_eq!(scale_half_up(5, 125, 100), 6); // 6.25 → 6
+        assert_eq!(scale_half_up(2, 125, 100), 3); // 2.5 → 3
+        assert_eq!(scale_half_up(-2, 125, 100), -3);
+    }
+
+    #[test]
+    fn euro_rendering() {
+        assert_eq!(format_euro(146_300), "1463.00");
+        assert_eq!(format_euro(5), "0.05");
+        assert_eq!(format_euro(-3_750), "-37.50");
+    }
+}

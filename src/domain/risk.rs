@@ -1,0 +1,460 @@
+//! Melding or vergunning, the risk score and category (DOMAIN.md §2), and the
+//! deadline by which an application should have been in (§3).
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::time::local;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Alcohol {
+    None,
+    Free,
+    Sale,
+}
+
+/// `0` is a melding; A, B and C are vergunning categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+pub enum Category {
+    #[serde(rename = "0")]
+    Melding,
+    A,
+    B,
+    C,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [Category::Melding, Category::A, Category::B, Category::C];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Melding => "0",
+            Category::A => "A",
+            Category::B => "B",
+            Category::C => "C",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn kind(self) -> Kind {
+        if self == Category::Melding {
+            Kind::Melding
+        } else {
+            Kind::Vergunning
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Melding,
+    Vergunning,
+}
+
+/// What the rules look at: validated, with times as moments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventFacts {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub expected_visitors: u32,
+    pub amplified_music: bool,
+    pub max_sound_dba: Option<u32>,
+    pub road_closure: bool,
+    pub alcohol: Alcohol,
+    pub largest_structure_m2: u32,
+    pub on_water: bool,
+    pub fireworks: bool,
+    pub commercial: bool,
+    pub non_profit: bool,
+}
+
+/// The local calendar span of an event: an end at exactly 00:00 is 24:00 of the day
+/// before, so it does not touch the next date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSpan {
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    /// Minutes after midnight on the first day.
+    pub start_minute: u32,
+    /// Minutes after midnight on the last day; 1440 for an end at 00:00.
+    pub end_minute: u32,
+}
+
+impl EventSpan {
+    pub fn of(facts: &EventFacts) -> EventSpan {
+        let start = local(facts.starts_at);
+        let end = local(facts.ends_at);
+        let (last_day, end_minute) = if end.time() == chrono::NaiveTime::MIN && end > start {
+            (end.date().pred_opt().expect("date after the start"), 24 * 60)
+        } else {
+            (end.date(), end.hour() * 60 + end.minute())
+        };
+        EventSpan {
+            first_day: start.date(),
+            last_day,
+            start_minute: start.hour() * 60 + start.minute(),
+            end_minute,
+        }
+    }
+
+    pub fn days(&self) -> u32 {
+        ((self.last_day - self.first_day).num_days() + 1).max(1) as u32
+    }
+}
+
+/// The set hours within which a one-day event can be a melding, bounds included.
+fn set_hours(day: Weekday) -> (u32, u32) {
+    match day {
+        Weekday::Mon | Weekday::Tue | Weekday::Wed | Weekday::Thu => (7 * 60, 23 * 60),
+        Weekday::Fri | Weekday::Sat => (7 * 60, 24 * 60),
+        Weekday::Sun => (13 * 60, 23 * 60),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub kind: Kind,
+    pub category: Category,
+    pub risk_score: u32,
+    pub event_days: u32,
+}
+
+pub fn is_melding(facts: &EventFacts, span: &EventSpan) -> bool {
+    let (open, close) = set_hours(span.first_day.weekday());
+    let quiet_enough = !facts.amplified_music || facts.max_sound_dba.is_some_and(|dba| dba <= 70);
+    span.days() == 1
+        && facts.expected_visitors <= 100
+        && quiet_enough
+        && !facts.road_closure
+        && facts.largest_structure_m2 < 25
+        && !facts.on_water
+        && !facts.fireworks
+        && facts.alcohol != Alcohol::Sale
+        && !facts.commercial
+        && span.start_minute >= open
+        && span.end_minute <= close
+}
+
+pub fn risk_score(facts: &EventFacts, span: &EventSpan) -> u32 {
+    let visitors = match facts.expected_visitors {
+        0..=100 => 0,
+        101..=1_000 => 1,
+        1_001..=5_000 => 2,
+        _ => 4,
+    };
+    let runs_late = span.days() > 1 || span.end_minute > 23 * 60;
+    visitors
+        + u32::from(facts.road_closure)
+        + u32::from(facts.alcohol == Alcohol::Sale)
+        + u32::from(facts.amplified_music && runs_late)
+        + 2 * u32::from(facts.fireworks)
+        + u32::from(facts.on_water)
+        + u32::from(facts.largest_structure_m2 >= 100)
+        + u32::from(span.days() > 1)
+}
+
+pub fn category_for_score(score: u32) -> Category {
+    match score {
+        0..=2 => Category::A,
+        3..=4 => Category::B,
+        _ => Category::C,
+    }
+}
+
+pub fn assess(facts: &EventFacts) -> Assessment {
+    let span = EventSpan::of(facts);
+    let risk_score = risk_score(facts, &span);
+    let category = if is_melding(facts, &span) {
+        Category::Melding
+    } else {
+        category_for_score(risk_score)
+    };
+    Assessment {
+        kind: category.kind(),
+        category,
+        risk_score,
+        event_days: span.days(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Deadline {
+    #[schema(value_type = String, format = Date)]
+    pub required_by: NaiveDate,
+    pub late: bool,
+}
+
+/// `count` working days (Mon–Fri) before `date`, the date itself not counted.
+fn working_days_before(date: NaiveDate, count: u32) -> NaiveDate {
+    let mut day = date;
+    let mut left = count;
+    while left > 0 {
+        day = day.pred_opt().expect("dates in range");
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    day
+}
+
+/// The date an application for this category should have been in by; the earliest
+/// of the category's term and, for alcohol sale, the art. 35 exemption's 12 weeks.
+pub fn required_by(category: Category, facts: &EventFacts) -> NaiveDate {
+    let start = local(facts.starts_at).date();
+    let by_category = match category {
+        Category::Melding => working_days_before(start, 15),
+        Category::A => start - Duration::days(56),
+        Category::B | Category::C => start - Duration::days(84),
+    };
+    if facts.alcohol == Alcohol::Sale {
+        by_category.min(start - Duration::days(84))
+    } else {
+        by_category
+    }
+}
+
+pub fn deadline(category: Category, facts: &EventFacts, submitted_at: DateTime<Utc>) -> Deadline {
+    let required_by = required_by(category, facts);
+    Deadline {
+        required_by,
+        late: local(submitted_at).date() > required_by,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+
+    pub fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::<FixedOffset>::parse_from_rfc3339(rfc3339)
+            .expect("valid test timestamp")
+            .with_timezone(&Utc)
+    }
+
+    /// A quiet one-day event on Sat 2017-06-17 14:00–22:00: a melding.
+    pub fn quiet_event() -> EventFacts {
+        EventFacts {
+            starts_at: at("2017-06-17T14:00:00+02:00"),
+            ends_at: at("2017-06-17T22:00:00+02:00"),
+            expected_visitors: 80,
+            amplified_music: false,
+            max_sound_dba: None,
+            road_closure: false,
+            alcohol: Alcohol::None,
+            largest_structure_m2: 0,
+            on_water: false,
+            fireworks: false,
+            commercial: false,
+            non_profit: false,
+        }
+    }
+
+    pub fn zomerfestival() -> EventFacts {
+        EventFacts {
+            starts_at: at("2017-08-18T12:00:00+02:00"),
+            ends_at: at("2017-08-19T01:00:00+02:00"),
+            expected_visitors: 4_000,
+            amplified_music: true,
+            max_sound_dba: Some(85),
+            road_closure: true,
+            alcohol: Alcohol::Sale,
+            largest_structure_m2: 400,
+            on_water: false,
+            fireworks: false,
+            commercial: true,
+            non_profit: false,
+        }
+    }
+
+    pub fn jeugdtoernooi() -> EventFacts {
+        EventFacts {
+            starts_at: at("2017-05-14T13:00:00+02:00"),
+            ends_at: at("2017-05-14T20:00:00+02:00"),
+            expected_visitors: 600,
+            amplified_music: true,
+            max_sound_dba: Some(65),
+            non_profit: true,
+            ..quiet_event()
+        }
+    }
+
+    #[test]
+    fn worked_examples_are_classified_as_domain_md_says() {
+        let submitted = at("2017-03-01T10:00:00+01:00");
+        let cases = [
+            ("1 buurtbarbecue", quiet_event(), Category::Melding, 0, "2017-05-29", false),
+            ("2 zomerfestival", zomerfestival(), Category::C, 7, "2017-05-26", false),
+            ("3 jeugdtoernooi", jeugdtoernooi(), Category::A, 1, "2017-03-19", false),
+        ];
+        for (name, facts, category, score, required_by, late) in cases {
+            let a = assess(&facts);
+            assert_eq!(a.category, category, "example {name}: category");
+            assert_eq!(a.risk_score, score, "example {name}: risk score");
+            let d = deadline(a.category, &facts, submitted);
+            assert_eq!(d.required_by.to_string(), required_by, "example {name}: required_by");
+            assert_eq!(d.late, late, "example {name}: late");
+        }
+    }
+
+    #[test]
+    fn example_4_late_submission_of_the_zomerfestival() {
+        let d = deadline(Category::C, &zomerfestival(), at("2017-07-01T10:00:00+02:00"));
+        assert_eq!(d.required_by.to_string(), "2017-05-26");
+        assert!(d.late);
+    }
+
+    #[test]
+    fn submission_on_the_required_date_is_on_time_and_the_next_day_is_late() {
+        let facts = quiet_event();
+        let on_time = deadline(Category::Melding, &facts, at("2017-05-29T23:59:00+02:00"));
+        let late = deadline(Category::Melding, &facts, at("2017-05-30T00:00:00+02:00"));
+        assert!(!on_time.late);
+        assert!(late.late);
+    }
+
+    #[test]
+    fn melding_boundaries() {
+        type Tweak = fn(&mut EventFacts);
+        let cases: Vec<(&str, Tweak, bool)> = vec![
+            ("100 visitors", |f| f.expected_visitors = 100, true),
+            ("101 visitors", |f| f.expected_visitors = 101, false),
+            ("24 m² structure", |f| f.largest_structure_m2 = 24, true),
+            ("25 m² structure", |f| f.largest_structure_m2 = 25, false),
+            ("music at 70 dB(A)", |f| {
+                f.amplified_music = true;
+                f.max_sound_dba = Some(70)
+            }, true),
+            ("music at 71 dB(A)", |f| {
+                f.amplified_music = true;
+                f.max_sound_dba = Some(71)
+            }, false),
+            ("music without a level", |f| f.amplified_music = true, false),
+            ("a level but no amplified music", |f| f.max_sound_dba = Some(90), true),
+            ("road closure", |f| f.road_closure = true, false),
+            ("on water", |f| f.on_water = true, false),
+            ("fireworks", |f| f.fireworks = true, false),
+            ("alcohol sale", |f| f.alcohol = Alcohol::Sale, false),
+            ("free alcohol", |f| f.alcohol = Alcohol::Free, true),
+            ("commercial", |f| f.commercial = true, false),
+            ("Sat ends at 00:00", |f| f.ends_at = at("2017-06-18T00:00:00+02:00"), true),
+            ("Sat ends at 00:01", |f| f.ends_at = at("2017-06-18T00:01:00+02:00"), false),
+            ("Sat starts at 07:00", |f| f.starts_at = at("2017-06-17T07:00:00+02:00"), true),
+            ("Sat starts at 06:59", |f| f.starts_at = at("2017-06-17T06:59:00+02:00"), false),
+            ("Fri 07:00–24:00", |f| {
+                f.starts_at = at("2017-06-16T07:00:00+02:00");
+                f.ends_at = at("2017-06-17T00:00:00+02:00")
+            }, true),
+            ("Thu ends 23:00", |f| {
+                f.starts_at = at("2017-06-15T07:00:00+02:00");
+                f.ends_at = at("2017-06-15T23:00:00+02:00")
+            }, true),
+            ("Thu ends 23:01", |f| {
+                f.starts_at = at("2017-06-15T20:00:00+02:00");
+                f.ends_at = at("2017-06-15T23:01:00+02:00")
+            }, false),
+            ("Mon starts 06:59", |f| {
+                f.starts_at = at("2017-06-12T06:59:00+02:00");
+                f.ends_at = at("2017-06-12T12:00:00+02:00")
+            }, false),
+            ("Mon ends at 00:00", |f| {
+                f.starts_at = at("2017-06-12T20:00:00+02:00");
+                f.ends_at = at("2017-06-13T00:00:00+02:00")
+            }, false),
+            ("Sun 13:00–23:00", |f| {
+                f.starts_at = at("2017-06-18T13:00:00+02:00");
+                f.ends_at = at("2017-06-18T23:00:00+02:00")
+            }, true),
+            ("Sun starts 12:59", |f| {
+                f.starts_at = at("2017-06-18T12:59:00+02:00");
+                f.ends_at = at("2017-06-18T16:00:00+02:00")
+            }, false),
+            ("Sun ends 23:01", |f| {
+                f.starts_at = at("2017-06-18T13:00:00+02:00");
+                f.ends_at = at("2017-06-18T23:01:00+02:00")
+            }, false),
+            ("two days", |f| f.ends_at = at("2017-06-18T14:00:00+02:00"), false),
+        ];
+        for (name, tweak, melding) in cases {
+            let mut facts = quiet_event();
+            tweak(&mut facts);
+            let a = assess(&facts);
+            assert_eq!(a.category == Category::Melding, melding, "case: {name}");
+            assert_eq!(a.kind == Kind::Melding, melding, "case: {name} (kind)");
+        }
+    }
+
+    #[test]
+    fn an_end_at_midnight_does_not_touch_the_next_day() {
+        let mut facts = quiet_event();
+        facts.ends_at = at("2017-06-18T00:00:00+02:00");
+        assert_eq!(EventSpan::of(&facts).days(), 1);
+        facts.ends_at = at("2017-06-18T00:00:01+02:00");
+        assert_eq!(EventSpan::of(&facts).days(), 2);
+    }
+
+    #[test]
+    fn risk_score_factors() {
+        type Tweak = fn(&mut EventFacts);
+        let cases: Vec<(&str, Tweak, u32)> = vec![
+            ("nothing", |_| {}, 0),
+            ("1,000 visitors", |f| f.expected_visitors = 1_000, 1),
+            ("1,001 visitors", |f| f.expected_visitors = 1_001, 2),
+            ("5,000 visitors", |f| f.expected_visitors = 5_000, 2),
+            ("5,001 visitors", |f| f.expected_visitors = 5_001, 4),
+            ("fireworks", |f| f.fireworks = true, 2),
+            ("on water", |f| f.on_water = true, 1),
+            ("99 m²", |f| f.largest_structure_m2 = 99, 0),
+            ("100 m²", |f| f.largest_structure_m2 = 100, 1),
+            ("music until 23:00", |f| {
+                f.amplified_music = true;
+                f.ends_at = at("2017-06-17T23:00:00+02:00")
+            }, 0),
+            ("music until 23:30", |f| {
+                f.amplified_music = true;
+                f.ends_at = at("2017-06-17T23:30:00+02:00")
+            }, 1),
+            ("quiet until 23:30", |f| f.ends_at = at("2017-06-17T23:30:00+02:00"), 0),
+            ("music past midnight", |f| {
+                f.amplified_music = true;
+                f.ends_at = at("2017-06-18T01:00:00+02:00")
+            }, 2),
+        ];
+        for (name, tweak, score) in cases {
+            let mut facts = quiet_event();
+            tweak(&mut facts);
+            assert_eq!(assess(&facts).risk_score, score, "case: {name}");
+        }
+    }
+
+    #[test]
+    fn categories_follow_the_score() {
+        for (score, category) in [(0, Category::A), (2, Category::A), (3, Category::B), (4, Category::B), (5, Category::C), (9, Category::C)] {
+            assert_eq!(category_for_score(score), category, "score {score}");
+        }
+    }
+
+    #[test]
+    fn alcohol_sale_needs_twelve_weeks_whatever_the_category() {
+        let mut facts = jeugdtoernooi();
+        facts.alcohol = Alcohol::Sale;
+        // 2017-05-14 − 84 days.
+        assert_eq!(required_by(Category::A, &facts).to_string(), "2017-02-19");
+        assert_eq!(required_by(Category::Melding, &facts).to_string(), "2017-02-19");
+    }
+
+    #[test]
+    fn deadlines_per_category() {
+        let facts = quiet_event(); // Sat 2017-06-17
+        assert_eq!(required_by(Category::Melding, &facts).to_string(), "2017-05-29");
+        assert_eq!(required_by(Category::A, &facts).to_string(), "2017-04-22");
+        assert_eq!(required_by(Category::B, &facts).to_string(), "2017-03-25");
+        assert_eq!(required_by(Category::C, &facts).to_string(), "2017-03-25");
+    }
+}
