@@ -41,6 +41,8 @@ echo "DynamoDB Local on 127.0.0.1:$DDB_PORT" >&2
 
 # Point the AWS SDK at DynamoDB Local; the credentials are dummies it accepts.
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DDB_PORT"
+# Drop any real profile/session so nothing can reach a real account.
+unset AWS_PROFILE AWS_SESSION_TOKEN
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
 export AWS_REGION=eu-west-1

@@ -1,0 +1,348 @@
+//! The embedded store: one redb file under `LOKET_DATA_DIR`. A commit is one redb
+//! write transaction, durable when it returns (redb's default immediate durability),
+//! so an acknowledged write survives a crash and a failed one leaves nothing.
+//! redb runs one write transaction at a time, which makes every condition check and
+//! counter here race-free without further locking.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+
+use super::{
+    Change, Collection, Document, DocumentStore, Filter, IdempotencyRecord, Index, ListQuery,
+    Page, Position, StoreError, StoreResult,
+};
+
+const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");
+/// `{index}\x01{partition}\x01{sort}\x01{id}` → document key.
+const INDEX: TableDefinition<&str, &str> = TableDefinition::new("index");
+const SEQUENCES: TableDefinition<&str, u64> = TableDefinition::new("sequences");
+/// `{group}\x01{key}` → JSON map of field sums.
+const AGGREGATES: TableDefinition<&str, &[u8]> = TableDefinition::new("aggregates");
+const UNIQUE: TableDefinition<&str, u8> = TableDefinition::new("unique");
+/// `{scope}\x01{key}` → JSON record.
+const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+
+const SEP: char = '\u{1}';
+
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl std::fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EmbeddedStore")
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+fn doc_key(collection: Collection, id: &str) -> String {
+    format!("{}/{id}", collection.as_str())
+}
+
+fn index_name(index: Index) -> &'static str {
+    match index {
+        Index::Gsi1 => "gsi1",
+        Index::Gsi2 => "gsi2",
+    }
+}
+
+fn index_prefix(index: Index, partition: &str) -> String {
+    format!("{}{SEP}{partition}{SEP}", index_name(index))
+}
+
+fn index_key(index: Index, partition: &str, sort: &str, id: &str) -> String {
+    format!("{}{sort}{SEP}{id}", index_prefix(index, partition))
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) `loket.redb` in `dir`.
+    pub fn open(dir: &Path) -> StoreResult<EmbeddedStore> {
+        std::fs::create_dir_all(dir).map_err(internal)?;
+        let db = Database::create(dir.join("loket.redb")).map_err(internal)?;
+        // Create every table once, so that readers never meet a missing one.
+        let tx = db.begin_write().map_err(internal)?;
+        tx.open_table(DOCS).map_err(internal)?;
+        tx.open_table(INDEX).map_err(internal)?;
+        tx.open_table(SEQUENCES).map_err(internal)?;
+        tx.open_table(AGGREGATES).map_err(internal)?;
+        tx.open_table(UNIQUE).map_err(internal)?;
+        tx.open_table(IDEMPOTENCY).map_err(internal)?;
+        tx.commit().map_err(internal)?;
+        Ok(EmbeddedStore { db: Arc::new(db) })
+    }
+
+    /// Runs blocking redb work off the async runtime.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Database) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || work(&db))
+            .await
+            .map_err(internal)?
+    }
+}
+
+fn commit_change(db: &Database, change: &Change) -> StoreResult<()> {
+    let tx = db.begin_write().map_err(internal)?;
+    {
+        let doc = &change.document;
+        let key = doc_key(doc.collection, &doc.id);
+        let mut docs = tx.open_table(DOCS).map_err(internal)?;
+        let existing: Option<Document> = match docs.get(key.as_str()).map_err(internal)? {
+            Some(bytes) => Some(serde_json::from_slice(bytes.value()).map_err(internal)?),
+            None => None,
+        };
+        match (&existing, change.expected_version) {
+            (None, None) => {}
+            (Some(stored), Some(expected)) if stored.version == expected => {}
+            _ => return Err(StoreError::VersionConflict),
+        }
+
+        let mut unique = tx.open_table(UNIQUE).map_err(internal)?;
+        for claim in &change.claim_unique {
+            if unique.get(claim.as_str()).map_err(internal)?.is_some() {
+                return Err(StoreError::UniqueTaken(claim.clone()));
+            }
+            unique.insert(claim.as_str(), 1).map_err(internal)?;
+        }
+        for release in &change.release_unique {
+            unique.remove(release.as_str()).map_err(internal)?;
+        }
+
+        if let Some(record) = &change.idempotency {
+            let mut idem = tx.open_table(IDEMPOTENCY).map_err(internal)?;
+            let idem_key = format!("{}{SEP}{}", record.scope, record.key);
+            if let Some(bytes) = idem.get(idem_key.as_str()).map_err(internal)? {
+                let stored: IdempotencyRecord =
+                    serde_json::from_slice(bytes.value()).map_err(internal)?;
+                if stored.expires_at > record.created_at {
+                    return Err(StoreError::IdempotencyKeyUsed);
+                }
+            }
+            let bytes = serde_json::to_vec(record).map_err(internal)?;
+            idem.insert(idem_key.as_str(), bytes.as_slice())
+                .map_err(internal)?;
+        }
+
+        let mut index = tx.open_table(INDEX).map_err(internal)?;
+        if let Some(stored) = &existing {
+            for i in [Index::Gsi1, Index::Gsi2] {
+                if let Some(e) = stored.index(i) {
+                    index
+                        .remove(index_key(i, &e.partition, &e.sort, &stored.id).as_str())
+                        .map_err(internal)?;
+                }
+            }
+        }
+        for i in [Index::Gsi1, Index::Gsi2] {
+            if let Some(e) = doc.index(i) {
+                index
+                    .insert(
+                        index_key(i, &e.partition, &e.sort, &doc.id).as_str(),
+                        key.as_str(),
+                    )
+                    .map_err(internal)?;
+            }
+        }
+
+        let mut aggregates = tx.open_table(AGGREGATES).map_err(internal)?;
+        for delta in &change.aggregates {
+            let agg_key = format!("{}{SEP}{}", delta.group, delta.key);
+            let mut fields: BTreeMap<String, i64> =
+                match aggregates.get(agg_key.as_str()).map_err(internal)? {
+                    Some(bytes) => serde_json::from_slice(bytes.value()).map_err(internal)?,
+                    None => BTreeMap::new(),
+                };
+            for (field, amount) in &delta.add {
+                *fields.entry(field.clone()).or_default() += amount;
+            }
+            let bytes = serde_json::to_vec(&fields).map_err(internal)?;
+            aggregates
+                .insert(agg_key.as_str(), bytes.as_slice())
+                .map_err(internal)?;
+        }
+
+        let bytes = serde_json::to_vec(doc).map_err(internal)?;
+        docs.insert(key.as_str(), bytes.as_slice())
+            .map_err(internal)?;
+    }
+    // Dropping `tx` on any early return above aborts it: nothing is half-written.
+    tx.commit().map_err(internal)
+}
+
+fn list_page(db: &Database, query: &ListQuery, filter: Filter<'_>) -> StoreResult<Page> {
+    let tx = db.begin_read().map_err(internal)?;
+    let index = tx.open_table(INDEX).map_err(internal)?;
+    let docs = tx.open_table(DOCS).map_err(internal)?;
+    let prefix = index_prefix(query.index, &query.partition);
+    let mut start = match &query.sort_from {
+        Some(from) => format!("{prefix}{from}"),
+        None => prefix.clone(),
+    };
+    if let Some(after) = &query.after {
+        // Strictly after the last item: its key followed by the smallest suffix.
+        let after_key = format!(
+            "{}\u{0}",
+            index_key(query.index, &query.partition, &after.sort, &after.id)
+        );
+        if after_key > start {
+            start = after_key;
+        }
+    }
+    let mut items = Vec::new();
+    let mut next = None;
+    for entry in index.range(start.as_str()..).map_err(internal)? {
+        let (k, v) = entry.map_err(internal)?;
+        let Some(rest) = k.value().strip_prefix(prefix.as_str()) else {
+            break;
+        };
+        let sort = rest.rsplit_once(SEP).map(|(s, _)| s).unwrap_or(rest);
+        if let Some(to) = &query.sort_to
+            && sort > to.as_str()
+        {
+            break;
+        }
+        let Some(bytes) = docs.get(v.value()).map_err(internal)? else {
+            continue;
+        };
+        let doc: Document = serde_json::from_slice(bytes.value()).map_err(internal)?;
+        if doc.collection != query.collection || !filter(&doc) {
+            continue;
+        }
+        if items.len() == query.limit {
+            let last: &Document = items.last().expect("limit is at least 1");
+            let sort = last
+                .index(query.index)
+                .map(|e| e.sort.clone())
+                .unwrap_or_default();
+            next = Some(Position {
+                sort,
+                id: last.id.clone(),
+            });
+            break;
+        }
+        items.push(doc);
+    }
+    Ok(Page { items, next })
+}
+
+#[async_trait]
+impl DocumentStore for EmbeddedStore {
+    async fn commit(&self, change: Change) -> StoreResult<()> {
+        self.blocking(move |db| commit_change(db, &change)).await
+    }
+
+    async fn get(&self, collection: Collection, id: &str) -> StoreResult<Option<Document>> {
+        let key = doc_key(collection, id);
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(internal)?;
+            let docs = tx.open_table(DOCS).map_err(internal)?;
+            match docs.get(key.as_str()).map_err(internal)? {
+                Some(bytes) => Ok(Some(
+                    serde_json::from_slice(bytes.value()).map_err(internal)?,
+                )),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn list(&self, query: &ListQuery, filter: Filter<'_>) -> StoreResult<Page> {
+        // The filter borrows from the caller, so this read runs in place: redb reads
+        // are short and never wait for a writer (MVCC).
+        list_page(&self.db, query, filter)
+    }
+
+    async fn next_sequence(&self, name: &str) -> StoreResult<u64> {
+        let name = name.to_string();
+        self.blocking(move |db| {
+            let tx = db.begin_write().map_err(internal)?;
+            let next = {
+                let mut seq = tx.open_table(SEQUENCES).map_err(internal)?;
+                let current = seq
+                    .get(name.as_str())
+                    .map_err(internal)?
+                    .map(|v| v.value())
+                    .unwrap_or(0);
+                seq.insert(name.as_str(), current + 1).map_err(internal)?;
+                current + 1
+            };
+            tx.commit().map_err(internal)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn aggregates(
+        &self,
+        group: &str,
+    ) -> StoreResult<BTreeMap<String, BTreeMap<String, i64>>> {
+        let prefix = format!("{group}{SEP}");
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(internal)?;
+            let table = tx.open_table(AGGREGATES).map_err(internal)?;
+            let mut out = BTreeMap::new();
+            for entry in table.range(prefix.as_str()..).map_err(internal)? {
+                let (k, v) = entry.map_err(internal)?;
+                let Some(key) = k.value().strip_prefix(prefix.as_str()) else {
+                    break;
+                };
+                let fields: BTreeMap<String, i64> =
+                    serde_json::from_slice(v.value()).map_err(internal)?;
+                out.insert(key.to_string(), fields);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn idempotency(
+        &self,
+        scope: &str,
+        key: &str,
+        now: i64,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        let idem_key = format!("{scope}{SEP}{key}");
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(internal)?;
+            let table = tx.open_table(IDEMPOTENCY).map_err(internal)?;
+            let Some(bytes) = table.get(idem_key.as_str()).map_err(internal)? else {
+                return Ok(None);
+            };
+            let record: IdempotencyRecord =
+                serde_json::from_slice(bytes.value()).map_err(internal)?;
+            Ok((record.expires_at > now).then_some(record))
+        })
+        .await
+    }
+
+    async fn purge_idempotency(&self, now: i64) -> StoreResult<u64> {
+        self.blocking(move |db| {
+            let tx = db.begin_write().map_err(internal)?;
+            let removed = {
+                let mut table = tx.open_table(IDEMPOTENCY).map_err(internal)?;
+                let before = table.len().map_err(internal)?;
+                table
+                    .retain(|_, v| {
+                        serde_json::from_slice::<IdempotencyRecord>(v)
+                            .map(|r| r.expires_at > now)
+                            .unwrap_or(false)
+                    })
+                    .map_err(internal)?;
+                before - table.len().map_err(internal)?
+            };
+            tx.commit().map_err(internal)?;
+            Ok(removed)
+        })
+        .await
+    }
+}
