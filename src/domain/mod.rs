@@ -7,3 +7,10 @@ pub mod money;
 pub mod permit;
 pub mod risk;
 pub mod time;
+
+/// The data the rules run on: tariff tables (and, later, editions). Built in, plus
+/// whatever `LOKET_CONFIG` adds.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    pub tariffs: leges::Tariffs,
+}

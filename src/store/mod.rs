@@ -26,6 +26,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub mod embedded;
+pub mod permits;
 
 /// What kind of document: its id space and its key prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,0 +1,233 @@
+//! One error type for the HTTP edge. Every variant knows its status and renders as
+//! RFC 9457 `application/problem+json`; a 5xx never shows what went wrong inside
+//! (that goes to the log, without personal data).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+/// One failing field: a dotted path, a stable English code, a Dutch message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 422: well-formed JSON with wrong types, missing, unknown or bad fields; or a
+    /// rule that refuses the request (`registration_closed`, `in_past`).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 400: not JSON at all.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// 400: a bad query parameter or cursor.
+    #[error("bad request: {detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// 415
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 413
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 404: unknown, or a token that does not open it (indistinguishable on purpose).
+    #[error("not found")]
+    NotFound,
+    /// 405
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: not allowed in this state, a duplicate, a request still running.
+    #[error("conflict: {detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// 428: a staff change without `If-Match`.
+    #[error("precondition required")]
+    PreconditionRequired,
+    /// 412: `If-Match` names an old version.
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// 401 with `WWW-Authenticate: Bearer`.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// 403
+    #[error("forbidden")]
+    Forbidden,
+    /// 503 with `Retry-After`: the store is throttled or unreachable.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// 500: logged in full, shown as a bare apology.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code_and_detail(&self) -> (&'static str, String) {
+        match self {
+            ApiError::Validation(errors) => (
+                "validation",
+                format!(
+                    "De aanvraag bevat {} onjuiste of ontbrekende gegevens.",
+                    errors.len()
+                ),
+            ),
+            ApiError::MalformedJson(_) => (
+                "malformed_json",
+                "De inhoud is geen geldige JSON.".into(),
+            ),
+            ApiError::BadRequest { code, detail } => (code, detail.clone()),
+            ApiError::UnsupportedMediaType => (
+                "unsupported_media_type",
+                "Stuur de gegevens als application/json.".into(),
+            ),
+            ApiError::PayloadTooLarge => (
+                "payload_too_large",
+                "De inhoud is groter dan 64 KiB.".into(),
+            ),
+            ApiError::NotFound => ("not_found", "Niet gevonden.".into()),
+            ApiError::MethodNotAllowed => (
+                "method_not_allowed",
+                "Deze methode is hier niet toegestaan.".into(),
+            ),
+            ApiError::Conflict { code, detail } => (code, detail.clone()),
+            ApiError::PreconditionRequired => (
+                "if_match_required",
+                "Stuur de versie die u wijzigt mee in If-Match.".into(),
+            ),
+            ApiError::PreconditionFailed => (
+                "version_mismatch",
+                "Iemand anders heeft dit intussen gewijzigd; haal de nieuwe versie op.".into(),
+            ),
+            ApiError::Unauthorized(_) => (
+                "unauthorized",
+                "Log in als medewerker om dit te zien.".into(),
+            ),
+            ApiError::Forbidden => (
+                "forbidden",
+                "U heeft geen toegang tot dit onderdeel.".into(),
+            ),
+            ApiError::Unavailable(_) => (
+                "unavailable",
+                "De dienst is tijdelijk niet beschikbaar; probeer het over enkele seconden opnieuw."
+                    .into(),
+            ),
+            ApiError::Internal(_) => (
+                "internal",
+                "Er ging iets mis aan onze kant. Probeer het later opnieuw.".into(),
+            ),
+        }
+    }
+}
+
+fn title(status: StatusCode) -> String {
+    status.canonical_reason().unwrap_or("Error").to_string()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            ApiError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            ApiError::Unavailable(e) => tracing::warn!(error = %e, "store unavailable"),
+            _ => {}
+        }
+        let (code, detail) = self.code_and_detail();
+        let problem = Problem {
+            kind: format!("/problems/{code}"),
+            title: title(status),
+            status: status.as_u16(),
+            detail,
+            errors: match self {
+                ApiError::Validation(errors) => errors,
+                _ => Vec::new(),
+            },
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        match status {
+            StatusCode::UNAUTHORIZED => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Unavailable(msg) => ApiError::Unavailable(msg),
+            StoreError::IdempotencyInProgress => ApiError::Conflict {
+                code: "idempotency_in_progress",
+                detail: "Een verzoek met dezelfde Idempotency-Key wordt nog verwerkt.".into(),
+            },
+            StoreError::VersionConflict => ApiError::Conflict {
+                code: "concurrent_change",
+                detail: "Dit is intussen gewijzigd; probeer het opnieuw.".into(),
+            },
+            StoreError::UniqueTaken(_) => ApiError::Conflict {
+                code: "duplicate",
+                detail: "Dit is al eerder aangemeld.".into(),
+            },
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

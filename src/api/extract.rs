@@ -1,0 +1,152 @@
+//! Extractors: every request part is checked here and turned into a typed value or a
+//! problem+json answer, so handlers only see valid input.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts};
+use serde_json::Value;
+
+use super::error::ApiError;
+
+/// Request bodies above this are refused with 413 (API.md).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body: the right media type (415), at most 64 KiB (413), syntactically JSON
+/// (400). The raw bytes stay for the idempotency hash.
+pub struct JsonBody {
+    pub value: Value,
+    pub raw: Bytes,
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !is_json(content_type) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        let value = serde_json::from_slice(&raw).map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                ApiError::MalformedJson(e.to_string())
+            } else {
+                ApiError::MalformedJson("not JSON".into())
+            }
+        })?;
+        Ok(JsonBody { value, raw })
+    }
+}
+
+/// The optional `Idempotency-Key` header: 1–64 of `[A-Za-z0-9_-]`.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = value.to_str().unwrap_or("");
+        let valid = (1..=64).contains(&key.len())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if valid {
+            Ok(IdempotencyKey(Some(key.to_string())))
+        } else {
+            Err(ApiError::field(
+                "Idempotency-Key",
+                "idempotency_key_invalid",
+                "Gebruik 1 tot 64 tekens: letters, cijfers, _ of -.",
+            ))
+        }
+    }
+}
+
+/// The bearer token in `Authorization`, if any. Whether it opens anything is for the
+/// handler to decide (a wrong one answers exactly like an unknown id).
+pub struct BearerToken(pub Option<String>);
+
+pub fn bearer(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(BearerToken(bearer(parts)))
+    }
+}
+
+/// `If-Match: "<version>"` for staff changes: missing → 428; not a version → 412.
+pub struct IfMatch(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Err(ApiError::PreconditionRequired);
+        };
+        let text = value.to_str().unwrap_or("").trim();
+        let text = text.strip_prefix("W/").unwrap_or(text);
+        text.trim_matches('"')
+            .parse()
+            .map(IfMatch)
+            .map_err(|_| ApiError::PreconditionFailed)
+    }
+}
+
+/// The `ETag` for a version.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Turns any body into a `Body` (used by replays).
+pub fn body_from(text: String) -> Body {
+    Body::from(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types() {
+        for (ct, ok) in [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("Application/JSON", true),
+            ("application/merge-patch+json", true),
+            ("text/plain", false),
+            ("", false),
+            ("application/x-www-form-urlencoded", false),
+        ] {
+            assert_eq!(is_json(ct), ok, "{ct}");
+        }
+    }
+}

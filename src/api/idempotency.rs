@@ -1,0 +1,122 @@
+//! `Idempotency-Key` for every creating POST (API.md), one mechanism for all routes.
+//!
+//! The record is written in the same atomic change as what the POST creates, so a
+//! success costs no extra request and no "in progress" record can be left behind by
+//! a crash. A repeat finds the record (the change fails on it) and replays the stored
+//! first response byte for byte; a repeat with another body is refused.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::store::{Change, IdempotencyRecord, StoreError};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::IdempotencyKey;
+use super::secrets::body_hash;
+
+/// How long a first response is kept and replayed (real time).
+pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
+
+/// A 201 with its `Location` and the exact JSON body.
+pub struct Created {
+    pub location: String,
+    pub body: String,
+}
+
+fn respond(status: u16, location: Option<&str>, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
+        headers.insert(header::LOCATION, loc);
+    }
+    response
+}
+
+pub struct IdempotentPost {
+    scope: &'static str,
+    key: Option<String>,
+    body_hash: String,
+}
+
+impl IdempotentPost {
+    /// `scope` names the route (`POST /permits`): keys are scoped per route.
+    pub fn new(scope: &'static str, key: IdempotencyKey, raw_body: &[u8]) -> IdempotentPost {
+        IdempotentPost {
+            scope,
+            key: key.0,
+            body_hash: body_hash(raw_body),
+        }
+    }
+
+    /// The stored first response for a repeat, a 422 for a reuse with another body,
+    /// or `None` when the key is new (or none was sent).
+    async fn replay(&self, state: &AppState) -> ApiResult<Option<Response>> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        let now = state.real_clock.now().timestamp();
+        let Some(record) = state.store.idempotency(self.scope, key, now).await? else {
+            return Ok(None);
+        };
+        if record.body_hash != self.body_hash {
+            return Err(ApiError::field(
+                "Idempotency-Key",
+                "idempotency_key_reused",
+                "Deze Idempotency-Key is al gebruikt voor een ander verzoek.",
+            ));
+        }
+        Ok(Some(respond(
+            record.status,
+            record.location.as_deref(),
+            record.response_body,
+        )))
+    }
+
+    /// Runs a creating POST: `work` validates and prepares the change and its 201;
+    /// the record rides along in the same commit.
+    pub async fn run(
+        &self,
+        state: &AppState,
+        work: impl Future<Output = ApiResult<(Change, Created)>>,
+    ) -> ApiResult<Response> {
+        let (mut change, created) = match work.await {
+            Ok(prepared) => prepared,
+            Err(refusal) => {
+                // A repeat must get the first answer even when the request would now be
+                // refused (time moved on, a duplicate of itself).
+                return match self.replay(state).await? {
+                    Some(replay) => Ok(replay),
+                    None => Err(refusal),
+                };
+            }
+        };
+        if let Some(key) = &self.key {
+            let now = state.real_clock.now().timestamp();
+            change.idempotency = Some(IdempotencyRecord {
+                scope: self.scope.into(),
+                key: key.clone(),
+                body_hash: self.body_hash.clone(),
+                status: 201,
+                location: Some(created.location.clone()),
+                response_body: created.body.clone(),
+                created_at: now,
+                expires_at: now + RETENTION_SECONDS,
+            });
+        }
+        match state.store.commit(change).await {
+            Ok(()) => Ok(respond(201, Some(&created.location), created.body)),
+            Err(StoreError::IdempotencyKeyUsed) => match self.replay(state).await? {
+                Some(replay) => Ok(replay),
+                // The record expired between the two reads: let the client retry.
+                None => Err(StoreError::IdempotencyInProgress.into()),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+}

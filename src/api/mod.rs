@@ -1,0 +1,78 @@
+//! The HTTP edge: one axum router per audience, merged here. The same router serves
+//! locally (`axum::serve`) and inside Lambda (`lambda_http::run`); each Lambda
+//! function mounts only its own audience's routes.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::clock::SharedClock;
+use crate::domain::Catalogue;
+use crate::store::SharedStore;
+
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
+pub mod permits;
+pub mod secrets;
+pub mod validate;
+
+use error::ApiError;
+use secrets::CursorSealer;
+
+/// Everything a handler needs, built once per process.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: SharedStore,
+    /// The business clock (`LOKET_NOW` fixes it).
+    pub clock: SharedClock,
+    /// Real time, for idempotency expiry (API.md: 24 h of real time).
+    pub real_clock: SharedClock,
+    pub catalogue: Arc<Catalogue>,
+    pub cursors: CursorSealer,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+#[utoipa::path(get, path = "/health", tag = "operational",
+    responses((status = 200, description = "The process is up (the store is not touched)", body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Health, the OpenAPI document and problem+json for unknown paths and methods:
+/// part of every function's router.
+fn operational(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// The organisers' routes: the `permits` Lambda function.
+pub fn permits_app(state: AppState) -> Router {
+    operational(permits::router(), state)
+}
+
+/// Every route: the local server.
+pub fn app(state: AppState) -> Router {
+    operational(Router::new().merge(permits::router()), state)
+}

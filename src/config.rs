@@ -1,0 +1,158 @@
+//! Settings from the environment (DESIGN.md "Configuration"), and the wiring of the
+//! app state from them. Reading the environment happens here and nowhere else.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+
+use crate::api::AppState;
+use crate::api::secrets::CursorSealer;
+use crate::clock::{ManualClock, SharedClock, SystemClock};
+use crate::domain::Catalogue;
+use crate::domain::leges::TariffTable;
+use crate::store::SharedStore;
+use crate::store::embedded::EmbeddedStore;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Embedded,
+    DynamoDb,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub store: StoreKind,
+    pub data_dir: PathBuf,
+    pub table: String,
+    pub bind: String,
+    /// `LOKET_NOW`: a fixed business clock.
+    pub now: Option<DateTime<Utc>>,
+    pub jwt_secret: Option<String>,
+    pub jwt_jwks: Option<String>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub config_path: Option<PathBuf>,
+    /// `LOKET_CURSOR_KEY`: signs list cursors; must be the same on every instance.
+    pub cursor_key: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        let store = match var("LOKET_STORE").as_deref() {
+            None | Some("embedded") => StoreKind::Embedded,
+            Some("dynamodb") => StoreKind::DynamoDb,
+            Some(other) => {
+                return Err(ConfigError::Invalid(format!(
+                    "LOKET_STORE must be 'embedded' or 'dynamodb', not '{other}'"
+                )));
+            }
+        };
+        let now = var("LOKET_NOW")
+            .map(|v| {
+                DateTime::<FixedOffset>::parse_from_rfc3339(&v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|e| ConfigError::Invalid(format!("LOKET_NOW '{v}': {e}")))
+            })
+            .transpose()?;
+        Ok(Settings {
+            store,
+            data_dir: var("LOKET_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| "./data".into()),
+            table: var("LOKET_TABLE").unwrap_or_else(|| "loket".into()),
+            bind: var("LOKET_BIND").unwrap_or_else(|| "127.0.0.1:3000".into()),
+            now,
+            jwt_secret: var("LOKET_JWT_SECRET"),
+            jwt_jwks: var("LOKET_JWT_JWKS"),
+            jwt_issuer: var("LOKET_JWT_ISSUER"),
+            jwt_audience: var("LOKET_JWT_AUDIENCE"),
+            config_path: var("LOKET_CONFIG").map(PathBuf::from),
+            cursor_key: var("LOKET_CURSOR_KEY"),
+        })
+    }
+
+    /// The business clock: fixed by `LOKET_NOW`, else the system clock.
+    pub fn clock(&self) -> SharedClock {
+        match self.now {
+            Some(at) => {
+                tracing::warn!(now = %at, "LOKET_NOW is set: the business clock is FIXED at this moment");
+                Arc::new(ManualClock::new(at))
+            }
+            None => Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Extra data from `LOKET_CONFIG` (TOML): tariff tables for more years.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraData {
+    #[serde(default)]
+    pub tariffs: Vec<TariffTable>,
+}
+
+pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
+    let mut catalogue = Catalogue::default();
+    let Some(path) = path else {
+        return Ok(catalogue);
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let extra: ExtraData = toml::from_str(&text)
+        .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+    catalogue.tariffs = catalogue.tariffs.with(extra.tariffs);
+    Ok(catalogue)
+}
+
+/// Opens the configured store. The DynamoDB client is built here, once per process,
+/// without sending a request.
+pub async fn open_store(settings: &Settings) -> Result<SharedStore, ConfigError> {
+    Ok(match settings.store {
+        StoreKind::Embedded => Arc::new(EmbeddedStore::open(&settings.data_dir)?),
+        StoreKind::DynamoDb => Err(ConfigError::Invalid("the DynamoDB store is not wired yet".into()))?,
+    })
+}
+
+pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
+    let cursors = match &settings.cursor_key {
+        Some(key) => CursorSealer::new(key.as_bytes()),
+        None => CursorSealer::random(),
+    };
+    Ok(AppState {
+        store: open_store(settings).await?,
+        clock: settings.clock(),
+        real_clock: Arc::new(SystemClock),
+        catalogue: Arc::new(load_catalogue(settings.config_path.as_deref())?),
+        cursors,
+    })
+}
+
+/// Readable logs locally, JSON lines in Lambda (CloudWatch).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        builder.json().without_time().try_init()
+    } else {
+        builder.try_init()
+    };
+    // A second init (tests) is harmless.
+    let _ = result;
+}
