@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
 
 use crate::api::AppState;
+use crate::api::auth::StaffAuth;
 use crate::api::secrets::CursorSealer;
 use crate::clock::{ManualClock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
@@ -140,7 +141,19 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         real_clock: Arc::new(SystemClock),
         catalogue: Arc::new(load_catalogue(settings.config_path.as_deref())?),
         cursors,
+        auth: Arc::new(staff_auth(settings)?),
     })
+}
+
+/// Staff token verification from `LOKET_JWT_*` (a JWKS URL is not fetched here).
+pub fn staff_auth(settings: &Settings) -> Result<StaffAuth, ConfigError> {
+    StaffAuth::configure(
+        settings.jwt_secret.as_deref(),
+        settings.jwt_jwks.as_deref(),
+        settings.jwt_issuer.clone(),
+        settings.jwt_audience.clone(),
+    )
+    .map_err(ConfigError::Invalid)
 }
 
 /// Readable logs locally, JSON lines in Lambda (CloudWatch).

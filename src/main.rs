@@ -16,6 +16,23 @@ struct Cli {
 enum Command {
     /// Start the local HTTP server (the default).
     Serve,
+    /// Mint a staff token (HS256, with LOKET_JWT_SECRET) for the admin routes.
+    Token {
+        /// The staff member's id (the token's `sub`), recorded as the actor.
+        #[arg(long)]
+        sub: String,
+        /// How long the token is valid.
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+    },
+    /// Print a year's leges coverage report from the aggregates; with --verify,
+    /// recompute it from the applications and fail on any difference.
+    Coverage {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        verify: bool,
+    },
 }
 
 #[tokio::main]
@@ -24,6 +41,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
+        Command::Token { sub, hours } => token(&sub, hours),
+        Command::Coverage { year, verify } => coverage(year, verify).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -35,8 +54,21 @@ async fn main() -> ExitCode {
 }
 
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env()?;
+    let mut settings = Settings::from_env()?;
+    // No staff key configured: a fresh secret for this run, and a token to use it.
+    let generated = settings.jwt_secret.is_none() && settings.jwt_jwks.is_none();
+    if generated {
+        settings.jwt_secret = Some(loket::api::auth::generate_secret());
+    }
     let state = config::build_state(&settings).await?;
+    if generated {
+        let now = state.real_clock.now().timestamp();
+        let token = state.auth.mint("staff", now, 12 * 3600).ok_or("cannot mint a staff token")?;
+        println!("No LOKET_JWT_SECRET set; generated one for this run:");
+        println!("  LOKET_JWT_SECRET={}", settings.jwt_secret.as_deref().unwrap_or_default());
+        println!("Staff token (sub 'staff', valid 12 h):");
+        println!("  Authorization: Bearer {token}");
+    }
     let listener = tokio::net::TcpListener::bind(&settings.bind).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(%url, store = ?settings.store, "loket is listening");
@@ -46,5 +78,59 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    Ok(())
+}
+
+/// `loket token --sub <id> [--hours N]`: a staff token signed with LOKET_JWT_SECRET.
+fn token(sub: &str, hours: i64) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    let secret = settings
+        .jwt_secret
+        .as_deref()
+        .ok_or("set LOKET_JWT_SECRET (the server's secret) to mint a staff token")?;
+    if !(1..=24 * 366).contains(&hours) {
+        return Err("--hours must be between 1 and 8784".into());
+    }
+    let auth = loket::api::auth::StaffAuth::hs256(secret, settings.jwt_issuer.clone(), settings.jwt_audience.clone())?;
+    let now = loket::clock::Clock::now(&loket::clock::SystemClock).timestamp();
+    println!("{}", auth.mint(sub, now, hours * 3600).ok_or("cannot mint a staff token")?);
+    Ok(())
+}
+
+/// `loket coverage --year Y [--verify]`: the report from the aggregates; with
+/// `--verify` also recomputed from the applications of Y, with every difference.
+async fn coverage(year: i32, verify: bool) -> Result<(), Box<dyn std::error::Error>> {
+    use loket::domain::coverage;
+    use loket::store::permits as records;
+
+    let settings = Settings::from_env()?;
+    let store = config::open_store(&settings).await?;
+    let catalogue = config::load_catalogue(settings.config_path.as_deref())?;
+    let cost = catalogue
+        .tariffs
+        .for_year(year)
+        .ok_or_else(|| format!("no tariff table is in force for {year}"))?
+        .coordination_cost_cents;
+    let stored = records::coverage_buckets(store.as_ref(), year).await?;
+    let report = |buckets: &std::collections::BTreeMap<coverage::Bucket, coverage::Sums>| serde_json::to_string_pretty(&coverage::report(year, cost, buckets));
+    println!("aggregates:\n{}", report(&stored)?);
+    if !verify {
+        return Ok(());
+    }
+    let apps = records::submitted_in(store.as_ref(), year).await?;
+    let recomputed = coverage::recompute(year, &apps);
+    println!("recomputed from {} applications:\n{}", apps.len(), report(&recomputed)?);
+    let mut differences = 0;
+    for bucket in stored.keys().chain(recomputed.keys()).collect::<std::collections::BTreeSet<_>>() {
+        let (a, b) = (stored.get(bucket).copied().unwrap_or_default(), recomputed.get(bucket).copied().unwrap_or_default());
+        if a != b {
+            differences += 1;
+            println!("DIFFERENCE {}: aggregates {a:?}, recomputed {b:?}", bucket.key());
+        }
+    }
+    if differences > 0 {
+        return Err(format!("{differences} coverage bucket(s) differ for {year}").into());
+    }
+    println!("OK: the aggregates of {year} equal the recomputation");
     Ok(())
 }

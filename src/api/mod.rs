@@ -14,6 +14,8 @@ use crate::clock::SharedClock;
 use crate::domain::Catalogue;
 use crate::store::SharedStore;
 
+pub mod admin;
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -22,6 +24,7 @@ pub mod permits;
 pub mod secrets;
 pub mod validate;
 
+use auth::StaffAuth;
 use error::ApiError;
 use secrets::CursorSealer;
 
@@ -35,6 +38,8 @@ pub struct AppState {
     pub real_clock: SharedClock,
     pub catalogue: Arc<Catalogue>,
     pub cursors: CursorSealer,
+    /// Verifies staff tokens (HS256 secret or a JWKS).
+    pub auth: Arc<StaffAuth>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -72,7 +77,12 @@ pub fn permits_app(state: AppState) -> Router {
     operational(permits::router(), state)
 }
 
+/// The staff routes: the `admin` Lambda function.
+pub fn admin_app(state: AppState) -> Router {
+    operational(admin::router(), state)
+}
+
 /// Every route: the local server.
 pub fn app(state: AppState) -> Router {
-    operational(Router::new().merge(permits::router()), state)
+    operational(Router::new().merge(permits::router()).merge(admin::router()), state)
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{error, permits};
+use super::{admin, error, permits};
 
 struct Security;
 
@@ -44,10 +44,16 @@ impl Modify for Security {
         permits::read,
         permits::withdraw,
         permits::answer_info,
+        admin::list,
+        admin::read,
+        admin::review,
+        admin::export_csv,
+        admin::leges_coverage,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&Security),
-    tags((name = "permits", description = "Event permits and meldingen, for organisers"))
+    tags((name = "permits", description = "Event permits and meldingen, for organisers"),
+         (name = "admin", description = "Staff: review, export and leges coverage (JWT with group `staff`)"))
 )]
 pub struct ApiDoc;
 

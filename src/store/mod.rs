@@ -25,6 +25,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub mod dynamo;
 pub mod embedded;
 pub mod permits;
 

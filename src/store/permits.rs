@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use crate::domain::coverage::{self, CoverageDelta};
 use crate::domain::permit::Application;
 
-use super::{AggregateDelta, Change, Collection, Document, DocumentStore, IndexEntry, StoreError, StoreResult};
+use super::{
+    AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery, StoreError, StoreResult,
+};
 
 /// Every application, oldest submission first (gsi1); per status (gsi2).
 pub const ALL_PERMITS: &str = "permits";
@@ -95,4 +97,46 @@ pub async fn coverage_buckets(
             (!sums.is_zero()).then_some((bucket, sums))
         })
         .collect())
+}
+
+/// The sort-key range (inclusive bounds) of the applications submitted in a local
+/// year: from local midnight on 1 January up to, not including, the next year's.
+/// `None` for a year chrono cannot represent.
+pub fn year_range(year: i32) -> Option<(String, String)> {
+    let start = chrono::NaiveDate::from_ymd_opt(year, 1, 1)?;
+    let end = chrono::NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)?;
+    // Sort keys are `{time}#{id}`: every key of the next year's first moment sorts
+    // after the bare time, so the inclusive upper bound excludes it.
+    Some((
+        sortable_time(crate::domain::time::start_of_day(start)),
+        sortable_time(crate::domain::time::start_of_day(end)),
+    ))
+}
+
+/// Every application submitted in a local year, oldest first: a Query on the
+/// submission index, page by page (no Scan).
+pub async fn submitted_in(store: &dyn DocumentStore, year: i32) -> StoreResult<Vec<Application>> {
+    let Some((from, to)) = year_range(year) else {
+        return Ok(Vec::new());
+    };
+    let mut query = ListQuery {
+        collection: Collection::Permit,
+        index: Index::Gsi1,
+        partition: ALL_PERMITS.into(),
+        sort_from: Some(from),
+        sort_to: Some(to),
+        after: None,
+        limit: 100,
+    };
+    let mut apps = Vec::new();
+    loop {
+        let page = store.list(&query, &|_| true).await?;
+        for doc in &page.items {
+            apps.push(permit_from(doc)?);
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(apps),
+        }
+    }
 }

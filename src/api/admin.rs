@@ -1,0 +1,714 @@
+//! Staff routes for event permits (API.md "Staff"): the list with filters, the detail
+//! with its full history, review actions under `If-Match`, the CSV export (itself
+//! recorded) and the live leges coverage report. Every handler takes [`Staff`] first,
+//! so a request without a valid staff token is refused before anything else is read.
+//!
+//! Query parameters: an unknown, repeated or malformed parameter is a 400
+//! (`invalid_query`) naming every bad one; an empty value (`?status=`) counts as
+//! absent.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::domain::coverage::{self, CoverageReport};
+use crate::domain::leges::Leges;
+use crate::domain::permit::{
+    Actor, Application, Event, HistoryEntry, Organiser, PermitAction, PermitStatus, Reclassification,
+};
+use crate::domain::risk::{Category, Deadline, Kind};
+use crate::domain::time::{local_rfc3339, local_year};
+use crate::store::permits as records;
+use crate::store::{Change, Collection, Document, Index, IndexEntry, ListQuery, StoreError};
+
+use super::AppState;
+use super::auth::Staff;
+use super::error::{ApiError, ApiResult};
+use super::extract::{IfMatch, JsonBody, etag};
+use super::permits::transition_error;
+use super::secrets::new_id;
+use super::validate::{Errors, Obj};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/permits", get(list))
+        .route("/admin/permits.csv", get(export_csv))
+        .route("/admin/permits/{id}", get(read))
+        .route("/admin/permits/{id}/review", post(review))
+        .route("/admin/leges/coverage", get(leges_coverage))
+}
+
+// ---------------------------------------------------------------------------------
+// Views
+
+/// An application as staff see it: everything submitted, contact data included.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffPermit {
+    pub id: String,
+    pub reference: String,
+    pub status: PermitStatus,
+    pub kind: Kind,
+    pub category: Category,
+    pub risk_score: u32,
+    pub leges: Leges,
+    /// `required_by` and `late`.
+    pub deadline: Deadline,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "local_rfc3339")]
+    pub submitted_at: DateTime<Utc>,
+    pub version: u64,
+    pub organiser: Organiser,
+    pub event: Event,
+}
+
+impl StaffPermit {
+    pub fn of(app: &Application) -> StaffPermit {
+        StaffPermit {
+            id: app.id.clone(),
+            reference: app.reference.clone(),
+            status: app.status,
+            kind: app.kind,
+            category: app.category,
+            risk_score: app.risk_score,
+            leges: app.leges.clone(),
+            deadline: app.deadline,
+            submitted_at: app.submitted_at,
+            version: app.version,
+            organiser: app.organiser.clone(),
+            event: app.event.clone(),
+        }
+    }
+}
+
+/// One change, with who made it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffHistoryEntry {
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "local_rfc3339")]
+    pub at: DateTime<Utc>,
+    /// `organiser`, or the staff member's id.
+    pub actor: String,
+    pub action: String,
+    pub from: Option<PermitStatus>,
+    pub to: PermitStatus,
+    pub reason: Option<String>,
+    /// Only for `reclassify`: old and new category and the leges difference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reclassification: Option<Reclassification>,
+}
+
+impl StaffHistoryEntry {
+    fn of(h: &HistoryEntry) -> StaffHistoryEntry {
+        StaffHistoryEntry {
+            at: h.at,
+            actor: h.actor.label().to_string(),
+            action: h.action.clone(),
+            from: h.from,
+            to: h.to,
+            reason: h.reason.clone(),
+            reclassification: h.reclassification.clone(),
+        }
+    }
+}
+
+/// The detail: the application and its full history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffPermitDetail {
+    #[serde(flatten)]
+    pub permit: StaffPermit,
+    pub history: Vec<StaffHistoryEntry>,
+}
+
+impl StaffPermitDetail {
+    pub fn of(app: &Application) -> StaffPermitDetail {
+        StaffPermitDetail {
+            permit: StaffPermit::of(app),
+            history: app.history.iter().map(StaffHistoryEntry::of).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffPermitPage {
+    pub items: Vec<StaffPermit>,
+    /// Pass as `?cursor=` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn with_etag(version: u64, body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+// ---------------------------------------------------------------------------------
+// Query parameters
+
+type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// The query string of one route: only `allowed` names, each at most once; every
+/// problem is collected and reported in one 400.
+struct QueryParams {
+    values: BTreeMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl QueryParams {
+    fn parse(raw: RawQuery, allowed: &[&str]) -> ApiResult<QueryParams> {
+        let Query(pairs) = raw.map_err(|_| ApiError::BadRequest {
+            code: "invalid_query",
+            detail: "De zoekparameters zijn onleesbaar.".into(),
+        })?;
+        let mut params = QueryParams {
+            values: BTreeMap::new(),
+            problems: Vec::new(),
+        };
+        for (name, value) in pairs {
+            if !allowed.contains(&name.as_str()) {
+                params.problems.push(format!("{name}: onbekende parameter"));
+            } else if params.values.contains_key(&name) {
+                params.problems.push(format!("{name}: meer dan één keer opgegeven"));
+            } else if !value.trim().is_empty() {
+                params.values.insert(name, value.trim().to_string());
+            }
+        }
+        Ok(params)
+    }
+
+    fn get<T>(&mut self, name: &str, expected: &str, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+        let value = self.values.get(name)?;
+        let parsed = parse(value);
+        if parsed.is_none() {
+            self.problems.push(format!("{name}: verwacht {expected}"));
+        }
+        parsed
+    }
+
+    fn year(&mut self) -> Option<i32> {
+        self.get("year", "een jaartal (1970–9999)", |v| {
+            v.parse::<i32>().ok().filter(|y| (1970..=9999).contains(y))
+        })
+    }
+
+    fn fail(&mut self, problem: String) {
+        self.problems.push(problem);
+    }
+
+    fn finish(self) -> ApiResult<()> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::BadRequest {
+                code: "invalid_query",
+                detail: format!("Onjuiste zoekparameters: {}.", self.problems.join("; ")),
+            })
+        }
+    }
+}
+
+/// Lists: `limit` 1–100, default 25 (API.md).
+const DEFAULT_LIMIT: usize = 25;
+const MAX_LIMIT: usize = 100;
+
+// ---------------------------------------------------------------------------------
+// Handlers
+
+#[utoipa::path(get, path = "/admin/permits", tag = "admin",
+    params(
+        ("status" = Option<PermitStatus>, Query, description = "Only applications in this status"),
+        ("year" = Option<i32>, Query, description = "Only applications submitted in this local year"),
+        ("late" = Option<bool>, Query, description = "Only late (true) or on-time (false) applications"),
+        ("limit" = Option<usize>, Query, description = "1–100, default 25"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "Oldest submission first, contact data included", body = StaffPermitPage),
+        (status = 400, description = "An unknown, repeated or malformed parameter, or a tampered cursor", body = super::error::Problem),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+    ))]
+pub async fn list(_staff: Staff, State(state): State<AppState>, raw: RawQuery) -> ApiResult<Json<StaffPermitPage>> {
+    let mut params = QueryParams::parse(raw, &["status", "year", "late", "limit", "cursor"])?;
+    let status = params.get("status", "een status (submitted, in_review, …)", PermitStatus::parse);
+    let year = params.year();
+    let late = params.get("late", "true of false", |v| match v {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    });
+    let limit = params
+        .get("limit", "een getal van 1 tot 100", |v| {
+            v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n))
+        })
+        .unwrap_or(DEFAULT_LIMIT);
+    let range = match year {
+        Some(y) => match records::year_range(y) {
+            Some(range) => Some(range),
+            None => {
+                params.fail(format!("year: {y} valt buiten het bereik"));
+                None
+            }
+        },
+        None => None,
+    };
+    let cursor = params.values.get("cursor").cloned();
+    params.finish()?;
+    let after = cursor.map(|c| state.cursors.open(&c)).transpose()?;
+
+    // All applications (gsi1) or one status (gsi2), both by submission time; the year
+    // is a range on that key, `late` a filter.
+    let (index, partition) = match status {
+        Some(s) => (Index::Gsi2, records::status_partition(s.as_str())),
+        None => (Index::Gsi1, records::ALL_PERMITS.to_string()),
+    };
+    let (sort_from, sort_to) = range.unzip();
+    let query = ListQuery {
+        collection: Collection::Permit,
+        index,
+        partition,
+        sort_from,
+        sort_to,
+        after,
+        limit,
+    };
+    let filter = move |doc: &Document| match late {
+        None => true,
+        Some(late) => is_late(doc) == Some(late),
+    };
+    let page = state.store.list(&query, &filter).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|doc| records::permit_from(doc).map(|app| StaffPermit::of(&app)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(StaffPermitPage {
+        items,
+        next_cursor: page.next.map(|p| state.cursors.seal(&p)),
+    }))
+}
+
+/// `deadline.late` of a stored application, read without the rest of it.
+fn is_late(doc: &Document) -> Option<bool> {
+    #[derive(Deserialize)]
+    struct Partial {
+        deadline: PartialDeadline,
+    }
+    #[derive(Deserialize)]
+    struct PartialDeadline {
+        late: bool,
+    }
+    serde_json::from_str::<Partial>(&doc.body).ok().map(|p| p.deadline.late)
+}
+
+async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
+    let doc = state
+        .store
+        .get(Collection::Permit, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(records::permit_from(&doc)?)
+}
+
+#[utoipa::path(get, path = "/admin/permits/{id}", tag = "admin",
+    params(("id" = String, Path, description = "The application's id")),
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "The application with its full history, actors included", body = StaffPermitDetail,
+         headers(("ETag" = String, description = "The version, quoted: send it back in If-Match"))),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+        (status = 404, description = "Unknown id", body = super::error::Problem),
+    ))]
+pub async fn read(_staff: Staff, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let app = load(&state, &id).await?;
+    Ok(with_etag(app.version, Json(StaffPermitDetail::of(&app))))
+}
+
+/// A staff decision on an application.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the request shape; `parse_review` builds the action
+pub struct ReviewRequest {
+    /// `start_review`, `request_info`, `approve`, `reject` or `reclassify`.
+    action: String,
+    /// Needed for `request_info` and `reject`; optional for `approve` and
+    /// `reclassify`; not taken with `start_review`.
+    reason: Option<String>,
+    /// `0`, `A`, `B` or `C`; only (and then required) with `reclassify`.
+    category: Option<String>,
+}
+
+const REVIEW_ACTIONS: [&str; 5] = ["start_review", "request_info", "approve", "reject", "reclassify"];
+
+fn parse_review(body: &Value) -> ApiResult<PermitAction> {
+    let errors = Errors::default();
+    let root = Obj::root(body, &errors);
+    let action = root.one_of("action", &REVIEW_ACTIONS, |s| REVIEW_ACTIONS.iter().copied().find(|a| *a == s));
+    let reason = root.opt_string("reason", 2_000);
+    let category = root.opt_string("category", 10);
+    root.deny_unknown();
+
+    let category = match (action, category) {
+        (_, None) => None,
+        (Some("reclassify"), Some(None)) => {
+            root.fail("category", "required", "Kies de nieuwe categorie: 0, A, B of C.");
+            None
+        }
+        (Some("reclassify"), Some(Some(c))) => {
+            let parsed = Category::parse(&c);
+            if parsed.is_none() {
+                root.fail("category", "one_of", "Kies een van: 0, A, B, C.");
+            }
+            parsed
+        }
+        (_, Some(Some(_))) => {
+            root.fail(
+                "category",
+                "not_applicable",
+                "Een categorie hoort alleen bij de actie reclassify.",
+            );
+            None
+        }
+        (_, Some(None)) => None,
+    };
+    if action == Some("start_review") && matches!(reason, Some(Some(_))) {
+        root.fail("reason", "not_applicable", "Bij start_review hoort geen reden.");
+    }
+    errors.finish(|| {
+        let reason = reason?;
+        Some(match action? {
+            "start_review" => PermitAction::StartReview,
+            // An empty reason is refused by the domain (422 `reason`).
+            "request_info" => PermitAction::RequestInfo {
+                reason: reason.unwrap_or_default(),
+            },
+            "approve" => PermitAction::Approve { reason },
+            "reject" => PermitAction::Reject {
+                reason: reason.unwrap_or_default(),
+            },
+            _ => PermitAction::Reclassify {
+                category: category?,
+                reason,
+            },
+        })
+    })
+}
+
+#[utoipa::path(post, path = "/admin/permits/{id}/review", tag = "admin",
+    params(
+        ("id" = String, Path, description = "The application's id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being decided on"),
+    ),
+    request_body = ReviewRequest,
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "The new state, with the decision in the history", body = StaffPermitDetail,
+         headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+        (status = 404, description = "Unknown id", body = super::error::Problem),
+        (status = 409, description = "Not allowed in the application's status", body = super::error::Problem),
+        (status = 412, description = "If-Match names an older version (someone else changed it)", body = super::error::Problem),
+        (status = 422, description = "Unknown action, missing reason, category without reclassify, …", body = super::error::Problem),
+        (status = 428, description = "No If-Match", body = super::error::Problem),
+    ))]
+pub async fn review(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    IfMatch(version): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let action = parse_review(&body.value)?;
+    let app = load(&state, &id).await?;
+    if app.version != version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let next = app
+        .apply(&action, Actor::Staff(staff.id.clone()), state.clock.now(), &state.catalogue.tariffs)
+        .map_err(transition_error)?;
+    match records::save_transition(state.store.as_ref(), &app, &next).await {
+        Ok(()) => {}
+        // Someone else changed it between our read and our write: the version the
+        // client sent is stale now.
+        Err(StoreError::VersionConflict) => return Err(ApiError::PreconditionFailed),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(reference = %next.reference, action = action.name(), staff = %staff.id, "permit reviewed");
+    Ok(with_etag(next.version, Json(StaffPermitDetail::of(&next))))
+}
+
+// ---------------------------------------------------------------------------------
+// CSV export
+
+/// The columns of the export, in order.
+pub const CSV_COLUMNS: [&str; 25] = [
+    "reference",
+    "id",
+    "status",
+    "kind",
+    "category",
+    "risk_score",
+    "submitted_at",
+    "required_by",
+    "late",
+    "event_name",
+    "kern",
+    "address",
+    "starts_at",
+    "ends_at",
+    "expected_visitors",
+    "organiser_name",
+    "organisation",
+    "kvk_number",
+    "email",
+    "phone",
+    "tariff_year",
+    "total_cents",
+    "refunded_cents",
+    "net_cents",
+    "version",
+];
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
+/// carriage return that hides one) gets a leading `'`, so it is shown as text.
+pub fn neutralise(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+fn csv_row(app: &Application) -> Vec<String> {
+    let e = &app.event;
+    let o = &app.organiser;
+    [
+        app.reference.clone(),
+        app.id.clone(),
+        app.status.as_str().to_string(),
+        match app.kind {
+            Kind::Melding => "melding",
+            Kind::Vergunning => "vergunning",
+        }
+        .to_string(),
+        app.category.as_str().to_string(),
+        app.risk_score.to_string(),
+        local_rfc3339::format(&app.submitted_at),
+        app.deadline.required_by.to_string(),
+        app.deadline.late.to_string(),
+        e.name.clone(),
+        e.kern.as_str().to_string(),
+        e.address.clone(),
+        local_rfc3339::format(&e.starts_at),
+        local_rfc3339::format(&e.ends_at),
+        e.expected_visitors.to_string(),
+        o.name.clone(),
+        o.organisation.clone().unwrap_or_default(),
+        o.kvk_number.clone().unwrap_or_default(),
+        o.email.clone(),
+        o.phone.clone(),
+        app.leges.tariff_year.to_string(),
+        app.leges.total_cents.to_string(),
+        app.leges.refunded_cents.to_string(),
+        app.leges.net_cents().to_string(),
+        app.version.to_string(),
+    ]
+    .iter()
+    .map(|cell| neutralise(cell))
+    .collect()
+}
+
+/// The CSV of a year's applications, one row each, with a header row.
+pub fn permits_csv(apps: &[Application]) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(CSV_COLUMNS)?;
+    for app in apps {
+        writer.write_record(csv_row(app))?;
+    }
+    writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The audit record of one export (collection `Audit`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportAudit {
+    /// `permits_csv`.
+    pub export: String,
+    /// The staff member's id.
+    pub staff: String,
+    pub year: i32,
+    #[serde(with = "local_rfc3339")]
+    pub at: DateTime<Utc>,
+    pub rows: usize,
+}
+
+/// Audit records, newest last: every one in gsi1 partition `audit`, and per staff
+/// member in gsi2 `audit#{staff}`.
+pub const AUDIT_PARTITION: &str = "audit";
+
+fn audit_document(audit: &ExportAudit) -> ApiResult<Document> {
+    let id = new_id();
+    let sort = format!("{}#{id}", records::sortable_time(audit.at));
+    Ok(Document {
+        collection: Collection::Audit,
+        id,
+        version: 1,
+        body: serde_json::to_string(audit).map_err(|e| ApiError::Internal(e.to_string()))?,
+        gsi1: Some(IndexEntry {
+            partition: AUDIT_PARTITION.into(),
+            sort: sort.clone(),
+        }),
+        gsi2: Some(IndexEntry {
+            partition: format!("{AUDIT_PARTITION}#{}", audit.staff),
+            sort,
+        }),
+    })
+}
+
+#[utoipa::path(get, path = "/admin/permits.csv", tag = "admin",
+    params(("year" = Option<i32>, Query, description = "Local year of submission; default the current year")),
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "One row per application submitted in the year; formula-like cells are prefixed with '. The export is recorded (who, which year, when, how many rows).",
+         content_type = "text/csv", body = String),
+        (status = 400, description = "A bad or unknown parameter", body = super::error::Problem),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+    ))]
+pub async fn export_csv(staff: Staff, State(state): State<AppState>, raw: RawQuery) -> ApiResult<Response> {
+    let mut params = QueryParams::parse(raw, &["year"])?;
+    let year = params.year();
+    params.finish()?;
+    let now = state.clock.now();
+    let year = year.unwrap_or_else(|| local_year(now));
+
+    let apps = records::submitted_in(state.store.as_ref(), year).await?;
+    let body = permits_csv(&apps).map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
+    // Recorded before anything is handed out: no export without its audit entry.
+    let audit = ExportAudit {
+        export: "permits_csv".into(),
+        staff: staff.id,
+        year,
+        at: now,
+        rows: apps.len(),
+    };
+    state.store.commit(Change::create(audit_document(&audit)?)).await?;
+    tracing::info!(staff = %audit.staff, year, rows = audit.rows, "permits exported");
+
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"vergunningen-{year}.csv\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+// ---------------------------------------------------------------------------------
+// Coverage
+
+#[utoipa::path(get, path = "/admin/leges/coverage", tag = "admin",
+    params(("year" = Option<i32>, Query, description = "Local year of submission; default the current year")),
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "DOMAIN.md §6, exact at this moment, from one read of the year's aggregates", body = CoverageReport),
+        (status = 400, description = "A bad or unknown parameter, or a year without a tariff table", body = super::error::Problem),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+    ))]
+pub async fn leges_coverage(_staff: Staff, State(state): State<AppState>, raw: RawQuery) -> ApiResult<Json<CoverageReport>> {
+    let mut params = QueryParams::parse(raw, &["year"])?;
+    let year = params.year();
+    params.finish()?;
+    let year = year.unwrap_or_else(|| local_year(state.clock.now()));
+    let table = state
+        .catalogue
+        .tariffs
+        .for_year(year)
+        .ok_or_else(|| ApiError::BadRequest {
+            code: "no_tariff",
+            detail: format!("Voor {year} is geen tarieventabel en dus geen kostenpost vastgesteld."),
+        })?;
+    let buckets = records::coverage_buckets(state.store.as_ref(), year).await?;
+    Ok(Json(coverage::report(year, table.coordination_cost_cents, &buckets)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn formula_like_cells_are_neutralised_and_others_left_alone() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+31 321", "'+31 321"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("A. de Vries", "A. de Vries"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(cell), out, "{cell:?}");
+        }
+    }
+
+    fn codes(body: Value) -> Vec<(String, String)> {
+        match parse_review(&body) {
+            Ok(_) => Vec::new(),
+            Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn review_bodies_are_checked_field_by_field() {
+        let pair = |f: &str, c: &str| (f.to_string(), c.to_string());
+        for (body, expected) in [
+            (json!({"action": "approve"}), vec![]),
+            (json!({"action": "reclassify", "category": "B"}), vec![]),
+            (json!({"action": "reject", "reason": "Te laat"}), vec![]),
+            (json!({}), vec![pair("action", "required")]),
+            (json!({"action": "publish"}), vec![pair("action", "one_of")]),
+            (json!({"action": "approve", "category": "A"}), vec![pair("category", "not_applicable")]),
+            (json!({"action": "reclassify"}), vec![pair("category", "required")]),
+            (json!({"action": "reclassify", "category": "D"}), vec![pair("category", "one_of")]),
+            (json!({"action": "start_review", "reason": "x"}), vec![pair("reason", "not_applicable")]),
+            (json!({"action": "approve", "extra": 1}), vec![pair("extra", "unknown_field")]),
+            (json!({"action": 3, "reason": 4}), vec![pair("action", "one_of"), pair("reason", "type")]),
+        ] {
+            assert_eq!(codes(body.clone()), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn review_actions_map_onto_the_domain() {
+        assert_eq!(parse_review(&json!({"action": "start_review"})).unwrap(), PermitAction::StartReview);
+        assert_eq!(
+            parse_review(&json!({"action": "reclassify", "category": "0", "reason": "Klein"})).unwrap(),
+            PermitAction::Reclassify {
+                category: Category::Melding,
+                reason: Some("Klein".into())
+            }
+        );
+        assert_eq!(
+            parse_review(&json!({"action": "reject"})).unwrap(),
+            PermitAction::Reject { reason: String::new() },
+            "the domain refuses the empty reason"
+        );
+    }
+}

@@ -1,0 +1,553 @@
+//! Staff authentication, verified inside the service in every mode (API.md
+//! "Conventions"): a JWT in `Authorization: Bearer`, with a valid signature, `exp` in
+//! the future (real time), issuer and audience as configured, and the group `staff` in
+//! `groups` or `cognito:groups`.
+//!
+//! Two key sources:
+//! - **HS256** with `LOKET_JWT_SECRET` (local; `loket serve` generates one when none is
+//!   set, `loket token` mints tokens with it);
+//! - **RS256** with a JWKS (Cognito) from `LOKET_JWT_JWKS`: inline JSON, a file, or an
+//!   `https://` URL (`http://` only for localhost) that is fetched on first use and
+//!   cached, never during init; an unknown `kid` refetches it, at most once a minute.
+//!   Issuer and audience are then required.
+//!
+//! None or an invalid token → 401 with `WWW-Authenticate: Bearer`; valid but not staff
+//! → 403.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_smithy_http_client::Connector;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::HttpConnector;
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::byte_stream::ByteStream;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::bearer;
+
+/// The group a staff member's token must carry.
+pub const STAFF_GROUP: &str = "staff";
+
+/// An HS256 key shorter than its hash output is refused (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A remote JWKS is fetched again for an unknown `kid` at most this often (seconds).
+const REFETCH_AFTER_SECONDS: i64 = 60;
+
+/// How long one JWKS fetch may take.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A JWKS document larger than this is refused.
+const MAX_JWKS_BYTES: usize = 1024 * 1024;
+
+/// A signed-in staff member: the handler's proof that the request is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    /// `sub`, else `cognito:username` or `username`: recorded as the actor.
+    pub id: String,
+}
+
+/// Why a token was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No token, a bad signature, expired, wrong issuer or audience, …: 401.
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    /// A valid token without the group `staff`: 403.
+    #[error("not a staff member")]
+    NotStaff,
+    /// The JWKS could not be fetched: 503, try again.
+    #[error("key set unavailable: {0}")]
+    KeysUnavailable(String),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        match e {
+            AuthError::Invalid(reason) => ApiError::Unauthorized(reason),
+            AuthError::NotStaff => ApiError::Forbidden,
+            AuthError::KeysUnavailable(reason) => ApiError::Unavailable(reason),
+        }
+    }
+}
+
+fn invalid(reason: impl Into<String>) -> AuthError {
+    AuthError::Invalid(reason.into())
+}
+
+/// RSA verification keys by `kid`.
+#[derive(Clone, Default)]
+struct KeySet {
+    by_kid: HashMap<String, Arc<DecodingKey>>,
+    /// The only key, for a token without `kid` against a one-key set.
+    sole: Option<Arc<DecodingKey>>,
+}
+
+impl KeySet {
+    /// The RSA signing keys of a JWKS (other key types, and keys meant for other
+    /// algorithms or for encryption, are left out: no algorithm confusion).
+    fn from_jwks(text: &str) -> Result<KeySet, String> {
+        let set: JwkSet = serde_json::from_str(text).map_err(|e| format!("not a JWKS: {e}"))?;
+        let mut keys = Vec::new();
+        for jwk in &set.keys {
+            let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
+                continue;
+            };
+            if jwk.common.key_algorithm.is_some_and(|a| a != KeyAlgorithm::RS256)
+                || jwk
+                    .common
+                    .public_key_use
+                    .as_ref()
+                    .is_some_and(|u| *u != PublicKeyUse::Signature)
+            {
+                continue;
+            }
+            let key = DecodingKey::from_rsa_components(&rsa.n, &rsa.e)
+                .map_err(|e| format!("RSA key {:?}: {e}", jwk.common.key_id))?;
+            keys.push((jwk.common.key_id.clone(), Arc::new(key)));
+        }
+        if keys.is_empty() {
+            return Err("the JWKS has no RSA signing key".into());
+        }
+        Ok(KeySet {
+            sole: (keys.len() == 1).then(|| keys[0].1.clone()),
+            by_kid: keys.into_iter().filter_map(|(kid, key)| Some((kid?, key))).collect(),
+        })
+    }
+
+    fn find(&self, kid: Option<&str>) -> Option<Arc<DecodingKey>> {
+        match kid {
+            Some(kid) => self.by_kid.get(kid).cloned(),
+            None => self.sole.clone(),
+        }
+    }
+}
+
+/// A JWKS behind a URL: fetched on first use, then cached.
+struct RemoteJwks {
+    url: String,
+    /// Built on first use too: loading the trust roots is I/O.
+    connector: tokio::sync::OnceCell<Connector>,
+    cache: tokio::sync::Mutex<Cached>,
+}
+
+#[derive(Default)]
+struct Cached {
+    keys: Option<KeySet>,
+    fetched_at: i64,
+}
+
+impl RemoteJwks {
+    async fn fetch(&self) -> Result<KeySet, AuthError> {
+        let unavailable = |e: String| AuthError::KeysUnavailable(format!("{}: {e}", self.url));
+        let connector = self
+            .connector
+            .get_or_init(|| async {
+                Connector::builder()
+                    .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                    .build()
+            })
+            .await;
+        let request = HttpRequest::get(&self.url).map_err(|e| unavailable(e.to_string()))?;
+        let fetch = async {
+            let response = connector.call(request).await.map_err(|e| unavailable(format!("{e:?}")))?;
+            let status = response.status().as_u16();
+            if status != 200 {
+                return Err(unavailable(format!("status {status}")));
+            }
+            let body = ByteStream::new(response.into_body())
+                .collect()
+                .await
+                .map_err(|e| unavailable(e.to_string()))?
+                .into_bytes();
+            if body.len() > MAX_JWKS_BYTES {
+                return Err(unavailable("document too large".into()));
+            }
+            let text = std::str::from_utf8(&body).map_err(|e| unavailable(e.to_string()))?;
+            KeySet::from_jwks(text).map_err(unavailable)
+        };
+        tokio::time::timeout(FETCH_TIMEOUT, fetch)
+            .await
+            .map_err(|_| unavailable("timed out".into()))?
+    }
+
+    /// The key for `kid`: from the cache, or after a (re)fetch. `now` is real time.
+    async fn key(&self, kid: Option<&str>, now: i64) -> Result<Arc<DecodingKey>, AuthError> {
+        let mut cached = self.cache.lock().await;
+        if let Some(key) = cached.keys.as_ref().and_then(|k| k.find(kid)) {
+            return Ok(key);
+        }
+        if cached.keys.is_some() && now - cached.fetched_at < REFETCH_AFTER_SECONDS {
+            return Err(invalid("unknown kid"));
+        }
+        let keys = self.fetch().await?;
+        tracing::info!(url = %self.url, keys = keys.by_kid.len(), "staff JWKS fetched");
+        let key = keys.find(kid);
+        cached.keys = Some(keys);
+        cached.fetched_at = now;
+        key.ok_or_else(|| invalid("unknown kid"))
+    }
+}
+
+enum Keys {
+    Hs256 { decoding: Arc<DecodingKey>, encoding: EncodingKey },
+    Jwks(KeySet),
+    RemoteJwks(RemoteJwks),
+}
+
+/// Verifies staff tokens; built once per process from the settings.
+pub struct StaffAuth {
+    keys: Keys,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl std::fmt::Debug for StaffAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mode = match &self.keys {
+            Keys::Hs256 { .. } => "HS256".to_string(),
+            Keys::Jwks(k) => format!("RS256, {} keys", k.by_kid.len()),
+            Keys::RemoteJwks(r) => format!("RS256, JWKS from {}", r.url),
+        };
+        f.debug_struct("StaffAuth")
+            .field("mode", &mode)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+/// Whether a URL is served by this machine (plain HTTP is allowed only there).
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+impl StaffAuth {
+    /// HS256 with a shared secret (at least 32 bytes).
+    pub fn hs256(secret: &str, issuer: Option<String>, audience: Option<String>) -> Result<StaffAuth, String> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(format!("LOKET_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"));
+        }
+        let decoding = DecodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
+        let encoding = EncodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
+        Ok(StaffAuth {
+            keys: Keys::Hs256 { decoding: Arc::new(decoding), encoding },
+            issuer,
+            audience,
+        })
+    }
+
+    /// RS256 with a JWKS given as JSON, a file path or a URL. A URL is not fetched
+    /// here, only remembered: the first staff request fetches it.
+    pub fn jwks(source: &str, issuer: Option<String>, audience: Option<String>) -> Result<StaffAuth, String> {
+        if issuer.is_none() || audience.is_none() {
+            return Err("LOKET_JWT_JWKS needs LOKET_JWT_ISSUER and LOKET_JWT_AUDIENCE".into());
+        }
+        let source = source.trim();
+        let keys = if source.starts_with('{') {
+            Keys::Jwks(KeySet::from_jwks(source).map_err(|e| format!("LOKET_JWT_JWKS: {e}"))?)
+        } else if source.starts_with("https://") || is_loopback_http(source) {
+            HttpRequest::get(source).map_err(|e| format!("LOKET_JWT_JWKS '{source}': {e}"))?;
+            Keys::RemoteJwks(RemoteJwks {
+                url: source.to_string(),
+                connector: tokio::sync::OnceCell::new(),
+                cache: tokio::sync::Mutex::new(Cached::default()),
+            })
+        } else if source.starts_with("http://") {
+            return Err("LOKET_JWT_JWKS: plain http:// is allowed only for localhost; use https://".into());
+        } else {
+            let text = std::fs::read_to_string(source).map_err(|e| format!("LOKET_JWT_JWKS file '{source}': {e}"))?;
+            Keys::Jwks(KeySet::from_jwks(&text).map_err(|e| format!("LOKET_JWT_JWKS file '{source}': {e}"))?)
+        };
+        Ok(StaffAuth { keys, issuer, audience })
+    }
+
+    /// From the settings: a JWKS when one is configured, else the HS256 secret. With
+    /// neither, a random secret nobody knows: every token is refused (`loket serve`
+    /// generates and prints one before it gets here).
+    pub fn configure(
+        secret: Option<&str>,
+        jwks: Option<&str>,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Result<StaffAuth, String> {
+        match (jwks, secret) {
+            (Some(jwks), _) => StaffAuth::jwks(jwks, issuer, audience),
+            (None, Some(secret)) => StaffAuth::hs256(secret, issuer, audience),
+            (None, None) => {
+                tracing::warn!("no LOKET_JWT_SECRET or LOKET_JWT_JWKS: the admin routes accept no token");
+                StaffAuth::hs256(&generate_secret(), issuer, audience)
+            }
+        }
+    }
+
+    /// A staff token signed with the HS256 secret, valid for `valid_seconds` from
+    /// `now` (unix seconds, real time). `None` in JWKS mode: Cognito issues those.
+    pub fn mint(&self, sub: &str, now: i64, valid_seconds: i64) -> Option<String> {
+        let Keys::Hs256 { encoding, .. } = &self.keys else {
+            return None;
+        };
+        let mut claims = json!({
+            "sub": sub,
+            "groups": [STAFF_GROUP],
+            "iat": now,
+            "exp": now + valid_seconds,
+        });
+        if let Some(iss) = &self.issuer {
+            claims["iss"] = json!(iss);
+        }
+        if let Some(aud) = &self.audience {
+            claims["aud"] = json!(aud);
+        }
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, encoding).ok()
+    }
+
+    /// Checks a token; `now` is real time in unix seconds.
+    pub async fn verify(&self, token: &str, now: i64) -> Result<Staff, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("header: {e}")))?;
+        let (algorithm, key) = match &self.keys {
+            Keys::Hs256 { decoding, .. } => (Algorithm::HS256, decoding.clone()),
+            Keys::Jwks(set) => (
+                Algorithm::RS256,
+                set.find(header.kid.as_deref()).ok_or_else(|| invalid("unknown kid"))?,
+            ),
+            Keys::RemoteJwks(remote) => {
+                if header.alg != Algorithm::RS256 {
+                    // Refused before any fetch: a stranger's token costs no request.
+                    return Err(invalid("algorithm"));
+                }
+                (Algorithm::RS256, remote.key(header.kid.as_deref(), now).await?)
+            }
+        };
+        // The crate checks the signature, the algorithm and the issuer; expiry is
+        // checked below against the injected real clock, the audience also against
+        // Cognito's `client_id` (its access tokens carry no `aud`).
+        let mut validation = Validation::new(algorithm);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp"]);
+        if let Some(iss) = &self.issuer {
+            validation.set_issuer(&[iss]);
+            validation.set_required_spec_claims(&["exp", "iss"]);
+        }
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
+            .map_err(|e| invalid(format!("{e}")))?;
+        let claims = data.claims;
+
+        let exp = claims.get("exp").and_then(Value::as_f64).ok_or_else(|| invalid("exp"))?;
+        if exp <= now as f64 {
+            return Err(invalid("expired"));
+        }
+        if let Some(nbf) = claims.get("nbf").and_then(Value::as_f64)
+            && nbf > now as f64
+        {
+            return Err(invalid("not yet valid"));
+        }
+        if let Some(audience) = &self.audience
+            && !has_audience(&claims, audience)
+        {
+            return Err(invalid("audience"));
+        }
+        let id = ["sub", "cognito:username", "username"]
+            .into_iter()
+            .find_map(|name| claims.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()))
+            .ok_or_else(|| invalid("no subject"))?;
+        if !groups(&claims).iter().any(|g| g == STAFF_GROUP) {
+            return Err(AuthError::NotStaff);
+        }
+        Ok(Staff { id: id.to_string() })
+    }
+}
+
+/// `aud` (a string or an array) names the audience, or, without `aud`, Cognito's
+/// `client_id` does.
+fn has_audience(claims: &Map<String, Value>, audience: &str) -> bool {
+    match claims.get("aud") {
+        Some(Value::String(aud)) => aud == audience,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
+        Some(_) => false,
+        None => claims.get("client_id").and_then(Value::as_str) == Some(audience),
+    }
+}
+
+/// The groups from `groups` and `cognito:groups`: arrays of strings, or one string
+/// separated by spaces or commas.
+fn groups(claims: &Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in ["groups", "cognito:groups"] {
+        match claims.get(name) {
+            Some(Value::Array(items)) => out.extend(items.iter().filter_map(Value::as_str).map(str::to_string)),
+            Some(Value::String(s)) => out.extend(
+                s.split(|c: char| c.is_whitespace() || c == ',')
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_string),
+            ),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A new random HS256 secret (256 bits, URL-safe base64).
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| ApiError::Unauthorized("no bearer token".into()))?;
+        let now = state.real_clock.now().timestamp();
+        match state.auth.verify(&token, now).await {
+            Ok(staff) => Ok(staff),
+            Err(e) => {
+                tracing::info!(reason = %e, "staff token refused");
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn sign(claims: Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    const NOW: i64 = 1_700_000_000;
+
+    #[tokio::test]
+    async fn groups_come_from_either_claim_as_a_list_or_a_string() {
+        let auth = StaffAuth::hs256(SECRET, None, None).unwrap();
+        for (groups, staff) in [
+            (json!({"groups": ["staff"]}), true),
+            (json!({"cognito:groups": ["admin", "staff"]}), true),
+            (json!({"groups": "users staff"}), true),
+            (json!({"cognito:groups": "users,staff"}), true),
+            (json!({"groups": ["staffing"]}), false),
+            (json!({"groups": "users"}), false),
+            (json!({}), false),
+        ] {
+            let mut claims = json!({"sub": "s1", "exp": NOW + 60});
+            claims.as_object_mut().unwrap().extend(groups.as_object().unwrap().clone());
+            let result = auth.verify(&sign(claims.clone()), NOW).await;
+            if staff {
+                assert_eq!(result, Ok(Staff { id: "s1".into() }), "{claims}");
+            } else {
+                assert_eq!(result, Err(AuthError::NotStaff), "{claims}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_id_is_the_subject_or_else_the_username() {
+        let auth = StaffAuth::hs256(SECRET, None, None).unwrap();
+        for (claims, id) in [
+            (json!({"sub": "abc", "username": "jan"}), Some("abc")),
+            (json!({"cognito:username": "piet"}), Some("piet")),
+            (json!({"username": "jan"}), Some("jan")),
+            (json!({"sub": " "}), None),
+        ] {
+            let mut claims = claims;
+            claims["exp"] = json!(NOW + 60);
+            claims["groups"] = json!(["staff"]);
+            let result = auth.verify(&sign(claims.clone()), NOW).await.map(|s| s.id);
+            match id {
+                Some(id) => assert_eq!(result.as_deref(), Ok(id), "{claims}"),
+                None => assert!(matches!(result, Err(AuthError::Invalid(_))), "{claims}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn expiry_is_judged_by_the_given_real_time() {
+        let auth = StaffAuth::hs256(SECRET, None, None).unwrap();
+        let token = sign(json!({"sub": "s", "groups": ["staff"], "exp": NOW}));
+        assert!(auth.verify(&token, NOW - 1).await.is_ok());
+        assert!(matches!(auth.verify(&token, NOW).await, Err(AuthError::Invalid(_))), "exp must be in the future");
+        let no_exp = sign(json!({"sub": "s", "groups": ["staff"]}));
+        assert!(matches!(auth.verify(&no_exp, NOW).await, Err(AuthError::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn the_audience_may_be_a_list_or_cognitos_client_id() {
+        let auth = StaffAuth::hs256(SECRET, None, Some("app".into())).unwrap();
+        for (aud, ok) in [
+            (json!({"aud": "app"}), true),
+            (json!({"aud": ["other", "app"]}), true),
+            (json!({"client_id": "app"}), true),
+            (json!({"aud": "other", "client_id": "app"}), false),
+            (json!({"aud": "other"}), false),
+            (json!({}), false),
+        ] {
+            let mut claims = json!({"sub": "s", "groups": ["staff"], "exp": NOW + 60});
+            claims.as_object_mut().unwrap().extend(aud.as_object().unwrap().clone());
+            assert_eq!(auth.verify(&sign(claims.clone()), NOW).await.is_ok(), ok, "{claims}");
+        }
+    }
+
+    #[test]
+    fn weak_secrets_and_a_jwks_without_issuer_or_audience_are_refused() {
+        assert!(StaffAuth::hs256("short", None, None).is_err());
+        assert!(StaffAuth::jwks("https://example.org/jwks.json", None, Some("a".into())).is_err());
+        assert!(StaffAuth::jwks("https://example.org/jwks.json", Some("i".into()), None).is_err());
+        assert!(StaffAuth::jwks("http://example.org/jwks.json", Some("i".into()), Some("a".into())).is_err());
+        assert!(StaffAuth::jwks("http://127.0.0.1:9/jwks.json", Some("i".into()), Some("a".into())).is_ok());
+        assert!(StaffAuth::jwks("https://example.org/jwks.json", Some("i".into()), Some("a".into())).is_ok());
+        assert!(StaffAuth::jwks(r#"{"keys": []}"#, Some("i".into()), Some("a".into())).is_err());
+    }
+
+    #[tokio::test]
+    async fn minted_tokens_pass_verification() {
+        let auth = StaffAuth::hs256(SECRET, Some("loket".into()), Some("staff-ui".into())).unwrap();
+        let token = auth.mint("marieke", NOW, 3600).unwrap();
+        assert_eq!(auth.verify(&token, NOW + 10).await, Ok(Staff { id: "marieke".into() }));
+        assert!(auth.verify(&token, NOW + 3600).await.is_err(), "expired after the hour");
+    }
+
+    #[test]
+    fn only_loopback_may_use_plain_http() {
+        for (url, ok) in [
+            ("http://localhost/jwks", true),
+            ("http://127.0.0.1:8080/jwks", true),
+            ("http://[::1]:8080/jwks", true),
+            ("http://localhost.evil.org/jwks", false),
+            ("http://10.0.0.1/jwks", false),
+            ("https://localhost/jwks", false),
+        ] {
+            assert_eq!(is_loopback_http(url), ok, "{url}");
+        }
+    }
+}
