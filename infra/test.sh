@@ -59,6 +59,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 # Plain `cargo test` (not --all-targets) so that doctests run too.
 cargo test --workspace --locked
+step "cargo test: the API suite again, on DynamoDB Local"
+LOKET_TEST_STORE=dynamodb cargo test --locked --test api
 
 if [[ -f infra/test-extra.sh ]]; then
   step "infra/test-extra.sh"

@@ -7,12 +7,16 @@ use chrono::{DateTime, Utc};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use loket::api::AppState;
+use loket::api::auth::StaffAuth;
 use loket::api::secrets::CursorSealer;
 use loket::clock::ManualClock;
 use loket::domain::Catalogue;
 use loket::store::embedded::EmbeddedStore;
 use serde_json::Value;
 use tower::{Service, ServiceExt};
+
+/// The HS256 key the staff tokens of these tests are signed with.
+const STAFF_SECRET: &str = "lambda-events-test-secret-long-enough-for-hs256";
 
 fn state(dir: &std::path::Path) -> AppState {
     let now: DateTime<Utc> = "2017-03-01T09:00:00Z".parse().unwrap();
@@ -22,6 +26,7 @@ fn state(dir: &std::path::Path) -> AppState {
         real_clock: Arc::new(ManualClock::new(Utc::now())),
         catalogue: Arc::new(Catalogue::default()),
         cursors: CursorSealer::new(b"lambda test"),
+        auth: Arc::new(StaffAuth::hs256(STAFF_SECRET, None, None).expect("an HS256 key")),
     }
 }
 
@@ -101,4 +106,82 @@ async fn the_permits_function_serves_health_and_refuses_other_audiences_routes()
     event["requestContext"]["http"]["path"] = "/admin/permits".into();
     let admin = invoke(loket::api::permits_app(state(dir.path())), &event.to_string()).await;
     assert_eq!(admin["statusCode"], 404);
+}
+
+/// The fixture event of `respect_week` with another method and path.
+fn respect_week_event(method: &str, path: &str) -> String {
+    let mut event: Value = serde_json::from_str(include_str!("fixtures/apigw_v2_respect_week.json")).unwrap();
+    event["rawPath"] = path.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["requestContext"]["http"]["method"] = method.into();
+    if method == "GET" {
+        event["body"] = Value::Null;
+        let headers = event["headers"].as_object_mut().unwrap();
+        headers.remove("content-type");
+        headers.remove("content-length");
+        headers.remove("idempotency-key");
+    }
+    event.to_string()
+}
+
+#[tokio::test]
+async fn the_respect_week_function_registers_an_activity_and_replays_a_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path());
+    let fixture = include_str!("fixtures/apigw_v2_respect_week.json");
+    let response = invoke(loket::api::respect_week_app(state.clone()), fixture).await;
+    assert_eq!(response["statusCode"], 201, "{response}");
+    assert_eq!(response["headers"]["content-type"], "application/json");
+    let body = body_of(&response);
+    assert_eq!(body["reference"], "WVR-2017-0001");
+    assert_eq!(body["status"], "registered");
+    assert_eq!(
+        response["headers"]["location"],
+        format!("/respect-week/2017/activities/{}", body["id"].as_str().unwrap())
+    );
+
+    // The same event again (API Gateway retried it): the first answer, token included.
+    let repeat = invoke(loket::api::respect_week_app(state.clone()), fixture).await;
+    assert_eq!(repeat["statusCode"], 201);
+    assert_eq!(body_of(&repeat), body);
+
+    // The registrant reads it back through the function with the token.
+    let mut read: Value = serde_json::from_str(&respect_week_event(
+        "GET",
+        &format!("/respect-week/2017/activities/{}", body["id"].as_str().unwrap()),
+    ))
+    .unwrap();
+    read["headers"]["authorization"] = format!("Bearer {}", body["access_token"].as_str().unwrap()).into();
+    let read = invoke(loket::api::respect_week_app(state.clone()), &read.to_string()).await;
+    assert_eq!(read["statusCode"], 200, "{read}");
+    assert_eq!(read["headers"]["etag"], "\"1\"");
+    assert_eq!(body_of(&read)["reference"], "WVR-2017-0001");
+}
+
+#[tokio::test]
+async fn the_respect_week_function_serves_the_programme_and_only_its_own_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = || loket::api::respect_week_app(state(dir.path()));
+
+    let editions = invoke(app(), &respect_week_event("GET", "/respect-week/editions")).await;
+    assert_eq!(editions["statusCode"], 200);
+    assert_eq!(body_of(&editions)[0]["year"], 2017);
+
+    let programme = invoke(app(), &respect_week_event("GET", "/respect-week/2017/activities")).await;
+    assert_eq!(programme["statusCode"], 200);
+    assert_eq!(body_of(&programme), serde_json::json!({"items": [], "next_cursor": null}));
+
+    let calendar = invoke(app(), &respect_week_event("GET", "/respect-week/2017/program.ics")).await;
+    assert_eq!(calendar["statusCode"], 200);
+    assert_eq!(calendar["headers"]["content-type"], "text/calendar; charset=utf-8");
+    assert!(calendar["body"].as_str().unwrap().starts_with("BEGIN:VCALENDAR\r\n"), "{calendar}");
+
+    let health = invoke(app(), &respect_week_event("GET", "/health")).await;
+    assert_eq!(health["statusCode"], 200);
+
+    // Permits and staff routes live in other functions.
+    for (method, path) in [("GET", "/admin/permits"), ("GET", "/admin/respect-week/2017/summary"), ("GET", "/permits/x")] {
+        let answer = invoke(app(), &respect_week_event(method, path)).await;
+        assert_eq!(answer["statusCode"], 404, "{method} {path}");
+    }
 }

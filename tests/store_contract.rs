@@ -9,8 +9,8 @@ mod common_dynamo;
 use std::collections::BTreeMap;
 
 use loket::store::{
-    AggregateDelta, Change, Collection, Document, DocumentStore, IdempotencyRecord, Index, IndexEntry,
-    ListQuery, Page, Position, SharedStore, StoreError,
+    AggregateDelta, Change, Collection, Document, DocumentStore, IdempotencyRecord, Index,
+    IndexEntry, ListQuery, Page, Position, SharedStore, StoreError,
 };
 
 macro_rules! contract_tests {
@@ -55,6 +55,7 @@ contract_tests!(
     a_taken_unique_key_refuses_the_whole_change,
     a_released_unique_key_can_be_claimed_again,
     an_idempotency_key_is_used_once_while_live,
+    concurrent_repeats_of_an_idempotency_key_write_once,
     sequences_never_repeat_under_concurrency,
 );
 
@@ -137,7 +138,10 @@ mod suite {
         doc.gsi1 = entry("permit#2026", "2026-06-01#p1");
         store.commit(Change::create(doc.clone())).await.unwrap();
 
-        assert_eq!(store.get(Collection::Permit, "p1").await.unwrap(), Some(doc));
+        assert_eq!(
+            store.get(Collection::Permit, "p1").await.unwrap(),
+            Some(doc)
+        );
         assert_eq!(store.get(Collection::Permit, "p2").await.unwrap(), None);
         assert_eq!(
             store.get(Collection::Registration, "p1").await.unwrap(),
@@ -151,7 +155,9 @@ mod suite {
             .commit(Change::create(permit("p1", 1, "first")))
             .await
             .unwrap();
-        let again = store.commit(Change::create(permit("p1", 1, "second"))).await;
+        let again = store
+            .commit(Change::create(permit("p1", 1, "second")))
+            .await;
         assert!(
             matches!(again, Err(StoreError::VersionConflict)),
             "{again:?}"
@@ -174,19 +180,28 @@ mod suite {
             Some(permit("p1", 2, "v2"))
         );
 
-        let stale = store.commit(Change::update(permit("p1", 2, "stale"), 1)).await;
+        let stale = store
+            .commit(Change::update(permit("p1", 2, "stale"), 1))
+            .await;
         assert!(
             matches!(stale, Err(StoreError::VersionConflict)),
             "{stale:?}"
         );
-        let missing = store.commit(Change::update(permit("nope", 2, "x"), 1)).await;
+        let missing = store
+            .commit(Change::update(permit("nope", 2, "x"), 1))
+            .await;
         assert!(
             matches!(missing, Err(StoreError::VersionConflict)),
             "updating a missing document: {missing:?}"
         );
         assert_eq!(store.get(Collection::Permit, "nope").await.unwrap(), None);
         assert_eq!(
-            store.get(Collection::Permit, "p1").await.unwrap().unwrap().body,
+            store
+                .get(Collection::Permit, "p1")
+                .await
+                .unwrap()
+                .unwrap()
+                .body,
             "v2"
         );
     }
@@ -280,7 +295,13 @@ mod suite {
             .list(&query(Index::Gsi1, "permit#2025", 5), &everything)
             .await
             .unwrap();
-        assert_eq!(nothing, Page { items: vec![], next: None });
+        assert_eq!(
+            nothing,
+            Page {
+                items: vec![],
+                next: None
+            }
+        );
     }
 
     pub async fn listing_honours_sort_bounds_and_cursors_outside_them(store: SharedStore) {
@@ -306,8 +327,16 @@ mod suite {
                 ranged(Some("2026-06-03"), Some("2026-06-05~"), None),
                 &["p3", "p4", "p5"],
             ),
-            ("only a lower bound", ranged(Some("2026-06-06"), None, None), &["p6", "p7"]),
-            ("only an upper bound", ranged(None, Some("2026-06-02~"), None), &["p1", "p2"]),
+            (
+                "only a lower bound",
+                ranged(Some("2026-06-06"), None, None),
+                &["p6", "p7"],
+            ),
+            (
+                "only an upper bound",
+                ranged(None, Some("2026-06-02~"), None),
+                &["p1", "p2"],
+            ),
             (
                 "cursor inside the bounds",
                 ranged(Some("2026-06-02"), Some("2026-06-05~"), Some("3")),
@@ -349,7 +378,13 @@ mod suite {
         assert_eq!(second.next, None);
 
         let none = store.list(&q, &|_: &Document| false).await.unwrap();
-        assert_eq!(none, Page { items: vec![], next: None });
+        assert_eq!(
+            none,
+            Page {
+                items: vec![],
+                next: None
+            }
+        );
     }
 
     pub async fn listing_uses_either_index_and_follows_moved_entries(store: SharedStore) {
@@ -373,7 +408,10 @@ mod suite {
                 ids(&page).into_iter().map(String::from).collect::<Vec<_>>()
             }
         };
-        assert_eq!(list(Index::Gsi2, "status#submitted").await, ["p3", "p2", "p1"]);
+        assert_eq!(
+            list(Index::Gsi2, "status#submitted").await,
+            ["p3", "p2", "p1"]
+        );
 
         // p2 moves to another status and out of gsi1; p4 gains a gsi2 entry.
         let mut p2 = permit("p2", 2, "decided");
@@ -384,7 +422,10 @@ mod suite {
         p4.gsi2 = entry("status#submitted", "0#p4");
         store.commit(Change::update(p4, 1)).await.unwrap();
 
-        assert_eq!(list(Index::Gsi2, "status#submitted").await, ["p4", "p3", "p1"]);
+        assert_eq!(
+            list(Index::Gsi2, "status#submitted").await,
+            ["p4", "p3", "p1"]
+        );
         assert_eq!(list(Index::Gsi2, "status#granted").await, ["p2"]);
         assert_eq!(list(Index::Gsi1, "permit#2026").await, ["p1", "p3", "p4"]);
         let moved = store.get(Collection::Permit, "p2").await.unwrap().unwrap();
@@ -596,6 +637,43 @@ mod suite {
         other_record.scope = "POST /registrations".into();
         other_scope.idempotency = Some(other_record);
         store.commit(other_scope).await.unwrap();
+    }
+
+    pub async fn concurrent_repeats_of_an_idempotency_key_write_once(store: SharedStore) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..10 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let id = format!("p{i}");
+                let mut change = Change::create(permit(&id, 1, ""));
+                change.idempotency = Some(record("k1", &id, 1_000 + i));
+                change.aggregates = vec![delta("coverage#2026", "2026-06", &[("count", 1)])];
+                (id, store.commit(change).await)
+            });
+        }
+        let mut written = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (id, result) = joined.unwrap();
+            match result {
+                Ok(()) => written.push(id),
+                // Refused: either after the winner (replay) or while it was writing.
+                Err(StoreError::IdempotencyKeyUsed | StoreError::IdempotencyInProgress) => {
+                    assert_eq!(store.get(Collection::Permit, &id).await.unwrap(), None);
+                }
+                Err(other) => panic!("{id}: unexpected {other:?}"),
+            }
+        }
+        assert_eq!(written.len(), 1, "{written:?}");
+        let stored = store
+            .idempotency("POST /permits", "k1", 2_000)
+            .await
+            .unwrap()
+            .expect("the winner's record");
+        assert_eq!(stored.body_hash, written[0]);
+        assert_eq!(
+            store.aggregates("coverage#2026").await.unwrap(),
+            sums(&[("2026-06", &[("count", 1)])])
+        );
     }
 
     pub async fn sequences_never_repeat_under_concurrency(store: SharedStore) {

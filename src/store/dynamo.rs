@@ -13,19 +13,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, Delete,
-    GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, Put,
-    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
-    TransactWriteItem, Update,
+    GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
+    ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem, Update,
 };
 use aws_smithy_http_client::tls;
 use rand::Rng;
@@ -155,7 +155,16 @@ pub fn config_loader() -> ConfigLoader {
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    aws_config::defaults(BehaviorVersion::latest()).http_client(http)
+    // Bounded waits: an unreachable DynamoDB must become a 503 well within API
+    // Gateway's 30 s, not a hung request.
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(12))
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .timeout_config(timeouts)
 }
 
 impl DynamoStore {
@@ -254,7 +263,7 @@ pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
         .map_err(|e| {
             StoreError::Unavailable(format!(
                 "table {table} did not become active: {}",
-                DisplayErrorContext(&e)
+                error_chain(&e)
             ))
         })?;
 
@@ -289,6 +298,19 @@ pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// An error and its sources, by `Display` only: `Debug` of SDK errors dumps whole
+/// requests and responses.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(e.to_string())
 }
@@ -297,7 +319,7 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
 /// failure → `Unavailable` (a later retry may succeed); anything else → `Internal`.
 /// Messages carry the operation, DynamoDB's error code and message, never the
 /// request or its credentials.
-pub fn map_sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+pub(crate) fn map_sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -305,10 +327,10 @@ where
 {
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            return StoreError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&err)));
+            return StoreError::Unavailable(format!("{operation}: {}", error_chain(&err)));
         }
         SdkError::ConstructionFailure(_) => {
-            return StoreError::Internal(format!("{operation}: {}", DisplayErrorContext(&err)));
+            return StoreError::Internal(format!("{operation}: {}", error_chain(&err)));
         }
         _ => {}
     }
@@ -377,9 +399,10 @@ fn cancellation_outcome(reasons: &[CancellationReason], roles: &[Role]) -> Attem
             Role::Claim(key) => (1, StoreError::UniqueTaken(key.clone())),
             Role::Idempotency => (2, StoreError::IdempotencyKeyUsed),
             // These items carry no condition.
-            Role::Aggregate | Role::Release => {
-                (3, StoreError::Internal("unexpected condition failure".into()))
-            }
+            Role::Aggregate | Role::Release => (
+                3,
+                StoreError::Internal("unexpected condition failure".into()),
+            ),
         };
         if first_failed.as_ref().is_none_or(|(r, _)| rank < *r) {
             first_failed = Some((rank, error));
@@ -460,10 +483,7 @@ fn document_item(doc: &Document) -> Item {
 }
 
 fn idempotency_item(record: &IdempotencyRecord) -> Item {
-    let mut item = item_key(
-        format!("idem#{}#{}", record.scope, record.key),
-        IDEM_SK,
-    );
+    let mut item = item_key(format!("idem#{}#{}", record.scope, record.key), IDEM_SK);
     item.insert("scope".into(), s(&record.scope));
     item.insert("key".into(), s(&record.key));
     item.insert("body_hash".into(), s(&record.body_hash));
@@ -488,9 +508,9 @@ fn get_s<'a>(item: &'a Item, name: &str) -> StoreResult<&'a str> {
 
 fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> StoreResult<T> {
     match item.get(name) {
-        Some(AttributeValue::N(v)) => v.parse().map_err(|_| {
-            StoreError::Internal(format!("stored attribute {name} is out of range"))
-        }),
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map_err(|_| StoreError::Internal(format!("stored attribute {name} is out of range"))),
         _ => Err(StoreError::Internal(format!(
             "stored item lacks numeric attribute {name}"
         ))),
@@ -537,6 +557,12 @@ fn parse_idempotency(item: &Item) -> StoreResult<IdempotencyRecord> {
         created_at: get_n(item, "created_at")?,
         expires_at: get_n(item, TTL_ATTRIBUTE)?,
     })
+}
+
+/// How a change is written: one conditional put, or one transaction.
+enum Write {
+    Put(Put),
+    Transact(Plan),
 }
 
 /// The change as transaction items, with the role of each by position.
@@ -657,16 +683,15 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
-                let TransactWriteItemsError::TransactionCanceledException(cancelled) = e.err()
-                else {
-                    unreachable!("checked by the guard");
-                };
-                Err(cancellation_outcome(
-                    cancelled.cancellation_reasons(),
-                    &plan.roles,
-                ))
-            }
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => Err(
+                    cancellation_outcome(cancelled.cancellation_reasons(), &plan.roles),
+                ),
+                _ => Err(AttemptError::Final(map_sdk_error(
+                    "TransactWriteItems",
+                    SdkError::ServiceError(e),
+                ))),
+            },
             Err(e) => Err(AttemptError::Final(map_sdk_error("TransactWriteItems", e))),
         }
     }
@@ -717,23 +742,22 @@ impl DocumentStore for DynamoStore {
             && change.release_unique.is_empty()
             && change.idempotency.is_none();
         // A bare document change needs no transaction (half the write cost).
-        let put = if bare {
-            Some(self.document_put(&change)?)
+        let write = if bare {
+            Write::Put(self.document_put(&change)?)
         } else {
-            None
+            Write::Transact(self.plan(&change)?)
         };
-        let plan = if bare { None } else { Some(self.plan(&change)?) };
         let mut attempt = 1;
         loop {
-            let outcome = match (&put, &plan) {
-                (Some(put), _) => self.put_once(put).await,
-                (None, Some(plan)) => self.transact_once(plan).await,
-                (None, None) => unreachable!("one of the two is built"),
+            let outcome = match &write {
+                Write::Put(put) => self.put_once(put).await,
+                Write::Transact(plan) => self.transact_once(plan).await,
             };
             match outcome {
                 Ok(()) => return Ok(()),
                 Err(AttemptError::Final(error)) => return Err(error),
                 Err(AttemptError::Conflict) if attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(attempt, "write conflict on a hot item; retrying");
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -773,9 +797,7 @@ impl DocumentStore for DynamoStore {
             return Ok(empty);
         }
         let def = index_definition(query.index);
-        let mut names = HashMap::from([
-            ("#p".to_string(), def.partition_key.to_string()),
-        ]);
+        let mut names = HashMap::from([("#p".to_string(), def.partition_key.to_string())]);
         let mut values = HashMap::from([(":p".to_string(), s(&query.partition))]);
         let mut condition = "#p = :p".to_string();
         if query.sort_from.is_some() || query.sort_to.is_some() {
@@ -805,7 +827,11 @@ impl DocumentStore for DynamoStore {
             if query.sort_to.as_ref().is_some_and(|to| after.sort > *to) {
                 return Ok(empty);
             }
-            if query.sort_from.as_ref().is_none_or(|from| after.sort >= *from) {
+            if query
+                .sort_from
+                .as_ref()
+                .is_none_or(|from| after.sort >= *from)
+            {
                 let mut start = item_key(doc_pk(query.collection, &after.id), DOC_SK);
                 start.insert(def.partition_key.into(), s(&query.partition));
                 start.insert(def.sort_key.into(), s(&after.sort));

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use loket::api::AppState;
+use loket::api::auth::StaffAuth;
 use loket::api::secrets::CursorSealer;
 use loket::clock::ManualClock;
 use loket::domain::Catalogue;
@@ -46,9 +47,15 @@ pub fn store_under_test() -> String {
     std::env::var("LOKET_TEST_STORE").unwrap_or_else(|_| "embedded".into())
 }
 
-async fn new_store(dir: Option<&TempDir>) -> SharedStore {
+pub async fn new_store(dir: Option<&TempDir>) -> SharedStore {
     match store_under_test().as_str() {
         "embedded" => Arc::new(EmbeddedStore::open(dir.expect("a data dir").path()).expect("open redb")),
+        // A table of its own on DynamoDB Local; this suite never skips silently.
+        "dynamodb" => Arc::new(
+            crate::dynamo::fresh_store()
+                .await
+                .expect("LOKET_TEST_STORE=dynamodb needs DynamoDB Local (AWS_ENDPOINT_URL_DYNAMODB)"),
+        ),
         other => panic!("unknown LOKET_TEST_STORE '{other}'"),
     }
 }
@@ -60,7 +67,19 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_at(now: &str) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let store = new_store(Some(&dir)).await;
-    serve(store, ManualClock::new(at(now)), Some(dir), Catalogue::default()).await
+    // A "restart" reopens the embedded file; a DynamoDB table simply stays.
+    let dir = (store_under_test() == "embedded").then_some(dir);
+    serve(store, ManualClock::new(at(now)), dir, Catalogue::default()).await
+}
+
+/// Staff tokens in the tests: HS256 with this secret, this issuer and audience.
+pub const TEST_JWT_SECRET: &str = "test staff secret, 32 bytes or more";
+pub const TEST_JWT_ISSUER: &str = "https://login.dronten.test";
+pub const TEST_JWT_AUDIENCE: &str = "loket-staff";
+
+pub fn test_staff_auth() -> StaffAuth {
+    StaffAuth::hs256(TEST_JWT_SECRET, Some(TEST_JWT_ISSUER.into()), Some(TEST_JWT_AUDIENCE.into()))
+        .expect("test secret is long enough")
 }
 
 pub async fn serve(
@@ -69,6 +88,17 @@ pub async fn serve(
     data_dir: Option<Arc<TempDir>>,
     catalogue: Catalogue,
 ) -> TestApp {
+    serve_with_auth(store, clock, data_dir, catalogue, test_staff_auth()).await
+}
+
+/// As [`serve`], with staff tokens verified by `auth` (an RS256/JWKS test).
+pub async fn serve_with_auth(
+    store: SharedStore,
+    clock: ManualClock,
+    data_dir: Option<Arc<TempDir>>,
+    catalogue: Catalogue,
+    auth: StaffAuth,
+) -> TestApp {
     let real_clock = ManualClock::new(Utc::now());
     let state = AppState {
         store,
@@ -76,6 +106,7 @@ pub async fn serve(
         real_clock: Arc::new(real_clock.clone()),
         catalogue: Arc::new(catalogue),
         cursors: CursorSealer::new(b"test cursor key"),
+        auth: Arc::new(auth),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -187,4 +218,41 @@ pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A valid staff token (1 hour, real time) for `sub`.
+pub fn staff_token(app: &TestApp, sub: &str) -> String {
+    use loket::clock::Clock;
+    app.state
+        .auth
+        .mint(sub, app.real_clock.now().timestamp(), 3600)
+        .expect("HS256 test auth mints tokens")
+}
+
+/// The claims of a valid staff token for `sub`, to change one at a time.
+pub fn staff_claims(app: &TestApp, sub: &str) -> Value {
+    use loket::clock::Clock;
+    let now = app.real_clock.now().timestamp();
+    serde_json::json!({
+        "sub": sub,
+        "groups": ["staff"],
+        "iss": TEST_JWT_ISSUER,
+        "aud": TEST_JWT_AUDIENCE,
+        "iat": now,
+        "exp": now + 3600,
+    })
+}
+
+/// Any claims, signed with any key and header (rejection tests, RS256).
+pub fn sign_token(claims: &Value, header: &jsonwebtoken::Header, key: &jsonwebtoken::EncodingKey) -> String {
+    jsonwebtoken::encode(header, claims, key).expect("encode JWT")
+}
+
+/// Claims signed with the test secret (HS256).
+pub fn sign_hs256(claims: &Value, secret: &str) -> String {
+    sign_token(
+        claims,
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()).expect("HMAC key"),
+    )
 }
