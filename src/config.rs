@@ -13,7 +13,9 @@ use crate::api::secrets::CursorSealer;
 use crate::clock::{ManualClock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
 use crate::domain::leges::TariffTable;
+use crate::domain::respect_week::Edition;
 use crate::store::SharedStore;
+use crate::store::dynamo::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +46,10 @@ pub enum ConfigError {
     #[error("{0}")]
     Invalid(String),
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
 }
@@ -73,7 +78,9 @@ impl Settings {
             .transpose()?;
         Ok(Settings {
             store,
-            data_dir: var("LOKET_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| "./data".into()),
+            data_dir: var("LOKET_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| "./data".into()),
             table: var("LOKET_TABLE").unwrap_or_else(|| "loket".into()),
             bind: var("LOKET_BIND").unwrap_or_else(|| "127.0.0.1:3000".into()),
             now,
@@ -98,12 +105,17 @@ impl Settings {
     }
 }
 
-/// Extra data from `LOKET_CONFIG` (TOML): tariff tables for more years.
+/// Extra data from `LOKET_CONFIG` (TOML): tariff tables and Week van Respect editions
+/// for more years.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraData {
     #[serde(default)]
     pub tariffs: Vec<TariffTable>,
+    /// `[[respect_week_editions]]`: `year`, `starts_on`, `ends_on` and optionally
+    /// `registration_closes_on` (default: the day before the week); checked on load.
+    #[serde(default, rename = "respect_week_editions")]
+    pub editions: Vec<Edition>,
 }
 
 pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
@@ -118,6 +130,7 @@ pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
     let extra: ExtraData = toml::from_str(&text)
         .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
     catalogue.tariffs = catalogue.tariffs.with(extra.tariffs);
+    catalogue.editions = catalogue.editions.with(extra.editions);
     Ok(catalogue)
 }
 
@@ -126,7 +139,7 @@ pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
 pub async fn open_store(settings: &Settings) -> Result<SharedStore, ConfigError> {
     Ok(match settings.store {
         StoreKind::Embedded => Arc::new(EmbeddedStore::open(&settings.data_dir)?),
-        StoreKind::DynamoDb => Err(ConfigError::Invalid("the DynamoDB store is not wired yet".into()))?,
+        StoreKind::DynamoDb => Arc::new(DynamoStore::from_env(settings.table.clone()).await),
     })
 }
 

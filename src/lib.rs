@@ -1,10 +1,12 @@
 //! loket: the online counter of the municipality of Dronten for events.
 //!
 //! `domain` holds the rules (pure), `store` the two storage back-ends behind one
-//! trait, `api` the HTTP edge; `config` and `clock` wire them from the environment.
+//! trait, `api` the HTTP edge; `config` and `clock` wire them from the environment;
+//! `purge` erases what the clock says must go.
 
 pub mod api;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod purge;
 pub mod store;

@@ -6,7 +6,10 @@ use clap::{Parser, Subcommand};
 use loket::config::{self, Settings};
 
 #[derive(Parser)]
-#[command(name = "loket", about = "Online counter of the municipality of Dronten for events")]
+#[command(
+    name = "loket",
+    about = "Online counter of the municipality of Dronten for events"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -33,6 +36,12 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// Erase Week van Respect contact data that is due by the business clock
+    /// (LOKET_NOW or the system clock) and expired idempotency records, once.
+    Purge,
+    /// Create the DynamoDB table (LOKET_TABLE; keys, GSIs, TTL) and wait until it is
+    /// active; a table that exists already is left as it is.
+    CreateTable,
 }
 
 #[tokio::main]
@@ -43,6 +52,8 @@ async fn main() -> ExitCode {
         Command::Serve => serve().await,
         Command::Token { sub, hours } => token(&sub, hours),
         Command::Coverage { year, verify } => coverage(year, verify).await,
+        Command::Purge => purge().await,
+        Command::CreateTable => create_table().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -63,9 +74,15 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let state = config::build_state(&settings).await?;
     if generated {
         let now = state.real_clock.now().timestamp();
-        let token = state.auth.mint("staff", now, 12 * 3600).ok_or("cannot mint a staff token")?;
+        let token = state
+            .auth
+            .mint("staff", now, 12 * 3600)
+            .ok_or("cannot mint a staff token")?;
         println!("No LOKET_JWT_SECRET set; generated one for this run:");
-        println!("  LOKET_JWT_SECRET={}", settings.jwt_secret.as_deref().unwrap_or_default());
+        println!(
+            "  LOKET_JWT_SECRET={}",
+            settings.jwt_secret.as_deref().unwrap_or_default()
+        );
         println!("Staff token (sub 'staff', valid 12 h):");
         println!("  Authorization: Bearer {token}");
     }
@@ -73,6 +90,8 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(%url, store = ?settings.store, "loket is listening");
     println!("loket is listening on {url}  (try {url}/health)");
+    // Personal data goes when the clock says so: now, and then daily.
+    let _purge = loket::purge::spawn_daily(state.clone());
     axum::serve(listener, loket::api::app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -91,9 +110,17 @@ fn token(sub: &str, hours: i64) -> Result<(), Box<dyn std::error::Error>> {
     if !(1..=24 * 366).contains(&hours) {
         return Err("--hours must be between 1 and 8784".into());
     }
-    let auth = loket::api::auth::StaffAuth::hs256(secret, settings.jwt_issuer.clone(), settings.jwt_audience.clone())?;
+    let auth = loket::api::auth::StaffAuth::hs256(
+        secret,
+        settings.jwt_issuer.clone(),
+        settings.jwt_audience.clone(),
+    )?;
     let now = loket::clock::Clock::now(&loket::clock::SystemClock).timestamp();
-    println!("{}", auth.mint(sub, now, hours * 3600).ok_or("cannot mint a staff token")?);
+    println!(
+        "{}",
+        auth.mint(sub, now, hours * 3600)
+            .ok_or("cannot mint a staff token")?
+    );
     Ok(())
 }
 
@@ -112,25 +139,64 @@ async fn coverage(year: i32, verify: bool) -> Result<(), Box<dyn std::error::Err
         .ok_or_else(|| format!("no tariff table is in force for {year}"))?
         .coordination_cost_cents;
     let stored = records::coverage_buckets(store.as_ref(), year).await?;
-    let report = |buckets: &std::collections::BTreeMap<coverage::Bucket, coverage::Sums>| serde_json::to_string_pretty(&coverage::report(year, cost, buckets));
+    let report = |buckets: &std::collections::BTreeMap<coverage::Bucket, coverage::Sums>| {
+        serde_json::to_string_pretty(&coverage::report(year, cost, buckets))
+    };
     println!("aggregates:\n{}", report(&stored)?);
     if !verify {
         return Ok(());
     }
     let apps = records::submitted_in(store.as_ref(), year).await?;
     let recomputed = coverage::recompute(year, &apps);
-    println!("recomputed from {} applications:\n{}", apps.len(), report(&recomputed)?);
+    println!(
+        "recomputed from {} applications:\n{}",
+        apps.len(),
+        report(&recomputed)?
+    );
     let mut differences = 0;
-    for bucket in stored.keys().chain(recomputed.keys()).collect::<std::collections::BTreeSet<_>>() {
-        let (a, b) = (stored.get(bucket).copied().unwrap_or_default(), recomputed.get(bucket).copied().unwrap_or_default());
+    for bucket in stored
+        .keys()
+        .chain(recomputed.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let (a, b) = (
+            stored.get(bucket).copied().unwrap_or_default(),
+            recomputed.get(bucket).copied().unwrap_or_default(),
+        );
         if a != b {
             differences += 1;
-            println!("DIFFERENCE {}: aggregates {a:?}, recomputed {b:?}", bucket.key());
+            println!(
+                "DIFFERENCE {}: aggregates {a:?}, recomputed {b:?}",
+                bucket.key()
+            );
         }
     }
     if differences > 0 {
         return Err(format!("{differences} coverage bucket(s) differ for {year}").into());
     }
     println!("OK: the aggregates of {year} equal the recomputation");
+    Ok(())
+}
+
+/// `loket purge`: one purge by the configured clock, on the configured store.
+async fn purge() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    let store = config::open_store(&settings).await?;
+    let catalogue = config::load_catalogue(settings.config_path.as_deref())?;
+    let now = settings.clock().now();
+    let real_now = loket::clock::Clock::now(&loket::clock::SystemClock);
+    let report = loket::purge::run(store.as_ref(), &catalogue, now, real_now).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// `loket create-table`: the table that `template.yaml` declares, for DynamoDB Local
+/// or a first manual set-up.
+async fn create_table() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    let config = loket::store::dynamo::config_loader().load().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    loket::store::dynamo::create_table(&client, &settings.table).await?;
+    println!("table '{}' is active (TTL on expires_at)", settings.table);
     Ok(())
 }

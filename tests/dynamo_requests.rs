@@ -25,8 +25,13 @@ const SECRET: &str = "request-count-test-secret-of-enough-length";
 async fn call(app: &axum::Router, request: Request<Body>) -> (u16, Value) {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// Requests the store sends while `work` runs.
@@ -38,7 +43,9 @@ async fn counted<T>(store: &DynamoStore, work: impl Future<Output = T>) -> (u64,
 
 #[tokio::test]
 async fn each_api_operation_costs_at_most_its_budget_of_dynamodb_requests() {
-    let Some(store) = dynamo::fresh_store().await else { return };
+    let Some(store) = dynamo::fresh_store().await else {
+        return;
+    };
     let store = Arc::new(store);
     let now: DateTime<Utc> = "2017-03-01T09:00:00Z".parse().unwrap();
     let auth = StaffAuth::hs256(SECRET, None, None).unwrap();
@@ -99,7 +106,10 @@ async fn each_api_operation_costs_at_most_its_budget_of_dynamodb_requests() {
     )
     .await;
     assert_eq!(status, 200, "{reviewed}");
-    assert!(requests <= 2, "a staff status change took {requests} requests");
+    assert!(
+        requests <= 2,
+        "a staff status change took {requests} requests"
+    );
 
     let (requests, (status, withdrawn)) = counted(
         &store,
@@ -113,7 +123,10 @@ async fn each_api_operation_costs_at_most_its_budget_of_dynamodb_requests() {
     )
     .await;
     assert_eq!(status, 200, "{withdrawn}");
-    assert!(requests <= 2, "a withdrawal (with its refund in the aggregates) took {requests} requests");
+    assert!(
+        requests <= 2,
+        "a withdrawal (with its refund in the aggregates) took {requests} requests"
+    );
 
     let (requests, (status, report)) = counted(
         &store,

@@ -33,7 +33,8 @@ fn state(dir: &std::path::Path) -> AppState {
 /// Runs one fixture event through a router as the Lambda runtime would, and returns
 /// the API Gateway response document (statusCode, headers, body).
 async fn invoke(router: axum::Router, fixture: &str) -> Value {
-    let payload: LambdaRequest = serde_json::from_str(fixture).expect("a valid API Gateway v2 event");
+    let payload: LambdaRequest =
+        serde_json::from_str(fixture).expect("a valid API Gateway v2 event");
     let mut adapter = Adapter::from(router);
     let adapter = adapter.ready().await.expect("ready");
     let response = adapter
@@ -67,14 +68,22 @@ async fn the_permits_function_answers_a_submission_like_the_local_server() {
 
     // The same request to the local server's router.
     let local_dir = tempfile::tempdir().unwrap();
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/apigw_v2_post_permits.json")).unwrap();
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/apigw_v2_post_permits.json")).unwrap();
     let request = axum::http::Request::post("/permits")
         .header("content-type", "application/json")
-        .body(axum::body::Body::from(fixture["body"].as_str().unwrap().to_string()))
+        .body(axum::body::Body::from(
+            fixture["body"].as_str().unwrap().to_string(),
+        ))
         .unwrap();
-    let local = loket::api::app(state(local_dir.path())).oneshot(request).await.unwrap();
+    let local = loket::api::app(state(local_dir.path()))
+        .oneshot(request)
+        .await
+        .unwrap();
     assert_eq!(local.status().as_u16(), 201);
-    let bytes = axum::body::to_bytes(local.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(local.into_body(), 1 << 20)
+        .await
+        .unwrap();
     let mut local_body: Value = serde_json::from_slice(&bytes).unwrap();
 
     // Ids and tokens are random; everything else must be identical.
@@ -101,16 +110,22 @@ async fn the_permits_function_serves_health_and_refuses_other_audiences_routes()
     assert_eq!(body_of(&health), serde_json::json!({"status": "ok"}));
 
     // The permits function does not mount the staff routes.
-    let mut event: Value = serde_json::from_str(include_str!("fixtures/apigw_v2_get_health.json")).unwrap();
+    let mut event: Value =
+        serde_json::from_str(include_str!("fixtures/apigw_v2_get_health.json")).unwrap();
     event["rawPath"] = "/admin/permits".into();
     event["requestContext"]["http"]["path"] = "/admin/permits".into();
-    let admin = invoke(loket::api::permits_app(state(dir.path())), &event.to_string()).await;
+    let admin = invoke(
+        loket::api::permits_app(state(dir.path())),
+        &event.to_string(),
+    )
+    .await;
     assert_eq!(admin["statusCode"], 404);
 }
 
 /// The fixture event of `respect_week` with another method and path.
 fn respect_week_event(method: &str, path: &str) -> String {
-    let mut event: Value = serde_json::from_str(include_str!("fixtures/apigw_v2_respect_week.json")).unwrap();
+    let mut event: Value =
+        serde_json::from_str(include_str!("fixtures/apigw_v2_respect_week.json")).unwrap();
     event["rawPath"] = path.into();
     event["requestContext"]["http"]["path"] = path.into();
     event["requestContext"]["http"]["method"] = method.into();
@@ -137,7 +152,10 @@ async fn the_respect_week_function_registers_an_activity_and_replays_a_repeat() 
     assert_eq!(body["status"], "registered");
     assert_eq!(
         response["headers"]["location"],
-        format!("/respect-week/2017/activities/{}", body["id"].as_str().unwrap())
+        format!(
+            "/respect-week/2017/activities/{}",
+            body["id"].as_str().unwrap()
+        )
     );
 
     // The same event again (API Gateway retried it): the first answer, token included.
@@ -148,11 +166,19 @@ async fn the_respect_week_function_registers_an_activity_and_replays_a_repeat() 
     // The registrant reads it back through the function with the token.
     let mut read: Value = serde_json::from_str(&respect_week_event(
         "GET",
-        &format!("/respect-week/2017/activities/{}", body["id"].as_str().unwrap()),
+        &format!(
+            "/respect-week/2017/activities/{}",
+            body["id"].as_str().unwrap()
+        ),
     ))
     .unwrap();
-    read["headers"]["authorization"] = format!("Bearer {}", body["access_token"].as_str().unwrap()).into();
-    let read = invoke(loket::api::respect_week_app(state.clone()), &read.to_string()).await;
+    read["headers"]["authorization"] =
+        format!("Bearer {}", body["access_token"].as_str().unwrap()).into();
+    let read = invoke(
+        loket::api::respect_week_app(state.clone()),
+        &read.to_string(),
+    )
+    .await;
     assert_eq!(read["statusCode"], 200, "{read}");
     assert_eq!(read["headers"]["etag"], "\"1\"");
     assert_eq!(body_of(&read)["reference"], "WVR-2017-0001");
@@ -167,20 +193,44 @@ async fn the_respect_week_function_serves_the_programme_and_only_its_own_routes(
     assert_eq!(editions["statusCode"], 200);
     assert_eq!(body_of(&editions)[0]["year"], 2017);
 
-    let programme = invoke(app(), &respect_week_event("GET", "/respect-week/2017/activities")).await;
+    let programme = invoke(
+        app(),
+        &respect_week_event("GET", "/respect-week/2017/activities"),
+    )
+    .await;
     assert_eq!(programme["statusCode"], 200);
-    assert_eq!(body_of(&programme), serde_json::json!({"items": [], "next_cursor": null}));
+    assert_eq!(
+        body_of(&programme),
+        serde_json::json!({"items": [], "next_cursor": null})
+    );
 
-    let calendar = invoke(app(), &respect_week_event("GET", "/respect-week/2017/program.ics")).await;
+    let calendar = invoke(
+        app(),
+        &respect_week_event("GET", "/respect-week/2017/program.ics"),
+    )
+    .await;
     assert_eq!(calendar["statusCode"], 200);
-    assert_eq!(calendar["headers"]["content-type"], "text/calendar; charset=utf-8");
-    assert!(calendar["body"].as_str().unwrap().starts_with("BEGIN:VCALENDAR\r\n"), "{calendar}");
+    assert_eq!(
+        calendar["headers"]["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    assert!(
+        calendar["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("BEGIN:VCALENDAR\r\n"),
+        "{calendar}"
+    );
 
     let health = invoke(app(), &respect_week_event("GET", "/health")).await;
     assert_eq!(health["statusCode"], 200);
 
     // Permits and staff routes live in other functions.
-    for (method, path) in [("GET", "/admin/permits"), ("GET", "/admin/respect-week/2017/summary"), ("GET", "/permits/x")] {
+    for (method, path) in [
+        ("GET", "/admin/permits"),
+        ("GET", "/admin/respect-week/2017/summary"),
+        ("GET", "/permits/x"),
+    ] {
         let answer = invoke(app(), &respect_week_event(method, path)).await;
         assert_eq!(answer["statusCode"], 404, "{method} {path}");
     }

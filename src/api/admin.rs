@@ -23,7 +23,8 @@ use utoipa::ToSchema;
 use crate::domain::coverage::{self, CoverageReport};
 use crate::domain::leges::Leges;
 use crate::domain::permit::{
-    Actor, Application, Event, HistoryEntry, Organiser, PermitAction, PermitStatus, Reclassification,
+    Actor, Application, Event, HistoryEntry, Organiser, PermitAction, PermitStatus,
+    Reclassification,
 };
 use crate::domain::risk::{Category, Deadline, Kind};
 use crate::domain::time::{local_rfc3339, local_year};
@@ -174,11 +175,14 @@ impl QueryParams {
             values: BTreeMap::new(),
             problems: Vec::new(),
         };
+        let mut seen = std::collections::BTreeSet::new();
         for (name, value) in pairs {
             if !allowed.contains(&name.as_str()) {
                 params.problems.push(format!("{name}: onbekende parameter"));
-            } else if params.values.contains_key(&name) {
-                params.problems.push(format!("{name}: meer dan één keer opgegeven"));
+            } else if !seen.insert(name.clone()) {
+                params
+                    .problems
+                    .push(format!("{name}: meer dan één keer opgegeven"));
             } else if !value.trim().is_empty() {
                 params.values.insert(name, value.trim().to_string());
             }
@@ -186,7 +190,12 @@ impl QueryParams {
         Ok(params)
     }
 
-    fn get<T>(&mut self, name: &str, expected: &str, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+    fn get<T>(
+        &mut self,
+        name: &str,
+        expected: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
         let value = self.values.get(name)?;
         let parsed = parse(value);
         if parsed.is_none() {
@@ -239,9 +248,17 @@ const MAX_LIMIT: usize = 100;
         (status = 401, description = "No valid staff token", body = super::error::Problem),
         (status = 403, description = "Not a staff member", body = super::error::Problem),
     ))]
-pub async fn list(_staff: Staff, State(state): State<AppState>, raw: RawQuery) -> ApiResult<Json<StaffPermitPage>> {
+pub async fn list(
+    _staff: Staff,
+    State(state): State<AppState>,
+    raw: RawQuery,
+) -> ApiResult<Json<StaffPermitPage>> {
     let mut params = QueryParams::parse(raw, &["status", "year", "late", "limit", "cursor"])?;
-    let status = params.get("status", "een status (submitted, in_review, …)", PermitStatus::parse);
+    let status = params.get(
+        "status",
+        "een status (submitted, in_review, …)",
+        PermitStatus::parse,
+    );
     let year = params.year();
     let late = params.get("late", "true of false", |v| match v {
         "true" => Some(true),
@@ -250,7 +267,9 @@ pub async fn list(_staff: Staff, State(state): State<AppState>, raw: RawQuery) -
     });
     let limit = params
         .get("limit", "een getal van 1 tot 100", |v| {
-            v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n))
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
         })
         .unwrap_or(DEFAULT_LIMIT);
     let range = match year {
@@ -309,7 +328,9 @@ fn is_late(doc: &Document) -> Option<bool> {
     struct PartialDeadline {
         late: bool,
     }
-    serde_json::from_str::<Partial>(&doc.body).ok().map(|p| p.deadline.late)
+    serde_json::from_str::<Partial>(&doc.body)
+        .ok()
+        .map(|p| p.deadline.late)
 }
 
 async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
@@ -331,7 +352,11 @@ async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
         (status = 403, description = "Not a staff member", body = super::error::Problem),
         (status = 404, description = "Unknown id", body = super::error::Problem),
     ))]
-pub async fn read(_staff: Staff, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn read(
+    _staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let app = load(&state, &id).await?;
     Ok(with_etag(app.version, Json(StaffPermitDetail::of(&app))))
 }
@@ -349,20 +374,31 @@ pub struct ReviewRequest {
     category: Option<String>,
 }
 
-const REVIEW_ACTIONS: [&str; 5] = ["start_review", "request_info", "approve", "reject", "reclassify"];
+const REVIEW_ACTIONS: [&str; 5] = [
+    "start_review",
+    "request_info",
+    "approve",
+    "reject",
+    "reclassify",
+];
 
 fn parse_review(body: &Value) -> ApiResult<PermitAction> {
     let errors = Errors::default();
     let root = Obj::root(body, &errors);
-    let action = root.one_of("action", &REVIEW_ACTIONS, |s| REVIEW_ACTIONS.iter().copied().find(|a| *a == s));
+    let action = root.one_of("action", &REVIEW_ACTIONS, |s| {
+        REVIEW_ACTIONS.iter().copied().find(|a| *a == s)
+    });
     let reason = root.opt_string("reason", 2_000);
     let category = root.opt_string("category", 10);
-    root.deny_unknown();
 
     let category = match (action, category) {
         (_, None) => None,
         (Some("reclassify"), Some(None)) => {
-            root.fail("category", "required", "Kies de nieuwe categorie: 0, A, B of C.");
+            root.fail(
+                "category",
+                "required",
+                "Kies de nieuwe categorie: 0, A, B of C.",
+            );
             None
         }
         (Some("reclassify"), Some(Some(c))) => {
@@ -383,8 +419,13 @@ fn parse_review(body: &Value) -> ApiResult<PermitAction> {
         (_, Some(None)) => None,
     };
     if action == Some("start_review") && matches!(reason, Some(Some(_))) {
-        root.fail("reason", "not_applicable", "Bij start_review hoort geen reden.");
+        root.fail(
+            "reason",
+            "not_applicable",
+            "Bij start_review hoort geen reden.",
+        );
     }
+    root.deny_unknown();
     errors.finish(|| {
         let reason = reason?;
         Some(match action? {
@@ -436,7 +477,12 @@ pub async fn review(
         return Err(ApiError::PreconditionFailed);
     }
     let next = app
-        .apply(&action, Actor::Staff(staff.id.clone()), state.clock.now(), &state.catalogue.tariffs)
+        .apply(
+            &action,
+            Actor::Staff(staff.id.clone()),
+            state.clock.now(),
+            &state.catalogue.tariffs,
+        )
         .map_err(transition_error)?;
     match records::save_transition(state.store.as_ref(), &app, &next).await {
         Ok(()) => {}
@@ -537,7 +583,9 @@ pub fn permits_csv(apps: &[Application]) -> Result<Vec<u8>, csv::Error> {
     for app in apps {
         writer.write_record(csv_row(app))?;
     }
-    writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// The audit record of one export (collection `Audit`).
@@ -586,7 +634,11 @@ fn audit_document(audit: &ExportAudit) -> ApiResult<Document> {
         (status = 401, description = "No valid staff token", body = super::error::Problem),
         (status = 403, description = "Not a staff member", body = super::error::Problem),
     ))]
-pub async fn export_csv(staff: Staff, State(state): State<AppState>, raw: RawQuery) -> ApiResult<Response> {
+pub async fn export_csv(
+    staff: Staff,
+    State(state): State<AppState>,
+    raw: RawQuery,
+) -> ApiResult<Response> {
     let mut params = QueryParams::parse(raw, &["year"])?;
     let year = params.year();
     params.finish()?;
@@ -603,14 +655,22 @@ pub async fn export_csv(staff: Staff, State(state): State<AppState>, raw: RawQue
         at: now,
         rows: apps.len(),
     };
-    state.store.commit(Change::create(audit_document(&audit)?)).await?;
+    state
+        .store
+        .commit(Change::create(audit_document(&audit)?))
+        .await?;
     tracing::info!(staff = %audit.staff, year, rows = audit.rows, "permits exported");
 
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"vergunningen-{year}.csv\"")) {
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"vergunningen-{year}.csv\""))
+    {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
@@ -628,7 +688,11 @@ pub async fn export_csv(staff: Staff, State(state): State<AppState>, raw: RawQue
         (status = 401, description = "No valid staff token", body = super::error::Problem),
         (status = 403, description = "Not a staff member", body = super::error::Problem),
     ))]
-pub async fn leges_coverage(_staff: Staff, State(state): State<AppState>, raw: RawQuery) -> ApiResult<Json<CoverageReport>> {
+pub async fn leges_coverage(
+    _staff: Staff,
+    State(state): State<AppState>,
+    raw: RawQuery,
+) -> ApiResult<Json<CoverageReport>> {
     let mut params = QueryParams::parse(raw, &["year"])?;
     let year = params.year();
     params.finish()?;
@@ -639,10 +703,16 @@ pub async fn leges_coverage(_staff: Staff, State(state): State<AppState>, raw: R
         .for_year(year)
         .ok_or_else(|| ApiError::BadRequest {
             code: "no_tariff",
-            detail: format!("Voor {year} is geen tarieventabel en dus geen kostenpost vastgesteld."),
+            detail: format!(
+                "Voor {year} is geen tarieventabel en dus geen kostenpost vastgesteld."
+            ),
         })?;
     let buckets = records::coverage_buckets(state.store.as_ref(), year).await?;
-    Ok(Json(coverage::report(year, table.coordination_cost_cents, &buckets)))
+    Ok(Json(coverage::report(
+        year,
+        table.coordination_cost_cents,
+        &buckets,
+    )))
 }
 
 #[cfg(test)]
@@ -670,7 +740,9 @@ mod tests {
     fn codes(body: Value) -> Vec<(String, String)> {
         match parse_review(&body) {
             Ok(_) => Vec::new(),
-            Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
+            Err(ApiError::Validation(errors)) => {
+                errors.into_iter().map(|e| (e.field, e.code)).collect()
+            }
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
@@ -684,12 +756,30 @@ mod tests {
             (json!({"action": "reject", "reason": "Te laat"}), vec![]),
             (json!({}), vec![pair("action", "required")]),
             (json!({"action": "publish"}), vec![pair("action", "one_of")]),
-            (json!({"action": "approve", "category": "A"}), vec![pair("category", "not_applicable")]),
-            (json!({"action": "reclassify"}), vec![pair("category", "required")]),
-            (json!({"action": "reclassify", "category": "D"}), vec![pair("category", "one_of")]),
-            (json!({"action": "start_review", "reason": "x"}), vec![pair("reason", "not_applicable")]),
-            (json!({"action": "approve", "extra": 1}), vec![pair("extra", "unknown_field")]),
-            (json!({"action": 3, "reason": 4}), vec![pair("action", "one_of"), pair("reason", "type")]),
+            (
+                json!({"action": "approve", "category": "A"}),
+                vec![pair("category", "not_applicable")],
+            ),
+            (
+                json!({"action": "reclassify"}),
+                vec![pair("category", "required")],
+            ),
+            (
+                json!({"action": "reclassify", "category": "D"}),
+                vec![pair("category", "one_of")],
+            ),
+            (
+                json!({"action": "start_review", "reason": "x"}),
+                vec![pair("reason", "not_applicable")],
+            ),
+            (
+                json!({"action": "approve", "extra": 1}),
+                vec![pair("extra", "unknown_field")],
+            ),
+            (
+                json!({"action": 3, "reason": 4}),
+                vec![pair("action", "one_of"), pair("reason", "type")],
+            ),
         ] {
             assert_eq!(codes(body.clone()), expected, "{body}");
         }
@@ -697,9 +787,13 @@ mod tests {
 
     #[test]
     fn review_actions_map_onto_the_domain() {
-        assert_eq!(parse_review(&json!({"action": "start_review"})).unwrap(), PermitAction::StartReview);
         assert_eq!(
-            parse_review(&json!({"action": "reclassify", "category": "0", "reason": "Klein"})).unwrap(),
+            parse_review(&json!({"action": "start_review"})).unwrap(),
+            PermitAction::StartReview
+        );
+        assert_eq!(
+            parse_review(&json!({"action": "reclassify", "category": "0", "reason": "Klein"}))
+                .unwrap(),
             PermitAction::Reclassify {
                 category: Category::Melding,
                 reason: Some("Klein".into())
@@ -707,7 +801,9 @@ mod tests {
         );
         assert_eq!(
             parse_review(&json!({"action": "reject"})).unwrap(),
-            PermitAction::Reject { reason: String::new() },
+            PermitAction::Reject {
+                reason: String::new()
+            },
             "the domain refuses the empty reason"
         );
     }

@@ -44,6 +44,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// A remote JWKS is fetched again for an unknown `kid` at most this often (seconds).
 const REFETCH_AFTER_SECONDS: i64 = 60;
 
+/// After a failed JWKS fetch, the next attempt waits this long (seconds).
+const RETRY_FAILED_AFTER_SECONDS: i64 = 5;
+
 /// How long one JWKS fetch may take.
 const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -103,7 +106,10 @@ impl KeySet {
             let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
                 continue;
             };
-            if jwk.common.key_algorithm.is_some_and(|a| a != KeyAlgorithm::RS256)
+            if jwk
+                .common
+                .key_algorithm
+                .is_some_and(|a| a != KeyAlgorithm::RS256)
                 || jwk
                     .common
                     .public_key_use
@@ -121,7 +127,10 @@ impl KeySet {
         }
         Ok(KeySet {
             sole: (keys.len() == 1).then(|| keys[0].1.clone()),
-            by_kid: keys.into_iter().filter_map(|(kid, key)| Some((kid?, key))).collect(),
+            by_kid: keys
+                .into_iter()
+                .filter_map(|(kid, key)| Some((kid?, key)))
+                .collect(),
         })
     }
 
@@ -145,6 +154,9 @@ struct RemoteJwks {
 struct Cached {
     keys: Option<KeySet>,
     fetched_at: i64,
+    /// When the last fetch failed: requests in the next few seconds fail fast
+    /// instead of queueing behind another timeout.
+    failed_at: Option<i64>,
 }
 
 impl RemoteJwks {
@@ -160,7 +172,10 @@ impl RemoteJwks {
             .await;
         let request = HttpRequest::get(&self.url).map_err(|e| unavailable(e.to_string()))?;
         let fetch = async {
-            let response = connector.call(request).await.map_err(|e| unavailable(format!("{e:?}")))?;
+            let response = connector
+                .call(request)
+                .await
+                .map_err(|e| unavailable(format!("{e:?}")))?;
             let status = response.status().as_u16();
             if status != 200 {
                 return Err(unavailable(format!("status {status}")));
@@ -190,8 +205,25 @@ impl RemoteJwks {
         if cached.keys.is_some() && now - cached.fetched_at < REFETCH_AFTER_SECONDS {
             return Err(invalid("unknown kid"));
         }
-        let keys = self.fetch().await?;
+        if cached
+            .failed_at
+            .is_some_and(|at| now - at < RETRY_FAILED_AFTER_SECONDS)
+        {
+            return Err(AuthError::KeysUnavailable(format!(
+                "{}: failed moments ago",
+                self.url
+            )));
+        }
+        let keys = match self.fetch().await {
+            Ok(keys) => keys,
+            Err(e) => {
+                tracing::warn!(error = %e, "staff JWKS fetch failed");
+                cached.failed_at = Some(now);
+                return Err(e);
+            }
+        };
         tracing::info!(url = %self.url, keys = keys.by_kid.len(), "staff JWKS fetched");
+        cached.failed_at = None;
         let key = keys.find(kid);
         cached.keys = Some(keys);
         cached.fetched_at = now;
@@ -200,7 +232,10 @@ impl RemoteJwks {
 }
 
 enum Keys {
-    Hs256 { decoding: Arc<DecodingKey>, encoding: EncodingKey },
+    Hs256 {
+        decoding: Arc<DecodingKey>,
+        encoding: EncodingKey,
+    },
     Jwks(KeySet),
     RemoteJwks(RemoteJwks),
 }
@@ -242,14 +277,23 @@ fn is_loopback_http(url: &str) -> bool {
 
 impl StaffAuth {
     /// HS256 with a shared secret (at least 32 bytes).
-    pub fn hs256(secret: &str, issuer: Option<String>, audience: Option<String>) -> Result<StaffAuth, String> {
+    pub fn hs256(
+        secret: &str,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Result<StaffAuth, String> {
         if secret.len() < MIN_SECRET_BYTES {
-            return Err(format!("LOKET_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"));
+            return Err(format!(
+                "LOKET_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"
+            ));
         }
         let decoding = DecodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
         let encoding = EncodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
         Ok(StaffAuth {
-            keys: Keys::Hs256 { decoding: Arc::new(decoding), encoding },
+            keys: Keys::Hs256 {
+                decoding: Arc::new(decoding),
+                encoding,
+            },
             issuer,
             audience,
         })
@@ -257,7 +301,11 @@ impl StaffAuth {
 
     /// RS256 with a JWKS given as JSON, a file path or a URL. A URL is not fetched
     /// here, only remembered: the first staff request fetches it.
-    pub fn jwks(source: &str, issuer: Option<String>, audience: Option<String>) -> Result<StaffAuth, String> {
+    pub fn jwks(
+        source: &str,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Result<StaffAuth, String> {
         if issuer.is_none() || audience.is_none() {
             return Err("LOKET_JWT_JWKS needs LOKET_JWT_ISSUER and LOKET_JWT_AUDIENCE".into());
         }
@@ -272,12 +320,22 @@ impl StaffAuth {
                 cache: tokio::sync::Mutex::new(Cached::default()),
             })
         } else if source.starts_with("http://") {
-            return Err("LOKET_JWT_JWKS: plain http:// is allowed only for localhost; use https://".into());
+            return Err(
+                "LOKET_JWT_JWKS: plain http:// is allowed only for localhost; use https://".into(),
+            );
         } else {
-            let text = std::fs::read_to_string(source).map_err(|e| format!("LOKET_JWT_JWKS file '{source}': {e}"))?;
-            Keys::Jwks(KeySet::from_jwks(&text).map_err(|e| format!("LOKET_JWT_JWKS file '{source}': {e}"))?)
+            let text = std::fs::read_to_string(source)
+                .map_err(|e| format!("LOKET_JWT_JWKS file '{source}': {e}"))?;
+            Keys::Jwks(
+                KeySet::from_jwks(&text)
+                    .map_err(|e| format!("LOKET_JWT_JWKS file '{source}': {e}"))?,
+            )
         };
-        Ok(StaffAuth { keys, issuer, audience })
+        Ok(StaffAuth {
+            keys,
+            issuer,
+            audience,
+        })
     }
 
     /// From the settings: a JWKS when one is configured, else the HS256 secret. With
@@ -293,7 +351,9 @@ impl StaffAuth {
             (Some(jwks), _) => StaffAuth::jwks(jwks, issuer, audience),
             (None, Some(secret)) => StaffAuth::hs256(secret, issuer, audience),
             (None, None) => {
-                tracing::warn!("no LOKET_JWT_SECRET or LOKET_JWT_JWKS: the admin routes accept no token");
+                tracing::warn!(
+                    "no LOKET_JWT_SECRET or LOKET_JWT_JWKS: the admin routes accept no token"
+                );
                 StaffAuth::hs256(&generate_secret(), issuer, audience)
             }
         }
@@ -322,19 +382,24 @@ impl StaffAuth {
 
     /// Checks a token; `now` is real time in unix seconds.
     pub async fn verify(&self, token: &str, now: i64) -> Result<Staff, AuthError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("header: {e}")))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("header: {e}")))?;
         let (algorithm, key) = match &self.keys {
             Keys::Hs256 { decoding, .. } => (Algorithm::HS256, decoding.clone()),
             Keys::Jwks(set) => (
                 Algorithm::RS256,
-                set.find(header.kid.as_deref()).ok_or_else(|| invalid("unknown kid"))?,
+                set.find(header.kid.as_deref())
+                    .ok_or_else(|| invalid("unknown kid"))?,
             ),
             Keys::RemoteJwks(remote) => {
                 if header.alg != Algorithm::RS256 {
                     // Refused before any fetch: a stranger's token costs no request.
                     return Err(invalid("algorithm"));
                 }
-                (Algorithm::RS256, remote.key(header.kid.as_deref(), now).await?)
+                (
+                    Algorithm::RS256,
+                    remote.key(header.kid.as_deref(), now).await?,
+                )
             }
         };
         // The crate checks the signature, the algorithm and the issuer; expiry is
@@ -354,7 +419,10 @@ impl StaffAuth {
             .map_err(|e| invalid(format!("{e}")))?;
         let claims = data.claims;
 
-        let exp = claims.get("exp").and_then(Value::as_f64).ok_or_else(|| invalid("exp"))?;
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| invalid("exp"))?;
         if exp <= now as f64 {
             return Err(invalid("expired"));
         }
@@ -370,7 +438,13 @@ impl StaffAuth {
         }
         let id = ["sub", "cognito:username", "username"]
             .into_iter()
-            .find_map(|name| claims.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()))
+            .find_map(|name| {
+                claims
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+            })
             .ok_or_else(|| invalid("no subject"))?;
         if !groups(&claims).iter().any(|g| g == STAFF_GROUP) {
             return Err(AuthError::NotStaff);
@@ -396,7 +470,9 @@ fn groups(claims: &Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
     for name in ["groups", "cognito:groups"] {
         match claims.get(name) {
-            Some(Value::Array(items)) => out.extend(items.iter().filter_map(Value::as_str).map(str::to_string)),
+            Some(Value::Array(items)) => {
+                out.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
+            }
             Some(Value::String(s)) => out.extend(
                 s.split(|c: char| c.is_whitespace() || c == ',')
                     .filter(|g| !g.is_empty())
@@ -418,8 +494,12 @@ pub fn generate_secret() -> String {
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| ApiError::Unauthorized("no bearer token".into()))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token =
+            bearer(parts).ok_or_else(|| ApiError::Unauthorized("no bearer token".into()))?;
         let now = state.real_clock.now().timestamp();
         match state.auth.verify(&token, now).await {
             Ok(staff) => Ok(staff),
@@ -461,7 +541,10 @@ mod tests {
             (json!({}), false),
         ] {
             let mut claims = json!({"sub": "s1", "exp": NOW + 60});
-            claims.as_object_mut().unwrap().extend(groups.as_object().unwrap().clone());
+            claims
+                .as_object_mut()
+                .unwrap()
+                .extend(groups.as_object().unwrap().clone());
             let result = auth.verify(&sign(claims.clone()), NOW).await;
             if staff {
                 assert_eq!(result, Ok(Staff { id: "s1".into() }), "{claims}");
@@ -496,9 +579,15 @@ mod tests {
         let auth = StaffAuth::hs256(SECRET, None, None).unwrap();
         let token = sign(json!({"sub": "s", "groups": ["staff"], "exp": NOW}));
         assert!(auth.verify(&token, NOW - 1).await.is_ok());
-        assert!(matches!(auth.verify(&token, NOW).await, Err(AuthError::Invalid(_))), "exp must be in the future");
+        assert!(
+            matches!(auth.verify(&token, NOW).await, Err(AuthError::Invalid(_))),
+            "exp must be in the future"
+        );
         let no_exp = sign(json!({"sub": "s", "groups": ["staff"]}));
-        assert!(matches!(auth.verify(&no_exp, NOW).await, Err(AuthError::Invalid(_))));
+        assert!(matches!(
+            auth.verify(&no_exp, NOW).await,
+            Err(AuthError::Invalid(_))
+        ));
     }
 
     #[tokio::test]
@@ -513,8 +602,15 @@ mod tests {
             (json!({}), false),
         ] {
             let mut claims = json!({"sub": "s", "groups": ["staff"], "exp": NOW + 60});
-            claims.as_object_mut().unwrap().extend(aud.as_object().unwrap().clone());
-            assert_eq!(auth.verify(&sign(claims.clone()), NOW).await.is_ok(), ok, "{claims}");
+            claims
+                .as_object_mut()
+                .unwrap()
+                .extend(aud.as_object().unwrap().clone());
+            assert_eq!(
+                auth.verify(&sign(claims.clone()), NOW).await.is_ok(),
+                ok,
+                "{claims}"
+            );
         }
     }
 
@@ -523,9 +619,30 @@ mod tests {
         assert!(StaffAuth::hs256("short", None, None).is_err());
         assert!(StaffAuth::jwks("https://example.org/jwks.json", None, Some("a".into())).is_err());
         assert!(StaffAuth::jwks("https://example.org/jwks.json", Some("i".into()), None).is_err());
-        assert!(StaffAuth::jwks("http://example.org/jwks.json", Some("i".into()), Some("a".into())).is_err());
-        assert!(StaffAuth::jwks("http://127.0.0.1:9/jwks.json", Some("i".into()), Some("a".into())).is_ok());
-        assert!(StaffAuth::jwks("https://example.org/jwks.json", Some("i".into()), Some("a".into())).is_ok());
+        assert!(
+            StaffAuth::jwks(
+                "http://example.org/jwks.json",
+                Some("i".into()),
+                Some("a".into())
+            )
+            .is_err()
+        );
+        assert!(
+            StaffAuth::jwks(
+                "http://127.0.0.1:9/jwks.json",
+                Some("i".into()),
+                Some("a".into())
+            )
+            .is_ok()
+        );
+        assert!(
+            StaffAuth::jwks(
+                "https://example.org/jwks.json",
+                Some("i".into()),
+                Some("a".into())
+            )
+            .is_ok()
+        );
         assert!(StaffAuth::jwks(r#"{"keys": []}"#, Some("i".into()), Some("a".into())).is_err());
     }
 
@@ -533,8 +650,16 @@ mod tests {
     async fn minted_tokens_pass_verification() {
         let auth = StaffAuth::hs256(SECRET, Some("loket".into()), Some("staff-ui".into())).unwrap();
         let token = auth.mint("marieke", NOW, 3600).unwrap();
-        assert_eq!(auth.verify(&token, NOW + 10).await, Ok(Staff { id: "marieke".into() }));
-        assert!(auth.verify(&token, NOW + 3600).await.is_err(), "expired after the hour");
+        assert_eq!(
+            auth.verify(&token, NOW + 10).await,
+            Ok(Staff {
+                id: "marieke".into()
+            })
+        );
+        assert!(
+            auth.verify(&token, NOW + 3600).await.is_err(),
+            "expired after the hour"
+        );
     }
 
     #[test]

@@ -116,6 +116,15 @@ impl IdempotentPost {
                 // The record expired between the two reads: let the client retry.
                 None => Err(StoreError::IdempotencyInProgress.into()),
             },
+            // A repeat of a creation that holds a unique claim (a Week van Respect
+            // registration) collides with its own first success on the claim: the
+            // store may report either failure. Replay when the key was used.
+            Err(e @ StoreError::UniqueTaken(_)) if self.key.is_some() => {
+                match self.replay(state).await? {
+                    Some(replay) => Ok(replay),
+                    None => Err(e.into()),
+                }
+            }
             Err(e) => Err(e.into()),
         }
     }

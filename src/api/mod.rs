@@ -15,12 +15,14 @@ use crate::domain::Catalogue;
 use crate::store::SharedStore;
 
 pub mod admin;
+pub mod admin_respect_week;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;
 pub mod permits;
+pub mod respect_week;
 pub mod secrets;
 pub mod validate;
 
@@ -77,12 +79,26 @@ pub fn permits_app(state: AppState) -> Router {
     operational(permits::router(), state)
 }
 
-/// The staff routes: the `admin` Lambda function.
+/// Week van Respect for schools, sport clubs and the public: the `respect_week`
+/// Lambda function.
+pub fn respect_week_app(state: AppState) -> Router {
+    operational(respect_week::router(), state)
+}
+
+/// The staff routes: the `admin` Lambda function. The Week van Respect staff routes
+/// (`admin_respect_week::router()`) are merged here and in [`app`] as well.
 pub fn admin_app(state: AppState) -> Router {
-    operational(admin::router(), state)
+    operational(admin::router().merge(admin_respect_week::router()), state)
 }
 
 /// Every route: the local server.
 pub fn app(state: AppState) -> Router {
-    operational(Router::new().merge(permits::router()).merge(admin::router()), state)
+    operational(
+        Router::new()
+            .merge(permits::router())
+            .merge(respect_week::router())
+            .merge(admin::router())
+            .merge(admin_respect_week::router()),
+        state,
+    )
 }

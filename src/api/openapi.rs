@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, error, permits};
+use super::{admin, admin_respect_week, error, permits, respect_week};
 
 struct Security;
 
@@ -17,7 +17,9 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The access token returned once when the item was created"))
+                    .description(Some(
+                        "The access token returned once when the item was created",
+                    ))
                     .build(),
             ),
         );
@@ -44,15 +46,26 @@ impl Modify for Security {
         permits::read,
         permits::withdraw,
         permits::answer_info,
+        respect_week::editions,
+        respect_week::register,
+        respect_week::programme,
+        respect_week::programme_ics,
+        respect_week::read,
+        respect_week::cancel,
         admin::list,
         admin::read,
         admin::review,
         admin::export_csv,
         admin::leges_coverage,
+        admin_respect_week::list,
+        admin_respect_week::read,
+        admin_respect_week::review,
+        admin_respect_week::summary,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&Security),
     tags((name = "permits", description = "Event permits and meldingen, for organisers"),
+         (name = "respect_week", description = "Week van Respect: registrations by schools and sport clubs, and the public programme"),
          (name = "admin", description = "Staff: review, export and leges coverage (JWT with group `staff`)"))
 )]
 pub struct ApiDoc;

@@ -24,9 +24,9 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{BearerToken, IdempotencyKey, JsonBody, etag};
 use super::idempotency::{Created, IdempotentPost};
-use crate::store::permits as records;
 use super::secrets::{new_access_token, new_id, token_opens};
 use super::validate::{Errors, Obj, looks_like_email, looks_like_phone};
+use crate::store::permits as records;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,7 +59,11 @@ pub fn parse_request(body: &Value) -> ApiResult<(Organiser, Event)> {
     if let Some(Some(kvk)) = &kvk_number
         && !(kvk.len() == 8 && kvk.bytes().all(|b| b.is_ascii_digit()))
     {
-        o.fail("kvk_number", "kvk_number", "Een KvK-nummer heeft 8 cijfers.");
+        o.fail(
+            "kvk_number",
+            "kvk_number",
+            "Een KvK-nummer heeft 8 cijfers.",
+        );
     }
     let email = o.string("email", 254);
     if let Some(e) = &email
@@ -78,11 +82,7 @@ pub fn parse_request(body: &Value) -> ApiResult<(Organiser, Event)> {
     let e = root.object("event");
     let event_name = e.string("name", 200);
     let description = e.string("description", 5_000);
-    let kern = e.one_of(
-        "kern",
-        &Kern::ALL.map(Kern::as_str),
-        Kern::parse,
-    );
+    let kern = e.one_of("kern", &Kern::ALL.map(Kern::as_str), Kern::parse);
     let address = e.string("address", 200);
     let starts_at = e.timestamp("starts_at");
     let ends_at = e.timestamp("ends_at");
@@ -90,7 +90,11 @@ pub fn parse_request(body: &Value) -> ApiResult<(Organiser, Event)> {
         if end <= start {
             e.fail("ends_at", "order", "Het einde moet na het begin liggen.");
         } else if end - start > Duration::days(MAX_EVENT_DAYS) {
-            e.fail("ends_at", "range", "Een evenement duurt hoogstens een jaar.");
+            e.fail(
+                "ends_at",
+                "range",
+                "Een evenement duurt hoogstens een jaar.",
+            );
         }
     }
     let expected_visitors = e.int("expected_visitors", 1, 1_000_000);
@@ -166,7 +170,9 @@ pub fn transition_error(e: TransitionError) -> ApiError {
         TransitionError::ReasonRequired(_) => {
             ApiError::field("reason", "required", "Geef een reden op.")
         }
-        TransitionError::NoTariff(year) => ApiError::Internal(format!("no tariff table for {year}")),
+        TransitionError::NoTariff(year) => {
+            ApiError::Internal(format!("no tariff table for {year}"))
+        }
     }
 }
 
@@ -189,7 +195,8 @@ pub struct QuoteView {
     ))]
 pub async fn quote(State(state): State<AppState>, body: JsonBody) -> ApiResult<Json<QuoteView>> {
     let (_, event) = parse_request(&body.value)?;
-    let q = permit::quote(&event, state.clock.now(), &state.catalogue.tariffs).map_err(submit_error)?;
+    let q =
+        permit::quote(&event, state.clock.now(), &state.catalogue.tariffs).map_err(submit_error)?;
     Ok(Json(QuoteView {
         kind: q.assessment.kind,
         category: q.assessment.category,
@@ -322,7 +329,11 @@ pub async fn submit(
 
 /// The application behind `id` if `token` opens it; otherwise 404, whether the id
 /// exists or not.
-async fn load_for_organiser(state: &AppState, id: &str, token: Option<&str>) -> ApiResult<Application> {
+async fn load_for_organiser(
+    state: &AppState,
+    id: &str,
+    token: Option<&str>,
+) -> ApiResult<Application> {
     let doc = state
         .store
         .get(Collection::Permit, id)
@@ -372,7 +383,12 @@ async fn organiser_action(
     for _ in 0..5 {
         let app = load_for_organiser(state, id, token).await?;
         let next = app
-            .apply(&action, Actor::Organiser, state.clock.now(), &state.catalogue.tariffs)
+            .apply(
+                &action,
+                Actor::Organiser,
+                state.clock.now(),
+                &state.catalogue.tariffs,
+            )
             .map_err(transition_error)?;
         match records::save_transition(state.store.as_ref(), &app, &next).await {
             Ok(()) => return Ok(with_etag(next.version, Json(PermitView::of(&next)))),
@@ -431,5 +447,11 @@ pub async fn answer_info(
     body: JsonBody,
 ) -> ApiResult<Response> {
     let message = parse_message(&body.value)?;
-    organiser_action(&state, &id, token.as_deref(), PermitAction::AnswerInfo { message }).await
+    organiser_action(
+        &state,
+        &id,
+        token.as_deref(),
+        PermitAction::AnswerInfo { message },
+    )
+    .await
 }

@@ -40,7 +40,10 @@ pub fn token_opens(presented: Option<&str>, stored_hash: &str) -> bool {
         return false;
     };
     let presented_hash = hash_token(token);
-    presented_hash.as_bytes().ct_eq(stored_hash.as_bytes()).into()
+    presented_hash
+        .as_bytes()
+        .ct_eq(stored_hash.as_bytes())
+        .into()
 }
 
 /// SHA-256 of a request body, to tell a repeated POST from a reused key.
@@ -120,7 +123,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_tampering() {
         let sealer = CursorSealer::new(b"k");
-        let p = Position { sort: "2017-03-01#abc".into(), id: "abc".into() };
+        let p = Position {
+            sort: "2017-03-01#abc".into(),
+            id: "abc".into(),
+        };
         let c = sealer.seal(&p);
         assert_eq!(sealer.open(&c).unwrap(), p);
         let mut tampered = c.clone().into_bytes();

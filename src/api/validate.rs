@@ -89,11 +89,8 @@ impl<'v, 'e> Obj<'v, 'e> {
     }
 
     fn wrong_type(&self, name: &str, expected: &str) {
-        self.errors.push(
-            &self.path_of(name),
-            "type",
-            format!("Verwacht {expected}."),
-        );
+        self.errors
+            .push(&self.path_of(name), "type", format!("Verwacht {expected}."));
     }
 
     /// A nested object (required). When it is missing, its own fields are not
@@ -117,8 +114,11 @@ impl<'v, 'e> Obj<'v, 'e> {
         };
         let s = s.trim();
         if s.is_empty() {
-            self.errors
-                .push(&self.path_of(name), "required", "Dit veld mag niet leeg zijn.");
+            self.errors.push(
+                &self.path_of(name),
+                "required",
+                "Dit veld mag niet leeg zijn.",
+            );
             None
         } else if s.chars().count() > max_chars {
             self.errors.push(
@@ -187,7 +187,12 @@ impl<'v, 'e> Obj<'v, 'e> {
     }
 
     /// One of a fixed set of strings, parsed by `parse`.
-    pub fn one_of<T>(&self, name: &str, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    pub fn one_of<T>(
+        &self,
+        name: &str,
+        allowed: &[&str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
         let v = self.required(name)?;
         let parsed = v.as_str().and_then(&parse);
         if parsed.is_none() {
@@ -236,13 +241,13 @@ impl<'v, 'e> Obj<'v, 'e> {
     /// An `HH:MM` time of day.
     pub fn time_of_day(&self, name: &str) -> Option<NaiveTime> {
         let v = self.required(name)?;
-        let parsed = v.as_str().filter(|s| s.len() == 5).and_then(|s| NaiveTime::parse_from_str(s, "%H:%M").ok());
+        let parsed = v
+            .as_str()
+            .filter(|s| s.len() == 5)
+            .and_then(|s| NaiveTime::parse_from_str(s, "%H:%M").ok());
         if parsed.is_none() {
-            self.errors.push(
-                &self.path_of(name),
-                "time",
-                "Verwacht een tijd als 09:30.",
-            );
+            self.errors
+                .push(&self.path_of(name), "time", "Verwacht een tijd als 09:30.");
         }
         parsed
     }
@@ -309,8 +314,13 @@ mod tests {
         root.boolean("d");
         root.deny_unknown();
         let err = errors.finish(|| Some(())).unwrap_err();
-        let ApiError::Validation(list) = err else { panic!("422 expected") };
-        let got: Vec<(&str, &str)> = list.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        let ApiError::Validation(list) = err else {
+            panic!("422 expected")
+        };
+        let got: Vec<(&str, &str)> = list
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -326,10 +336,21 @@ mod tests {
 
     #[test]
     fn email_and_phone_shapes() {
-        for (s, ok) in [("info@zomerfest.nl", true), ("a@b", false), ("a b@c.nl", false), ("@c.nl", false), ("x@y.nl.", false)] {
+        for (s, ok) in [
+            ("info@zomerfest.nl", true),
+            ("a@b", false),
+            ("a b@c.nl", false),
+            ("@c.nl", false),
+            ("x@y.nl.", false),
+        ] {
             assert_eq!(looks_like_email(s), ok, "{s}");
         }
-        for (s, ok) in [("0321 123456", true), ("+31 321 123456", true), ("123", false), ("0321-12345a", false)] {
+        for (s, ok) in [
+            ("0321 123456", true),
+            ("+31 321 123456", true),
+            ("123", false),
+            ("0321-12345a", false),
+        ] {
             assert_eq!(looks_like_phone(s), ok, "{s}");
         }
     }

@@ -94,7 +94,11 @@ pub fn contribution(app: &Application) -> Vec<(i32, Bucket, Sums)> {
         count: 1,
         imposed_cents: app.leges.total_cents,
         refunded_cents: app.leges.refunded_cents,
-        open_cents: if app.status.is_open() { app.leges.total_cents } else { 0 },
+        open_cents: if app.status.is_open() {
+            app.leges.total_cents
+        } else {
+            0
+        },
     };
     let year = app.submission_year();
     vec![
@@ -127,7 +131,10 @@ pub fn deltas(before: Option<&Application>, after: &Application) -> Vec<Coverage
 
 /// Sums every application's contribution to `year`: the slow, obviously right answer
 /// that the aggregates must always equal.
-pub fn recompute<'a>(year: i32, apps: impl IntoIterator<Item = &'a Application>) -> BTreeMap<Bucket, Sums> {
+pub fn recompute<'a>(
+    year: i32,
+    apps: impl IntoIterator<Item = &'a Application>,
+) -> BTreeMap<Bucket, Sums> {
     let mut buckets: BTreeMap<Bucket, Sums> = BTreeMap::new();
     for app in apps {
         for (y, bucket, sums) in contribution(app) {
@@ -172,7 +179,10 @@ pub fn report(year: i32, cost_cents: Cents, buckets: &BTreeMap<Bucket, Sums>) ->
     let by_category = Category::ALL
         .into_iter()
         .map(|c| {
-            let sums = buckets.get(&Bucket::Category(c)).copied().unwrap_or_default();
+            let sums = buckets
+                .get(&Bucket::Category(c))
+                .copied()
+                .unwrap_or_default();
             (c.as_str().to_string(), count_and_net(&sums))
         })
         .collect();
@@ -222,7 +232,12 @@ mod tests {
         let festival = submitted(&zomerfestival(), now);
         let toernooi = submitted(&jeugdtoernooi(), now);
         let withdrawn = toernooi
-            .apply(&PermitAction::Withdraw, Actor::Organiser, now, &Tariffs::built_in())
+            .apply(
+                &PermitAction::Withdraw,
+                Actor::Organiser,
+                now,
+                &Tariffs::built_in(),
+            )
             .unwrap();
 
         let mut buckets = BTreeMap::new();
@@ -240,42 +255,112 @@ mod tests {
         assert_eq!(r.open_cents, 149_300);
         assert_eq!(r.coverage_bp, 478);
         assert!(!r.over_recovery);
-        assert_eq!(r.by_category["0"], CountAndNet { count: 1, net_cents: 3_000 });
-        assert_eq!(r.by_category["A"], CountAndNet { count: 1, net_cents: 3_750 });
-        assert_eq!(r.by_category["B"], CountAndNet { count: 0, net_cents: 0 });
-        assert_eq!(r.by_category["C"], CountAndNet { count: 1, net_cents: 146_300 });
+        assert_eq!(
+            r.by_category["0"],
+            CountAndNet {
+                count: 1,
+                net_cents: 3_000
+            }
+        );
+        assert_eq!(
+            r.by_category["A"],
+            CountAndNet {
+                count: 1,
+                net_cents: 3_750
+            }
+        );
+        assert_eq!(
+            r.by_category["B"],
+            CountAndNet {
+                count: 0,
+                net_cents: 0
+            }
+        );
+        assert_eq!(
+            r.by_category["C"],
+            CountAndNet {
+                count: 1,
+                net_cents: 146_300
+            }
+        );
         assert_eq!(r.by_month.len(), 1);
-        assert_eq!(r.by_month["2017-03"], CountAndNet { count: 3, net_cents: 153_050 });
+        assert_eq!(
+            r.by_month["2017-03"],
+            CountAndNet {
+                count: 3,
+                net_cents: 153_050
+            }
+        );
     }
 
     #[test]
     fn a_status_change_without_money_moves_nothing_but_open_leges() {
         let now = at("2017-03-01T10:00:00+01:00");
         let app = submitted(&jeugdtoernooi(), now);
-        let reviewing = app.apply(&PermitAction::StartReview, Actor::Staff("s".into()), now, &Tariffs::built_in()).unwrap();
+        let reviewing = app
+            .apply(
+                &PermitAction::StartReview,
+                Actor::Staff("s".into()),
+                now,
+                &Tariffs::built_in(),
+            )
+            .unwrap();
         assert!(deltas(Some(&app), &reviewing).is_empty());
         let approved = reviewing
-            .apply(&PermitAction::Approve { reason: None }, Actor::Staff("s".into()), now, &Tariffs::built_in())
+            .apply(
+                &PermitAction::Approve { reason: None },
+                Actor::Staff("s".into()),
+                now,
+                &Tariffs::built_in(),
+            )
             .unwrap();
         let d = deltas(Some(&reviewing), &approved);
-        assert!(d.iter().all(|d| d.sums == Sums { open_cents: -7_500, ..Sums::default() }));
+        assert!(d.iter().all(|d| d.sums
+            == Sums {
+                open_cents: -7_500,
+                ..Sums::default()
+            }));
         assert_eq!(d.len(), 3);
     }
 
     #[test]
     fn over_recovery_is_flagged_not_capped() {
         let mut buckets = BTreeMap::new();
-        buckets.insert(Bucket::Year, Sums { count: 1, imposed_cents: 3_200_001, refunded_cents: 0, open_cents: 0 });
+        buckets.insert(
+            Bucket::Year,
+            Sums {
+                count: 1,
+                imposed_cents: 3_200_001,
+                refunded_cents: 0,
+                open_cents: 0,
+            },
+        );
         let r = report(2017, 3_200_000, &buckets);
         assert!(r.over_recovery);
         assert_eq!(r.coverage_bp, 10_000);
-        buckets.insert(Bucket::Year, Sums { count: 1, imposed_cents: 3_200_000, refunded_cents: 0, open_cents: 0 });
-        assert!(!report(2017, 3_200_000, &buckets).over_recovery, "exactly 100% is allowed");
+        buckets.insert(
+            Bucket::Year,
+            Sums {
+                count: 1,
+                imposed_cents: 3_200_000,
+                refunded_cents: 0,
+                open_cents: 0,
+            },
+        );
+        assert!(
+            !report(2017, 3_200_000, &buckets).over_recovery,
+            "exactly 100% is allowed"
+        );
     }
 
     #[test]
     fn bucket_keys_round_trip() {
-        for b in [Bucket::Year, Bucket::Category(Category::Melding), Bucket::Category(Category::C), Bucket::Month("2017-03".into())] {
+        for b in [
+            Bucket::Year,
+            Bucket::Category(Category::Melding),
+            Bucket::Category(Category::C),
+            Bucket::Month("2017-03".into()),
+        ] {
             assert_eq!(Bucket::parse(&b.key()), Some(b.clone()));
         }
     }

@@ -60,9 +60,21 @@ impl TariffTable {
     fn base_fee(&self, category: Category) -> (&'static str, &'static str, Cents) {
         match category {
             Category::Melding => ("3.2.1", "Melding evenement", self.melding_cents),
-            Category::A => ("3.2.2.1", "Evenementenvergunning categorie A", self.category_a_cents),
-            Category::B => ("3.2.2.2", "Evenementenvergunning categorie B", self.category_b_cents),
-            Category::C => ("3.2.2.3", "Evenementenvergunning categorie C", self.category_c_cents),
+            Category::A => (
+                "3.2.2.1",
+                "Evenementenvergunning categorie A",
+                self.category_a_cents,
+            ),
+            Category::B => (
+                "3.2.2.2",
+                "Evenementenvergunning categorie B",
+                self.category_b_cents,
+            ),
+            Category::C => (
+                "3.2.2.3",
+                "Evenementenvergunning categorie C",
+                self.category_c_cents,
+            ),
         }
     }
 }
@@ -82,7 +94,12 @@ impl Tariffs {
         let t2017 = TariffTable::table_2017();
         let t2026 = t2017.scaled(2026, 120, 3_840_000);
         let t2027 = t2017.scaled(2027, 125, 4_000_000);
-        Tariffs([t2017, t2026, t2027].into_iter().map(|t| (t.year, t)).collect())
+        Tariffs(
+            [t2017, t2026, t2027]
+                .into_iter()
+                .map(|t| (t.year, t))
+                .collect(),
+        )
     }
 
     /// Adds or replaces tables (from configuration).
@@ -134,13 +151,21 @@ fn reduced(category: Category, facts: &EventFacts) -> bool {
 }
 
 /// The leges for a category and event under one table, a line per tariff code.
-pub fn compute(table: &TariffTable, category: Category, facts: &EventFacts, event_days: u32) -> Leges {
+pub fn compute(
+    table: &TariffTable,
+    category: Category,
+    facts: &EventFacts,
+    event_days: u32,
+) -> Leges {
     let mut lines = Vec::new();
     let (code, description, base) = table.base_fee(category);
     if reduced(category, facts) {
         lines.push(LegesLine {
             code: code.into(),
-            description: format!("{description} (50% reductie non-profit, van EUR {})", format_euro(base)),
+            description: format!(
+                "{description} (50% reductie non-profit, van EUR {})",
+                format_euro(base)
+            ),
             amount_cents: half_up(base),
         });
     } else {
@@ -191,7 +216,12 @@ mod tests {
     fn leges_for(year: i32, facts: &EventFacts) -> Leges {
         let tariffs = Tariffs::built_in();
         let a = assess(facts);
-        compute(tariffs.for_year(year).unwrap(), a.category, facts, a.event_days)
+        compute(
+            tariffs.for_year(year).unwrap(),
+            a.category,
+            facts,
+            a.event_days,
+        )
     }
 
     #[test]
@@ -209,10 +239,19 @@ mod tests {
     #[test]
     fn example_2_has_a_line_per_tariff_code() {
         let leges = leges_for(2017, &zomerfestival());
-        let lines: Vec<(&str, Cents)> = leges.lines.iter().map(|l| (l.code.as_str(), l.amount_cents)).collect();
+        let lines: Vec<(&str, Cents)> = leges
+            .lines
+            .iter()
+            .map(|l| (l.code.as_str(), l.amount_cents))
+            .collect();
         assert_eq!(
             lines,
-            [("3.2.2.3", 120_000), ("3.2.3", 5_000), ("3.2.4", 9_500), ("3.2.5", 11_800)]
+            [
+                ("3.2.2.3", 120_000),
+                ("3.2.3", 5_000),
+                ("3.2.4", 9_500),
+                ("3.2.5", 11_800)
+            ]
         );
         assert_eq!(leges.tariff_year, 2017);
     }
@@ -238,13 +277,23 @@ mod tests {
     #[test]
     fn the_most_recent_table_not_after_the_year_applies() {
         let tariffs = Tariffs::built_in();
-        for (year, table) in [(2017, Some(2017)), (2020, Some(2017)), (2026, Some(2026)), (2027, Some(2027)), (2040, Some(2027)), (2016, None)] {
+        for (year, table) in [
+            (2017, Some(2017)),
+            (2020, Some(2017)),
+            (2026, Some(2026)),
+            (2027, Some(2027)),
+            (2040, Some(2027)),
+            (2016, None),
+        ] {
             assert_eq!(tariffs.for_year(year).map(|t| t.year), table, "year {year}");
         }
         let t2026 = tariffs.for_year(2026).unwrap();
         assert_eq!(t2026.category_c_cents, 144_000);
         assert_eq!(t2026.coordination_cost_cents, 3_840_000);
-        assert_eq!(tariffs.for_year(2027).unwrap().coordination_cost_cents, 4_000_000);
+        assert_eq!(
+            tariffs.for_year(2027).unwrap().coordination_cost_cents,
+            4_000_000
+        );
     }
 
     #[test]

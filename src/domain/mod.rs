@@ -5,12 +5,14 @@ pub mod coverage;
 pub mod leges;
 pub mod money;
 pub mod permit;
+pub mod respect_week;
 pub mod risk;
 pub mod time;
 
-/// The data the rules run on: tariff tables (and, later, editions). Built in, plus
+/// The data the rules run on: tariff tables and Week van Respect editions. Built in, plus
 /// whatever `LOKET_CONFIG` adds.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
     pub tariffs: leges::Tariffs,
+    pub editions: respect_week::Editions,
 }

@@ -20,7 +20,12 @@ pub enum Kern {
 }
 
 impl Kern {
-    pub const ALL: [Kern; 4] = [Kern::Dronten, Kern::Biddinghuizen, Kern::Swifterbant, Kern::Buitengebied];
+    pub const ALL: [Kern; 4] = [
+        Kern::Dronten,
+        Kern::Biddinghuizen,
+        Kern::Swifterbant,
+        Kern::Buitengebied,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -228,11 +233,22 @@ pub fn quote(event: &Event, now: DateTime<Utc>, tariffs: &Tariffs) -> Result<Quo
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PermitAction {
     StartReview,
-    RequestInfo { reason: String },
-    AnswerInfo { message: String },
-    Approve { reason: Option<String> },
-    Reject { reason: String },
-    Reclassify { category: Category, reason: Option<String> },
+    RequestInfo {
+        reason: String,
+    },
+    AnswerInfo {
+        message: String,
+    },
+    Approve {
+        reason: Option<String>,
+    },
+    Reject {
+        reason: String,
+    },
+    Reclassify {
+        category: Category,
+        reason: Option<String>,
+    },
     Withdraw,
 }
 
@@ -253,7 +269,10 @@ impl PermitAction {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
     #[error("'{action}' is not allowed while the application is {status}")]
-    NotAllowed { action: &'static str, status: &'static str },
+    NotAllowed {
+        action: &'static str,
+        status: &'static str,
+    },
     #[error("'{0}' needs a reason")]
     ReasonRequired(&'static str),
     #[error("no tariff table is in force for {0}")]
@@ -370,7 +389,9 @@ impl Application {
                 // Same table as at submission (the submission's year), deadline from
                 // the original submission moment.
                 let year = self.submission_year();
-                let table = tariffs.for_year(year).ok_or(TransitionError::NoTariff(year))?;
+                let table = tariffs
+                    .for_year(year)
+                    .ok_or(TransitionError::NoTariff(year))?;
                 let facts = self.event.facts();
                 let days = risk::EventSpan::of(&facts).days();
                 next.category = *category;
@@ -444,7 +465,15 @@ pub(crate) mod tests {
             email: "a@example.nl".into(),
             phone: "0321 123456".into(),
         };
-        Application::submit("id".into(), "EV-2017-0001".into(), "hash".into(), organiser, event, q, now)
+        Application::submit(
+            "id".into(),
+            "EV-2017-0001".into(),
+            "hash".into(),
+            organiser,
+            event,
+            q,
+            now,
+        )
     }
 
     fn staff() -> Actor {
@@ -460,11 +489,20 @@ pub(crate) mod tests {
     fn actions() -> Vec<PermitAction> {
         vec![
             PermitAction::StartReview,
-            PermitAction::RequestInfo { reason: "Plattegrond ontbreekt".into() },
-            PermitAction::AnswerInfo { message: "Bijgevoegd".into() },
+            PermitAction::RequestInfo {
+                reason: "Plattegrond ontbreekt".into(),
+            },
+            PermitAction::AnswerInfo {
+                message: "Bijgevoegd".into(),
+            },
             PermitAction::Approve { reason: None },
-            PermitAction::Reject { reason: "Te laat".into() },
-            PermitAction::Reclassify { category: Category::B, reason: None },
+            PermitAction::Reject {
+                reason: "Te laat".into(),
+            },
+            PermitAction::Reclassify {
+                category: Category::B,
+                reason: None,
+            },
             PermitAction::Withdraw,
         ]
     }
@@ -493,7 +531,8 @@ pub(crate) mod tests {
                 let result = app.apply(&action, staff(), now, &Tariffs::built_in());
                 match expected(from, action.name()) {
                     Some(to) => {
-                        let next = result.unwrap_or_else(|e| panic!("{from:?} + {}: {e}", action.name()));
+                        let next =
+                            result.unwrap_or_else(|e| panic!("{from:?} + {}: {e}", action.name()));
                         assert_eq!(next.status, to, "{from:?} + {}", action.name());
                         assert_eq!(next.version, app.version + 1);
                         assert_eq!(next.history.len(), app.history.len() + 1, "history grows");
@@ -517,8 +556,12 @@ pub(crate) mod tests {
         let now = at("2017-03-02T09:00:00+01:00");
         let app = in_status(PermitStatus::InReview);
         for action in [
-            PermitAction::RequestInfo { reason: "  ".into() },
-            PermitAction::Reject { reason: String::new() },
+            PermitAction::RequestInfo {
+                reason: "  ".into(),
+            },
+            PermitAction::Reject {
+                reason: String::new(),
+            },
         ] {
             assert!(matches!(
                 app.apply(&action, staff(), now, &Tariffs::built_in()),
@@ -531,7 +574,12 @@ pub(crate) mod tests {
     fn withdrawal_refunds_half_and_keeps_the_imposed_total() {
         let app = in_status(PermitStatus::Submitted);
         let next = app
-            .apply(&PermitAction::Withdraw, Actor::Organiser, at("2017-03-05T09:00:00+01:00"), &Tariffs::built_in())
+            .apply(
+                &PermitAction::Withdraw,
+                Actor::Organiser,
+                at("2017-03-05T09:00:00+01:00"),
+                &Tariffs::built_in(),
+            )
             .unwrap();
         assert_eq!(next.leges.total_cents, 7_500);
         assert_eq!(next.leges.refunded_cents, 3_750);
@@ -544,7 +592,10 @@ pub(crate) mod tests {
         // Reclassified months later: the 2017 table and the 1 March submission count.
         let next = app
             .apply(
-                &PermitAction::Reclassify { category: Category::B, reason: Some("Meer bezoekers".into()) },
+                &PermitAction::Reclassify {
+                    category: Category::B,
+                    reason: Some("Meer bezoekers".into()),
+                },
                 staff(),
                 at("2017-04-20T09:00:00+02:00"),
                 &Tariffs::built_in(),
@@ -552,14 +603,37 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(next.category, Category::B);
         assert_eq!(next.kind, Kind::Vergunning);
-        assert_eq!(next.leges.total_cents, 22_500, "B 450.00 with 50% reduction");
+        assert_eq!(
+            next.leges.total_cents, 22_500,
+            "B 450.00 with 50% reduction"
+        );
         assert_eq!(next.deadline.required_by.to_string(), "2017-02-19");
-        assert!(next.deadline.late, "B needs 12 weeks: late from the original moment");
-        let r = next.history.last().unwrap().reclassification.clone().unwrap();
-        assert_eq!((r.from_category, r.to_category, r.leges_difference_cents), (Category::A, Category::B, 15_000));
+        assert!(
+            next.deadline.late,
+            "B needs 12 weeks: late from the original moment"
+        );
+        let r = next
+            .history
+            .last()
+            .unwrap()
+            .reclassification
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (r.from_category, r.to_category, r.leges_difference_cents),
+            (Category::A, Category::B, 15_000)
+        );
 
         let melding = next
-            .apply(&PermitAction::Reclassify { category: Category::Melding, reason: None }, staff(), at("2017-04-21T09:00:00+02:00"), &Tariffs::built_in())
+            .apply(
+                &PermitAction::Reclassify {
+                    category: Category::Melding,
+                    reason: None,
+                },
+                staff(),
+                at("2017-04-21T09:00:00+02:00"),
+                &Tariffs::built_in(),
+            )
             .unwrap();
         assert_eq!(melding.kind, Kind::Melding);
         assert_eq!(melding.leges.total_cents, 1_500);
@@ -570,9 +644,20 @@ pub(crate) mod tests {
         let facts = jeugdtoernooi();
         let event = event_from(&facts);
         assert_eq!(
-            quote(&event, at("2017-05-14T13:00:01+02:00"), &Tariffs::built_in()),
+            quote(
+                &event,
+                at("2017-05-14T13:00:01+02:00"),
+                &Tariffs::built_in()
+            ),
             Err(SubmitError::StartsInThePast)
         );
-        assert!(quote(&event, at("2017-05-14T13:00:00+02:00"), &Tariffs::built_in()).is_ok());
+        assert!(
+            quote(
+                &event,
+                at("2017-05-14T13:00:00+02:00"),
+                &Tariffs::built_in()
+            )
+            .is_ok()
+        );
     }
 }

@@ -16,7 +16,9 @@ pub enum Alcohol {
 }
 
 /// `0` is a melding; A, B and C are vergunning categories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 pub enum Category {
     #[serde(rename = "0")]
     Melding,
@@ -91,7 +93,10 @@ impl EventSpan {
         let start = local(facts.starts_at);
         let end = local(facts.ends_at);
         let (last_day, end_minute) = if end.time() == chrono::NaiveTime::MIN && end > start {
-            (end.date().pred_opt().expect("date after the start"), 24 * 60)
+            (
+                end.date().pred_opt().expect("date after the start"),
+                24 * 60,
+            )
         } else {
             (end.date(), end.hour() * 60 + end.minute())
         };
@@ -289,23 +294,52 @@ pub(crate) mod tests {
     fn worked_examples_are_classified_as_domain_md_says() {
         let submitted = at("2017-03-01T10:00:00+01:00");
         let cases = [
-            ("1 buurtbarbecue", quiet_event(), Category::Melding, 0, "2017-05-29", false),
-            ("2 zomerfestival", zomerfestival(), Category::C, 7, "2017-05-26", false),
-            ("3 jeugdtoernooi", jeugdtoernooi(), Category::A, 1, "2017-03-19", false),
+            (
+                "1 buurtbarbecue",
+                quiet_event(),
+                Category::Melding,
+                0,
+                "2017-05-29",
+                false,
+            ),
+            (
+                "2 zomerfestival",
+                zomerfestival(),
+                Category::C,
+                7,
+                "2017-05-26",
+                false,
+            ),
+            (
+                "3 jeugdtoernooi",
+                jeugdtoernooi(),
+                Category::A,
+                1,
+                "2017-03-19",
+                false,
+            ),
         ];
         for (name, facts, category, score, required_by, late) in cases {
             let a = assess(&facts);
             assert_eq!(a.category, category, "example {name}: category");
             assert_eq!(a.risk_score, score, "example {name}: risk score");
             let d = deadline(a.category, &facts, submitted);
-            assert_eq!(d.required_by.to_string(), required_by, "example {name}: required_by");
+            assert_eq!(
+                d.required_by.to_string(),
+                required_by,
+                "example {name}: required_by"
+            );
             assert_eq!(d.late, late, "example {name}: late");
         }
     }
 
     #[test]
     fn example_4_late_submission_of_the_zomerfestival() {
-        let d = deadline(Category::C, &zomerfestival(), at("2017-07-01T10:00:00+02:00"));
+        let d = deadline(
+            Category::C,
+            &zomerfestival(),
+            at("2017-07-01T10:00:00+02:00"),
+        );
         assert_eq!(d.required_by.to_string(), "2017-05-26");
         assert!(d.late);
     }
@@ -327,59 +361,123 @@ pub(crate) mod tests {
             ("101 visitors", |f| f.expected_visitors = 101, false),
             ("24 m² structure", |f| f.largest_structure_m2 = 24, true),
             ("25 m² structure", |f| f.largest_structure_m2 = 25, false),
-            ("music at 70 dB(A)", |f| {
-                f.amplified_music = true;
-                f.max_sound_dba = Some(70)
-            }, true),
-            ("music at 71 dB(A)", |f| {
-                f.amplified_music = true;
-                f.max_sound_dba = Some(71)
-            }, false),
+            (
+                "music at 70 dB(A)",
+                |f| {
+                    f.amplified_music = true;
+                    f.max_sound_dba = Some(70)
+                },
+                true,
+            ),
+            (
+                "music at 71 dB(A)",
+                |f| {
+                    f.amplified_music = true;
+                    f.max_sound_dba = Some(71)
+                },
+                false,
+            ),
             ("music without a level", |f| f.amplified_music = true, false),
-            ("a level but no amplified music", |f| f.max_sound_dba = Some(90), true),
+            (
+                "a level but no amplified music",
+                |f| f.max_sound_dba = Some(90),
+                true,
+            ),
             ("road closure", |f| f.road_closure = true, false),
             ("on water", |f| f.on_water = true, false),
             ("fireworks", |f| f.fireworks = true, false),
             ("alcohol sale", |f| f.alcohol = Alcohol::Sale, false),
             ("free alcohol", |f| f.alcohol = Alcohol::Free, true),
             ("commercial", |f| f.commercial = true, false),
-            ("Sat ends at 00:00", |f| f.ends_at = at("2017-06-18T00:00:00+02:00"), true),
-            ("Sat ends at 00:01", |f| f.ends_at = at("2017-06-18T00:01:00+02:00"), false),
-            ("Sat starts at 07:00", |f| f.starts_at = at("2017-06-17T07:00:00+02:00"), true),
-            ("Sat starts at 06:59", |f| f.starts_at = at("2017-06-17T06:59:00+02:00"), false),
-            ("Fri 07:00–24:00", |f| {
-                f.starts_at = at("2017-06-16T07:00:00+02:00");
-                f.ends_at = at("2017-06-17T00:00:00+02:00")
-            }, true),
-            ("Thu ends 23:00", |f| {
-                f.starts_at = at("2017-06-15T07:00:00+02:00");
-                f.ends_at = at("2017-06-15T23:00:00+02:00")
-            }, true),
-            ("Thu ends 23:01", |f| {
-                f.starts_at = at("2017-06-15T20:00:00+02:00");
-                f.ends_at = at("2017-06-15T23:01:00+02:00")
-            }, false),
-            ("Mon starts 06:59", |f| {
-                f.starts_at = at("2017-06-12T06:59:00+02:00");
-                f.ends_at = at("2017-06-12T12:00:00+02:00")
-            }, false),
-            ("Mon ends at 00:00", |f| {
-                f.starts_at = at("2017-06-12T20:00:00+02:00");
-                f.ends_at = at("2017-06-13T00:00:00+02:00")
-            }, false),
-            ("Sun 13:00–23:00", |f| {
-                f.starts_at = at("2017-06-18T13:00:00+02:00");
-                f.ends_at = at("2017-06-18T23:00:00+02:00")
-            }, true),
-            ("Sun starts 12:59", |f| {
-                f.starts_at = at("2017-06-18T12:59:00+02:00");
-                f.ends_at = at("2017-06-18T16:00:00+02:00")
-            }, false),
-            ("Sun ends 23:01", |f| {
-                f.starts_at = at("2017-06-18T13:00:00+02:00");
-                f.ends_at = at("2017-06-18T23:01:00+02:00")
-            }, false),
-            ("two days", |f| f.ends_at = at("2017-06-18T14:00:00+02:00"), false),
+            (
+                "Sat ends at 00:00",
+                |f| f.ends_at = at("2017-06-18T00:00:00+02:00"),
+                true,
+            ),
+            (
+                "Sat ends at 00:01",
+                |f| f.ends_at = at("2017-06-18T00:01:00+02:00"),
+                false,
+            ),
+            (
+                "Sat starts at 07:00",
+                |f| f.starts_at = at("2017-06-17T07:00:00+02:00"),
+                true,
+            ),
+            (
+                "Sat starts at 06:59",
+                |f| f.starts_at = at("2017-06-17T06:59:00+02:00"),
+                false,
+            ),
+            (
+                "Fri 07:00–24:00",
+                |f| {
+                    f.starts_at = at("2017-06-16T07:00:00+02:00");
+                    f.ends_at = at("2017-06-17T00:00:00+02:00")
+                },
+                true,
+            ),
+            (
+                "Thu ends 23:00",
+                |f| {
+                    f.starts_at = at("2017-06-15T07:00:00+02:00");
+                    f.ends_at = at("2017-06-15T23:00:00+02:00")
+                },
+                true,
+            ),
+            (
+                "Thu ends 23:01",
+                |f| {
+                    f.starts_at = at("2017-06-15T20:00:00+02:00");
+                    f.ends_at = at("2017-06-15T23:01:00+02:00")
+                },
+                false,
+            ),
+            (
+                "Mon starts 06:59",
+                |f| {
+                    f.starts_at = at("2017-06-12T06:59:00+02:00");
+                    f.ends_at = at("2017-06-12T12:00:00+02:00")
+                },
+                false,
+            ),
+            (
+                "Mon ends at 00:00",
+                |f| {
+                    f.starts_at = at("2017-06-12T20:00:00+02:00");
+                    f.ends_at = at("2017-06-13T00:00:00+02:00")
+                },
+                false,
+            ),
+            (
+                "Sun 13:00–23:00",
+                |f| {
+                    f.starts_at = at("2017-06-18T13:00:00+02:00");
+                    f.ends_at = at("2017-06-18T23:00:00+02:00")
+                },
+                true,
+            ),
+            (
+                "Sun starts 12:59",
+                |f| {
+                    f.starts_at = at("2017-06-18T12:59:00+02:00");
+                    f.ends_at = at("2017-06-18T16:00:00+02:00")
+                },
+                false,
+            ),
+            (
+                "Sun ends 23:01",
+                |f| {
+                    f.starts_at = at("2017-06-18T13:00:00+02:00");
+                    f.ends_at = at("2017-06-18T23:01:00+02:00")
+                },
+                false,
+            ),
+            (
+                "two days",
+                |f| f.ends_at = at("2017-06-18T14:00:00+02:00"),
+                false,
+            ),
         ];
         for (name, tweak, melding) in cases {
             let mut facts = quiet_event();
@@ -412,19 +510,35 @@ pub(crate) mod tests {
             ("on water", |f| f.on_water = true, 1),
             ("99 m²", |f| f.largest_structure_m2 = 99, 0),
             ("100 m²", |f| f.largest_structure_m2 = 100, 1),
-            ("music until 23:00", |f| {
-                f.amplified_music = true;
-                f.ends_at = at("2017-06-17T23:00:00+02:00")
-            }, 0),
-            ("music until 23:30", |f| {
-                f.amplified_music = true;
-                f.ends_at = at("2017-06-17T23:30:00+02:00")
-            }, 1),
-            ("quiet until 23:30", |f| f.ends_at = at("2017-06-17T23:30:00+02:00"), 0),
-            ("music past midnight", |f| {
-                f.amplified_music = true;
-                f.ends_at = at("2017-06-18T01:00:00+02:00")
-            }, 2),
+            (
+                "music until 23:00",
+                |f| {
+                    f.amplified_music = true;
+                    f.ends_at = at("2017-06-17T23:00:00+02:00")
+                },
+                0,
+            ),
+            (
+                "music until 23:30",
+                |f| {
+                    f.amplified_music = true;
+                    f.ends_at = at("2017-06-17T23:30:00+02:00")
+                },
+                1,
+            ),
+            (
+                "quiet until 23:30",
+                |f| f.ends_at = at("2017-06-17T23:30:00+02:00"),
+                0,
+            ),
+            (
+                "music past midnight",
+                |f| {
+                    f.amplified_music = true;
+                    f.ends_at = at("2017-06-18T01:00:00+02:00")
+                },
+                2,
+            ),
         ];
         for (name, tweak, score) in cases {
             let mut facts = quiet_event();
@@ -435,7 +549,14 @@ pub(crate) mod tests {
 
     #[test]
     fn categories_follow_the_score() {
-        for (score, category) in [(0, Category::A), (2, Category::A), (3, Category::B), (4, Category::B), (5, Category::C), (9, Category::C)] {
+        for (score, category) in [
+            (0, Category::A),
+            (2, Category::A),
+            (3, Category::B),
+            (4, Category::B),
+            (5, Category::C),
+            (9, Category::C),
+        ] {
             assert_eq!(category_for_score(score), category, "score {score}");
         }
     }
@@ -446,13 +567,19 @@ pub(crate) mod tests {
         facts.alcohol = Alcohol::Sale;
         // 2017-05-14 − 84 days.
         assert_eq!(required_by(Category::A, &facts).to_string(), "2017-02-19");
-        assert_eq!(required_by(Category::Melding, &facts).to_string(), "2017-02-19");
+        assert_eq!(
+            required_by(Category::Melding, &facts).to_string(),
+            "2017-02-19"
+        );
     }
 
     #[test]
     fn deadlines_per_category() {
         let facts = quiet_event(); // Sat 2017-06-17
-        assert_eq!(required_by(Category::Melding, &facts).to_string(), "2017-05-29");
+        assert_eq!(
+            required_by(Category::Melding, &facts).to_string(),
+            "2017-05-29"
+        );
         assert_eq!(required_by(Category::A, &facts).to_string(), "2017-04-22");
         assert_eq!(required_by(Category::B, &facts).to_string(), "2017-03-25");
         assert_eq!(required_by(Category::C, &facts).to_string(), "2017-03-25");

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::{
-    Change, Collection, Document, DocumentStore, Filter, IdempotencyRecord, Index, ListQuery,
-    Page, Position, StoreError, StoreResult,
+    Change, Collection, Document, DocumentStore, Filter, IdempotencyRecord, Index, ListQuery, Page,
+    Position, StoreError, StoreResult,
 };
 
 const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docs");

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 pub mod dynamo;
 pub mod embedded;
 pub mod permits;
+pub mod registrations;
 
 /// What kind of document: its id space and its key prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -215,11 +216,17 @@ pub trait DocumentStore: Send + Sync + std::fmt::Debug {
     async fn next_sequence(&self, name: &str) -> StoreResult<u64>;
 
     /// Every aggregate item of a group with its fields (one read).
-    async fn aggregates(&self, group: &str) -> StoreResult<BTreeMap<String, BTreeMap<String, i64>>>;
+    async fn aggregates(&self, group: &str)
+    -> StoreResult<BTreeMap<String, BTreeMap<String, i64>>>;
 
     /// The idempotency record of a scope and key, if one is stored and live at `now`
     /// (unix seconds).
-    async fn idempotency(&self, scope: &str, key: &str, now: i64) -> StoreResult<Option<IdempotencyRecord>>;
+    async fn idempotency(
+        &self,
+        scope: &str,
+        key: &str,
+        now: i64,
+    ) -> StoreResult<Option<IdempotencyRecord>>;
 
     /// Erases idempotency records that expired before `now` (the embedded store has
     /// no TTL; DynamoDB's TTL does it there, and this may be a no-op).

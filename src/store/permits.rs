@@ -7,7 +7,8 @@ use crate::domain::coverage::{self, CoverageDelta};
 use crate::domain::permit::Application;
 
 use super::{
-    AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery, StoreError, StoreResult,
+    AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
+    StoreError, StoreResult,
 };
 
 /// Every application, oldest submission first (gsi1); per status (gsi2).
@@ -41,7 +42,8 @@ pub fn permit_document(app: &Application) -> StoreResult<Document> {
 }
 
 pub fn permit_from(doc: &Document) -> StoreResult<Application> {
-    serde_json::from_str(&doc.body).map_err(|e| StoreError::Internal(format!("permit {}: {e}", doc.id)))
+    serde_json::from_str(&doc.body)
+        .map_err(|e| StoreError::Internal(format!("permit {}: {e}", doc.id)))
 }
 
 /// The aggregate group of a year's coverage buckets.
@@ -71,7 +73,11 @@ pub fn coverage_aggregates(deltas: &[CoverageDelta]) -> Vec<AggregateDelta> {
 
 /// Writes `after` over `before` (conditional on `before`'s version) with the
 /// coverage it moves, in one atomic change.
-pub async fn save_transition(store: &dyn DocumentStore, before: &Application, after: &Application) -> StoreResult<()> {
+pub async fn save_transition(
+    store: &dyn DocumentStore,
+    before: &Application,
+    after: &Application,
+) -> StoreResult<()> {
     let mut change = Change::update(permit_document(after)?, before.version);
     change.aggregates = coverage_aggregates(&coverage::deltas(Some(before), after));
     store.commit(change).await

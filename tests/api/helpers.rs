@@ -49,13 +49,15 @@ pub fn store_under_test() -> String {
 
 pub async fn new_store(dir: Option<&TempDir>) -> SharedStore {
     match store_under_test().as_str() {
-        "embedded" => Arc::new(EmbeddedStore::open(dir.expect("a data dir").path()).expect("open redb")),
+        "embedded" => {
+            Arc::new(EmbeddedStore::open(dir.expect("a data dir").path()).expect("open redb"))
+        }
         // A table of its own on DynamoDB Local; this suite never skips silently.
-        "dynamodb" => Arc::new(
-            crate::dynamo::fresh_store()
-                .await
-                .expect("LOKET_TEST_STORE=dynamodb needs DynamoDB Local (AWS_ENDPOINT_URL_DYNAMODB)"),
-        ),
+        "dynamodb" => {
+            Arc::new(crate::dynamo::fresh_store().await.expect(
+                "LOKET_TEST_STORE=dynamodb needs DynamoDB Local (AWS_ENDPOINT_URL_DYNAMODB)",
+            ))
+        }
         other => panic!("unknown LOKET_TEST_STORE '{other}'"),
     }
 }
@@ -78,8 +80,12 @@ pub const TEST_JWT_ISSUER: &str = "https://login.dronten.test";
 pub const TEST_JWT_AUDIENCE: &str = "loket-staff";
 
 pub fn test_staff_auth() -> StaffAuth {
-    StaffAuth::hs256(TEST_JWT_SECRET, Some(TEST_JWT_ISSUER.into()), Some(TEST_JWT_AUDIENCE.into()))
-        .expect("test secret is long enough")
+    StaffAuth::hs256(
+        TEST_JWT_SECRET,
+        Some(TEST_JWT_ISSUER.into()),
+        Some(TEST_JWT_AUDIENCE.into()),
+    )
+    .expect("test secret is long enough")
 }
 
 pub async fn serve(
@@ -108,7 +114,9 @@ pub async fn serve_with_auth(
         cursors: CursorSealer::new(b"test cursor key"),
         auth: Arc::new(auth),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = loket::api::app(state.clone());
     let server = tokio::spawn(async move {
@@ -167,7 +175,11 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.request(Method::POST, path).json(body).send().await.expect("request")
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post_json_with_token(&self, path: &str, token: &str, body: &Value) -> Response {
@@ -180,11 +192,18 @@ impl TestApp {
     }
 
     pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path).bearer_auth(token).send().await.expect("request")
+        self.request(Method::GET, path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path).send().await.expect("request")
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request")
     }
 }
 
@@ -202,7 +221,10 @@ pub async fn expect_status(response: Response, status: u16) -> Value {
     assert!(got < 500, "a 5xx ({got}) must never happen: {text}");
     assert_eq!(got, status, "unexpected status; body: {text}");
     if status >= 400 {
-        assert_eq!(content_type, "application/problem+json", "errors are problem+json");
+        assert_eq!(
+            content_type, "application/problem+json",
+            "errors are problem+json"
+        );
     }
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
@@ -214,7 +236,12 @@ pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
         .map(|errors| {
             errors
                 .iter()
-                .map(|e| (e["field"].as_str().unwrap_or("").into(), e["code"].as_str().unwrap_or("").into()))
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or("").into(),
+                        e["code"].as_str().unwrap_or("").into(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -244,7 +271,11 @@ pub fn staff_claims(app: &TestApp, sub: &str) -> Value {
 }
 
 /// Any claims, signed with any key and header (rejection tests, RS256).
-pub fn sign_token(claims: &Value, header: &jsonwebtoken::Header, key: &jsonwebtoken::EncodingKey) -> String {
+pub fn sign_token(
+    claims: &Value,
+    header: &jsonwebtoken::Header,
+    key: &jsonwebtoken::EncodingKey,
+) -> String {
     jsonwebtoken::encode(header, claims, key).expect("encode JWT")
 }
 

@@ -1,8 +1,9 @@
 //! The API test suite: one binary, one server per test on port 0.
 
+mod admin;
+mod admin_respect_week;
 #[path = "../common/dynamo.rs"]
 mod dynamo;
-mod admin;
 mod helpers;
 mod permits;
 mod respect_week;

@@ -56,9 +56,33 @@ async fn health_answers_ok() {
 async fn the_worked_examples_are_priced_and_classified_through_the_api() {
     let app = spawn_app().await;
     let cases = [
-        ("1 buurtbarbecue", buurtbarbecue(), "melding", "0", 0, 3_000, "2017-05-29"),
-        ("2 zomerfestival", zomerfestival(), "vergunning", "C", 7, 146_300, "2017-05-26"),
-        ("3 jeugdtoernooi", jeugdtoernooi(), "vergunning", "A", 1, 7_500, "2017-03-19"),
+        (
+            "1 buurtbarbecue",
+            buurtbarbecue(),
+            "melding",
+            "0",
+            0,
+            3_000,
+            "2017-05-29",
+        ),
+        (
+            "2 zomerfestival",
+            zomerfestival(),
+            "vergunning",
+            "C",
+            7,
+            146_300,
+            "2017-05-26",
+        ),
+        (
+            "3 jeugdtoernooi",
+            jeugdtoernooi(),
+            "vergunning",
+            "A",
+            1,
+            7_500,
+            "2017-03-19",
+        ),
     ];
     for (name, body, kind, category, score, total, required_by) in cases {
         let quote = expect_status(app.post_json("/permits/quote", &body).await, 200).await;
@@ -67,8 +91,14 @@ async fn the_worked_examples_are_priced_and_classified_through_the_api() {
             assert_eq!(v["kind"], kind, "example {name} {what}: kind");
             assert_eq!(v["category"], category, "example {name} {what}: category");
             assert_eq!(v["risk_score"], score, "example {name} {what}: risk_score");
-            assert_eq!(v["leges"]["total_cents"], total, "example {name} {what}: leges");
-            assert_eq!(v["deadline"]["required_by"], required_by, "example {name} {what}: required_by");
+            assert_eq!(
+                v["leges"]["total_cents"], total,
+                "example {name} {what}: leges"
+            );
+            assert_eq!(
+                v["deadline"]["required_by"], required_by,
+                "example {name} {what}: required_by"
+            );
             assert_eq!(v["deadline"]["late"], false, "example {name} {what}: late");
         }
         assert_eq!(created["status"], "submitted");
@@ -91,14 +121,30 @@ async fn a_submission_answers_201_with_location_reference_token_and_breakdown() 
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["code"].as_str().unwrap(), l["amount_cents"].as_i64().unwrap()))
+        .map(|l| {
+            (
+                l["code"].as_str().unwrap(),
+                l["amount_cents"].as_i64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(codes, [("3.2.2.3", 120_000), ("3.2.3", 5_000), ("3.2.4", 9_500), ("3.2.5", 11_800)]);
+    assert_eq!(
+        codes,
+        [
+            ("3.2.2.3", 120_000),
+            ("3.2.3", 5_000),
+            ("3.2.4", 9_500),
+            ("3.2.5", 11_800)
+        ]
+    );
     assert_eq!(body["leges"]["tariff_year"], 2017);
     assert_eq!(body["leges"]["refunded_cents"], 0);
 
     let second = submit(&app, &jeugdtoernooi()).await;
-    assert_eq!(second["reference"], "EV-2017-0002", "references increase per year");
+    assert_eq!(
+        second["reference"], "EV-2017-0002",
+        "references increase per year"
+    );
 }
 
 #[tokio::test]
@@ -113,7 +159,10 @@ async fn a_quote_stores_nothing() {
 async fn example_4_a_late_submission_is_accepted_and_marked_late() {
     let app = spawn_app_at("2017-07-01T10:00:00+02:00").await;
     let created = submit(&app, &zomerfestival()).await;
-    assert_eq!(created["deadline"], json!({"required_by": "2017-05-26", "late": true}));
+    assert_eq!(
+        created["deadline"],
+        json!({"required_by": "2017-05-26", "late": true})
+    );
 }
 
 #[tokio::test]
@@ -128,7 +177,12 @@ async fn example_7_in_2027_uses_the_2027_table_and_rounds_the_refund_half_up() {
     assert_eq!(created["leges"]["total_cents"], 9_375);
     let id = created["id"].as_str().unwrap();
     let token = created["access_token"].as_str().unwrap();
-    let withdrawn = expect_status(app.post_json_with_token(&format!("/permits/{id}/withdraw"), token, &json!({})).await, 200).await;
+    let withdrawn = expect_status(
+        app.post_json_with_token(&format!("/permits/{id}/withdraw"), token, &json!({}))
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(withdrawn["leges"]["refunded_cents"], 4_688);
 }
 
@@ -141,12 +195,18 @@ async fn the_organiser_reads_their_application_with_history_and_etag() {
     let response = app.get_with_token(&format!("/permits/{id}"), token).await;
     assert_eq!(response.headers()["etag"], "\"1\"");
     let body = expect_status(response, 200).await;
-    assert!(body.get("access_token").is_none(), "the token is shown only once");
+    assert!(
+        body.get("access_token").is_none(),
+        "the token is shown only once"
+    );
     assert_eq!(body["organiser"]["email"], "info@zomerfest.nl");
     assert_eq!(body["event"]["name"], "Zomerfestival");
     assert_eq!(body["event"]["starts_at"], "2017-08-18T12:00:00+02:00");
     assert_eq!(body["history"][0]["status"], "submitted");
-    assert!(body["history"][0].get("actor").is_none(), "no identities in the organiser's view");
+    assert!(
+        body["history"][0].get("actor").is_none(),
+        "no identities in the organiser's view"
+    );
     assert_eq!(body["leges"]["total_cents"], 146_300);
 }
 
@@ -158,19 +218,38 @@ async fn a_token_opens_only_its_own_application() {
     let first_id = first["id"].as_str().unwrap();
     let second_token = second["access_token"].as_str().unwrap();
     let cases = [
-        ("another application's token", app.get_with_token(&format!("/permits/{first_id}"), second_token).await),
+        (
+            "another application's token",
+            app.get_with_token(&format!("/permits/{first_id}"), second_token)
+                .await,
+        ),
         ("no token", app.get(&format!("/permits/{first_id}")).await),
-        ("a made-up token", app.get_with_token(&format!("/permits/{first_id}"), "nonsense").await),
-        ("an unknown id", app.get_with_token("/permits/doesnotexist", second_token).await),
+        (
+            "a made-up token",
+            app.get_with_token(&format!("/permits/{first_id}"), "nonsense")
+                .await,
+        ),
+        (
+            "an unknown id",
+            app.get_with_token("/permits/doesnotexist", second_token)
+                .await,
+        ),
     ];
     let mut bodies = Vec::new();
     for (name, response) in cases {
         assert_eq!(response.status().as_u16(), 404, "{name}");
         bodies.push(expect_status(response, 404).await);
     }
-    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "all four answers are identical");
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "all four answers are identical"
+    );
     let withdraw = app
-        .post_json_with_token(&format!("/permits/{first_id}/withdraw"), second_token, &json!({}))
+        .post_json_with_token(
+            &format!("/permits/{first_id}/withdraw"),
+            second_token,
+            &json!({}),
+        )
         .await;
     expect_status(withdraw, 404).await;
 }
@@ -182,15 +261,32 @@ async fn example_5_withdrawal_refunds_half_and_a_second_withdrawal_is_409() {
     let id = created["id"].as_str().unwrap();
     let token = created["access_token"].as_str().unwrap();
     let path = format!("/permits/{id}/withdraw");
-    let withdrawn = expect_status(app.post_json_with_token(&path, token, &json!({})).await, 200).await;
+    let withdrawn = expect_status(
+        app.post_json_with_token(&path, token, &json!({})).await,
+        200,
+    )
+    .await;
     assert_eq!(withdrawn["status"], "withdrawn");
     assert_eq!(withdrawn["leges"]["total_cents"], 7_500);
     assert_eq!(withdrawn["leges"]["refunded_cents"], 3_750);
     assert_eq!(withdrawn["version"], 2);
-    let again = expect_status(app.post_json_with_token(&path, token, &json!({})).await, 409).await;
+    let again = expect_status(
+        app.post_json_with_token(&path, token, &json!({})).await,
+        409,
+    )
+    .await;
     assert_eq!(again["type"], "/problems/not_allowed");
-    let read = expect_status(app.get_with_token(&format!("/permits/{id}"), token).await, 200).await;
-    let statuses: Vec<&str> = read["history"].as_array().unwrap().iter().map(|h| h["status"].as_str().unwrap()).collect();
+    let read = expect_status(
+        app.get_with_token(&format!("/permits/{id}"), token).await,
+        200,
+    )
+    .await;
+    let statuses: Vec<&str> = read["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["submitted", "withdrawn"]);
 }
 
@@ -217,11 +313,23 @@ async fn request_info(app: &TestApp, id: &str) {
     let store = app.state.store.as_ref();
     let doc = store.get(Collection::Permit, id).await.unwrap().unwrap();
     let mut app_now = permits::permit_from(&doc).unwrap();
-    for action in [PermitAction::StartReview, PermitAction::RequestInfo { reason: "Stuur een plattegrond".into() }] {
+    for action in [
+        PermitAction::StartReview,
+        PermitAction::RequestInfo {
+            reason: "Stuur een plattegrond".into(),
+        },
+    ] {
         let next = app_now
-            .apply(&action, Actor::Staff("staff-1".into()), app.clock_now(), &app.state.catalogue.tariffs)
+            .apply(
+                &action,
+                Actor::Staff("staff-1".into()),
+                app.clock_now(),
+                &app.state.catalogue.tariffs,
+            )
             .unwrap();
-        permits::save_transition(store, &app_now, &next).await.unwrap();
+        permits::save_transition(store, &app_now, &next)
+            .await
+            .unwrap();
         app_now = next;
     }
 }
@@ -241,15 +349,38 @@ async fn the_organiser_answers_a_request_for_information() {
     let token = created["access_token"].as_str().unwrap();
     let path = format!("/permits/{id}/info");
 
-    let too_early = expect_status(app.post_json_with_token(&path, token, &json!({"message": "Hier is de plattegrond"})).await, 409).await;
+    let too_early = expect_status(
+        app.post_json_with_token(&path, token, &json!({"message": "Hier is de plattegrond"}))
+            .await,
+        409,
+    )
+    .await;
     assert_eq!(too_early["type"], "/problems/not_allowed");
 
     request_info(&app, id).await;
-    let empty = expect_status(app.post_json_with_token(&path, token, &json!({"message": " "})).await, 422).await;
-    assert_eq!(field_errors(&empty), [("message".to_string(), "required".to_string())]);
-    let answered = expect_status(app.post_json_with_token(&path, token, &json!({"message": "Hier is de plattegrond"})).await, 200).await;
+    let empty = expect_status(
+        app.post_json_with_token(&path, token, &json!({"message": " "}))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(
+        field_errors(&empty),
+        [("message".to_string(), "required".to_string())]
+    );
+    let answered = expect_status(
+        app.post_json_with_token(&path, token, &json!({"message": "Hier is de plattegrond"}))
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(answered["status"], "in_review");
-    let last = answered["history"].as_array().unwrap().last().unwrap().clone();
+    let last = answered["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["reason"], "Hier is de plattegrond");
     assert_eq!(last["action"], "answer_info");
 }
@@ -258,57 +389,120 @@ async fn the_organiser_answers_a_request_for_information() {
 async fn an_event_that_already_started_is_refused() {
     let app = spawn_app_at("2017-08-18T12:00:01+02:00").await;
     let problem = expect_status(app.post_json("/permits", &zomerfestival()).await, 422).await;
-    assert_eq!(field_errors(&problem), [("event.starts_at".to_string(), "in_past".to_string())]);
+    assert_eq!(
+        field_errors(&problem),
+        [("event.starts_at".to_string(), "in_past".to_string())]
+    );
     let problem = expect_status(app.post_json("/permits/quote", &zomerfestival()).await, 422).await;
-    assert_eq!(field_errors(&problem), [("event.starts_at".to_string(), "in_past".to_string())]);
+    assert_eq!(
+        field_errors(&problem),
+        [("event.starts_at".to_string(), "in_past".to_string())]
+    );
 }
 
 #[tokio::test]
 async fn invalid_bodies_get_422_naming_every_failing_field() {
     let app = spawn_app().await;
     type Edit = fn(&mut Value);
-    let cases: Vec<(&str, Edit, Vec<(&str, &str)>)> = vec![
-        ("missing organiser", |b| { b.as_object_mut().unwrap().remove("organiser"); }, vec![("organiser", "required")]),
-        ("unknown top-level field", |b| b["extra"] = json!(1), vec![("extra", "unknown_field")]),
-        ("unknown nested field", |b| b["event"]["colour"] = json!("red"), vec![("event.colour", "unknown_field")]),
-        ("wrong types", |b| {
-            b["event"]["expected_visitors"] = json!("many");
-            b["event"]["road_closure"] = json!("yes");
-        }, vec![("event.expected_visitors", "type"), ("event.road_closure", "type")]),
-        ("bad values", |b| {
-            b["event"]["kern"] = json!("lelystad");
-            b["event"]["alcohol"] = json!("lots");
-            b["organiser"]["email"] = json!("not-an-email");
-            b["organiser"]["kvk_number"] = json!("1234");
-            b["organiser"]["phone"] = json!("12");
-            b["event"]["expected_visitors"] = json!(0);
-            b["event"]["max_sound_dba"] = json!(500);
-        }, vec![
-            ("organiser.kvk_number", "kvk_number"),
-            ("organiser.email", "email"),
-            ("organiser.phone", "phone"),
-            ("event.kern", "one_of"),
-            ("event.expected_visitors", "range"),
-            ("event.max_sound_dba", "range"),
-            ("event.alcohol", "one_of"),
-        ]),
-        ("end before start", |b| b["event"]["ends_at"] = json!("2017-08-18T11:00:00+02:00"), vec![("event.ends_at", "order")]),
-        ("not a timestamp", |b| b["event"]["starts_at"] = json!("18-08-2017 12:00"), vec![("event.starts_at", "timestamp")]),
-        ("a timestamp without offset", |b| b["event"]["starts_at"] = json!("2017-08-18T12:00:00"), vec![("event.starts_at", "timestamp")]),
-        ("empty name", |b| b["event"]["name"] = json!("   "), vec![("event.name", "required")]),
-        ("body is an array", |b| *b = json!([1, 2]), vec![("", "type")]),
+    type Case = (&'static str, Edit, Vec<(&'static str, &'static str)>);
+    let cases: Vec<Case> = vec![
+        (
+            "missing organiser",
+            |b| {
+                b.as_object_mut().unwrap().remove("organiser");
+            },
+            vec![("organiser", "required")],
+        ),
+        (
+            "unknown top-level field",
+            |b| b["extra"] = json!(1),
+            vec![("extra", "unknown_field")],
+        ),
+        (
+            "unknown nested field",
+            |b| b["event"]["colour"] = json!("red"),
+            vec![("event.colour", "unknown_field")],
+        ),
+        (
+            "wrong types",
+            |b| {
+                b["event"]["expected_visitors"] = json!("many");
+                b["event"]["road_closure"] = json!("yes");
+            },
+            vec![
+                ("event.expected_visitors", "type"),
+                ("event.road_closure", "type"),
+            ],
+        ),
+        (
+            "bad values",
+            |b| {
+                b["event"]["kern"] = json!("lelystad");
+                b["event"]["alcohol"] = json!("lots");
+                b["organiser"]["email"] = json!("not-an-email");
+                b["organiser"]["kvk_number"] = json!("1234");
+                b["organiser"]["phone"] = json!("12");
+                b["event"]["expected_visitors"] = json!(0);
+                b["event"]["max_sound_dba"] = json!(500);
+            },
+            vec![
+                ("organiser.kvk_number", "kvk_number"),
+                ("organiser.email", "email"),
+                ("organiser.phone", "phone"),
+                ("event.kern", "one_of"),
+                ("event.expected_visitors", "range"),
+                ("event.max_sound_dba", "range"),
+                ("event.alcohol", "one_of"),
+            ],
+        ),
+        (
+            "end before start",
+            |b| b["event"]["ends_at"] = json!("2017-08-18T11:00:00+02:00"),
+            vec![("event.ends_at", "order")],
+        ),
+        (
+            "not a timestamp",
+            |b| b["event"]["starts_at"] = json!("18-08-2017 12:00"),
+            vec![("event.starts_at", "timestamp")],
+        ),
+        (
+            "a timestamp without offset",
+            |b| b["event"]["starts_at"] = json!("2017-08-18T12:00:00"),
+            vec![("event.starts_at", "timestamp")],
+        ),
+        (
+            "empty name",
+            |b| b["event"]["name"] = json!("   "),
+            vec![("event.name", "required")],
+        ),
+        (
+            "body is an array",
+            |b| *b = json!([1, 2]),
+            vec![("", "type")],
+        ),
     ];
     for (name, edit, expected) in cases {
         let mut body = zomerfestival();
         edit(&mut body);
         let problem = expect_status(app.post_json("/permits", &body).await, 422).await;
         let got = field_errors(&problem);
-        let expected: Vec<(String, String)> = expected.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect();
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect();
         assert_eq!(got, expected, "case: {name}");
-        assert!(problem["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()), "case {name}: a message");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "case {name}: a message"
+        );
     }
     // Nothing of the refused bodies was stored: the next reference is the first.
-    assert_eq!(submit(&app, &zomerfestival()).await["reference"], "EV-2017-0001");
+    assert_eq!(
+        submit(&app, &zomerfestival()).await["reference"],
+        "EV-2017-0001"
+    );
 }
 
 #[tokio::test]
@@ -318,10 +512,16 @@ async fn optional_fields_may_be_left_out_or_null() {
     let organiser = body["organiser"].as_object_mut().unwrap();
     organiser.remove("organisation");
     organiser.insert("kvk_number".into(), Value::Null);
-    body["event"].as_object_mut().unwrap().remove("max_sound_dba");
+    body["event"]
+        .as_object_mut()
+        .unwrap()
+        .remove("max_sound_dba");
     let created = submit(&app, &body).await;
     assert_eq!(created["organiser"]["kvk_number"], Value::Null);
-    assert_eq!(created["category"], "C", "music without a level is still late music");
+    assert_eq!(
+        created["category"], "C",
+        "music without a level is still late music"
+    );
 }
 
 #[tokio::test]
@@ -334,7 +534,10 @@ async fn transport_errors_have_their_own_statuses() {
         .send()
         .await
         .unwrap();
-    assert_eq!(expect_status(malformed, 400).await["type"], "/problems/malformed_json");
+    assert_eq!(
+        expect_status(malformed, 400).await["type"],
+        "/problems/malformed_json"
+    );
 
     let wrong_type = app
         .request(Method::POST, "/permits")
@@ -345,7 +548,12 @@ async fn transport_errors_have_their_own_statuses() {
         .unwrap();
     expect_status(wrong_type, 415).await;
 
-    let no_type = app.request(Method::POST, "/permits").body("{}").send().await.unwrap();
+    let no_type = app
+        .request(Method::POST, "/permits")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     expect_status(no_type, 415).await;
 
     let mut big = zomerfestival();
@@ -355,10 +563,20 @@ async fn transport_errors_have_their_own_statuses() {
     let mut just_under = zomerfestival();
     just_under["event"]["description"] = json!("x".repeat(6_000));
     let problem = expect_status(app.post_json("/permits", &just_under).await, 422).await;
-    assert_eq!(field_errors(&problem), [("event.description".to_string(), "too_long".to_string())]);
+    assert_eq!(
+        field_errors(&problem),
+        [("event.description".to_string(), "too_long".to_string())]
+    );
 
     expect_status(app.get("/nothing/here").await, 404).await;
-    expect_status(app.request(Method::DELETE, "/permits").send().await.unwrap(), 405).await;
+    expect_status(
+        app.request(Method::DELETE, "/permits")
+            .send()
+            .await
+            .unwrap(),
+        405,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -376,10 +594,20 @@ async fn a_repeated_post_with_the_same_idempotency_key_replays_the_first_respons
     let repeat = send("order-42", zomerfestival()).await.unwrap();
     assert_eq!(repeat.status().as_u16(), 201);
     assert_eq!(repeat.headers()["location"], first_location);
-    assert_eq!(repeat.text().await.unwrap(), first_text, "byte for byte the same, token included");
+    assert_eq!(
+        repeat.text().await.unwrap(),
+        first_text,
+        "byte for byte the same, token included"
+    );
 
     let reused = expect_status(send("order-42", jeugdtoernooi()).await.unwrap(), 422).await;
-    assert_eq!(field_errors(&reused), [("Idempotency-Key".to_string(), "idempotency_key_reused".to_string())]);
+    assert_eq!(
+        field_errors(&reused),
+        [(
+            "Idempotency-Key".to_string(),
+            "idempotency_key_reused".to_string()
+        )]
+    );
 
     // Another key is another application.
     let other = expect_status(send("order-43", zomerfestival()).await.unwrap(), 201).await;
@@ -387,15 +615,32 @@ async fn a_repeated_post_with_the_same_idempotency_key_replays_the_first_respons
     assert_ne!(other["id"], first["id"]);
 
     // Keys are scoped per route: the same key on another route is unrelated.
-    let bad = app.request(Method::POST, "/permits").header("Idempotency-Key", "has space").json(&zomerfestival()).send().await.unwrap();
+    let bad = app
+        .request(Method::POST, "/permits")
+        .header("Idempotency-Key", "has space")
+        .json(&zomerfestival())
+        .send()
+        .await
+        .unwrap();
     let problem = expect_status(bad, 422).await;
-    assert_eq!(field_errors(&problem), [("Idempotency-Key".to_string(), "idempotency_key_invalid".to_string())]);
+    assert_eq!(
+        field_errors(&problem),
+        [(
+            "Idempotency-Key".to_string(),
+            "idempotency_key_invalid".to_string()
+        )]
+    );
 }
 
 #[tokio::test]
 async fn a_replay_is_the_first_answer_even_after_the_event_started() {
     let app = spawn_app().await;
-    let post = || app.request(Method::POST, "/permits").header("Idempotency-Key", "k1").json(&zomerfestival()).send();
+    let post = || {
+        app.request(Method::POST, "/permits")
+            .header("Idempotency-Key", "k1")
+            .json(&zomerfestival())
+            .send()
+    };
     let first = expect_status(post().await.unwrap(), 201).await;
     app.clock.set(at("2017-08-19T12:00:00+02:00"));
     let repeat = expect_status(post().await.unwrap(), 201).await;
@@ -405,10 +650,18 @@ async fn a_replay_is_the_first_answer_even_after_the_event_started() {
 #[tokio::test]
 async fn an_idempotency_record_expires_after_24_hours_of_real_time() {
     let app = spawn_app().await;
-    let post = || app.request(Method::POST, "/permits").header("Idempotency-Key", "k1").json(&zomerfestival()).send();
+    let post = || {
+        app.request(Method::POST, "/permits")
+            .header("Idempotency-Key", "k1")
+            .json(&zomerfestival())
+            .send()
+    };
     let first = expect_status(post().await.unwrap(), 201).await;
     app.real_clock.advance(chrono::Duration::hours(23));
-    assert_eq!(expect_status(post().await.unwrap(), 201).await["id"], first["id"]);
+    assert_eq!(
+        expect_status(post().await.unwrap(), 201).await["id"],
+        first["id"]
+    );
     app.real_clock.advance(chrono::Duration::hours(2));
     let later = expect_status(post().await.unwrap(), 201).await;
     assert_ne!(later["id"], first["id"], "after 24 h the key is new again");
@@ -419,7 +672,10 @@ async fn concurrent_repeats_create_one_application() {
     let app = spawn_app().await;
     let mut handles = Vec::new();
     for _ in 0..10 {
-        let request = app.request(Method::POST, "/permits").header("Idempotency-Key", "burst").json(&zomerfestival());
+        let request = app
+            .request(Method::POST, "/permits")
+            .header("Idempotency-Key", "burst")
+            .json(&zomerfestival());
         handles.push(tokio::spawn(async move { request.send().await.unwrap() }));
     }
     let mut ids = std::collections::BTreeSet::new();
@@ -435,7 +691,11 @@ async fn concurrent_repeats_create_one_application() {
             other => panic!("unexpected {other}: {body}"),
         }
     }
-    assert_eq!(ids.len(), 1, "one application, replayed to everyone: {ids:?}");
+    assert_eq!(
+        ids.len(),
+        1,
+        "one application, replayed to everyone: {ids:?}"
+    );
 }
 
 #[tokio::test]
@@ -449,11 +709,19 @@ async fn acknowledged_applications_survive_a_restart() {
     for c in &created {
         let id = c["id"].as_str().unwrap();
         let token = c["access_token"].as_str().unwrap();
-        let read = expect_status(app.get_with_token(&format!("/permits/{id}"), token).await, 200).await;
+        let read = expect_status(
+            app.get_with_token(&format!("/permits/{id}"), token).await,
+            200,
+        )
+        .await;
         assert_eq!(read["reference"], c["reference"]);
         assert_eq!(read["leges"], c["leges"]);
     }
-    assert_eq!(submit(&app, &zomerfestival()).await["reference"], "EV-2017-0004", "the counter survived too");
+    assert_eq!(
+        submit(&app, &zomerfestival()).await["reference"],
+        "EV-2017-0004",
+        "the counter survived too"
+    );
 }
 
 #[tokio::test]
@@ -461,11 +729,21 @@ async fn the_openapi_document_describes_the_permit_routes() {
     let app = spawn_app().await;
     let doc = expect_status(app.get("/openapi.json").await, 200).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/health", "/permits/quote", "/permits", "/permits/{id}", "/permits/{id}/withdraw", "/permits/{id}/info"] {
+    for path in [
+        "/health",
+        "/permits/quote",
+        "/permits",
+        "/permits/{id}",
+        "/permits/{id}/withdraw",
+        "/permits/{id}/info",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
     let schemas = &doc["components"]["schemas"];
     for field in ["organiser", "event"] {
-        assert!(schemas["PermitRequest"]["properties"].get(field).is_some(), "PermitRequest.{field}");
+        assert!(
+            schemas["PermitRequest"]["properties"].get(field).is_some(),
+            "PermitRequest.{field}"
+        );
     }
 }

@@ -1,0 +1,353 @@
+//! Staff routes for the Week van Respect (API.md "Staff"): the registrations of an
+//! edition with contact data, one registration with its full history, the review
+//! (`publish` or `decline`) under `If-Match`, and the summary per organisation type.
+//! Every handler takes [`Staff`] first, so a request without a valid staff token is
+//! refused before anything else is read.
+//!
+//! The list is in programme order (date, then start time); `?status=` narrows it.
+//! The summary is one read of the aggregates kept by every change.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::domain::respect_week::{
+    self, Activity, Actor, Contact, HistoryEntry, Organisation, Registration, RegistrationAction,
+    RegistrationStatus, RespectWeekSummary,
+};
+use crate::domain::time::local_rfc3339;
+use crate::store::registrations as records;
+use crate::store::{Collection, Document, Index, ListQuery, StoreError};
+
+use super::AppState;
+use super::auth::Staff;
+use super::error::{ApiError, ApiResult};
+use super::extract::{IfMatch, JsonBody, etag};
+use super::respect_week::{QueryParams, RawQuery, edition_of, transition_error};
+use super::validate::{Errors, Obj};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/respect-week/{year}/activities", get(list))
+        .route("/admin/respect-week/{year}/activities/{id}", get(read))
+        .route(
+            "/admin/respect-week/{year}/activities/{id}/review",
+            post(review),
+        )
+        .route("/admin/respect-week/{year}/summary", get(summary))
+}
+
+// ---------------------------------------------------------------------------------
+// Views
+
+/// A registration as staff see it: everything sent, contact data included (until it
+/// is erased).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffRegistration {
+    pub id: String,
+    pub reference: String,
+    pub year: i32,
+    pub status: RegistrationStatus,
+    pub organisation: Organisation,
+    /// `null` once erased (a year after the edition).
+    pub contact: Option<Contact>,
+    pub activity: Activity,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "local_rfc3339")]
+    pub registered_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(
+        with = "respect_week::opt_local_rfc3339",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub erased_at: Option<DateTime<Utc>>,
+    pub version: u64,
+}
+
+impl StaffRegistration {
+    pub fn of(reg: &Registration) -> StaffRegistration {
+        StaffRegistration {
+            id: reg.id.clone(),
+            reference: reg.reference.clone(),
+            year: reg.year,
+            status: reg.status,
+            organisation: reg.organisation.clone(),
+            contact: reg.contact.clone(),
+            activity: reg.activity.clone(),
+            registered_at: reg.registered_at,
+            erased_at: reg.erased_at,
+            version: reg.version,
+        }
+    }
+}
+
+/// One change of a registration, with who made it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationChange {
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "local_rfc3339")]
+    pub at: DateTime<Utc>,
+    /// `registrant`, `system` (the erasure), or the staff member's id.
+    pub actor: String,
+    pub action: String,
+    pub from: Option<RegistrationStatus>,
+    pub to: RegistrationStatus,
+    pub reason: Option<String>,
+}
+
+impl RegistrationChange {
+    fn of(h: &HistoryEntry) -> RegistrationChange {
+        RegistrationChange {
+            at: h.at,
+            actor: h.actor.label().to_string(),
+            action: h.action.clone(),
+            from: h.from,
+            to: h.to,
+            reason: h.reason.clone(),
+        }
+    }
+}
+
+/// The detail: the registration and its full history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffRegistrationDetail {
+    #[serde(flatten)]
+    pub registration: StaffRegistration,
+    pub history: Vec<RegistrationChange>,
+}
+
+impl StaffRegistrationDetail {
+    pub fn of(reg: &Registration) -> StaffRegistrationDetail {
+        StaffRegistrationDetail {
+            registration: StaffRegistration::of(reg),
+            history: reg.history.iter().map(RegistrationChange::of).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffRegistrationPage {
+    pub items: Vec<StaffRegistration>,
+    /// Pass as `?cursor=` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn with_etag(version: u64, body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+// ---------------------------------------------------------------------------------
+// Handlers
+
+#[utoipa::path(get, path = "/admin/respect-week/{year}/activities", tag = "admin",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        ("status" = Option<RegistrationStatus>, Query, description = "Only registrations in this status"),
+        ("limit" = Option<usize>, Query, description = "1–100, default 25"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "By date and start time, contact data included", body = StaffRegistrationPage),
+        (status = 400, description = "An unknown, repeated or malformed parameter, or a tampered cursor", body = super::error::Problem),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+        (status = 404, description = "No edition in that year", body = super::error::Problem),
+    ))]
+pub async fn list(
+    _staff: Staff,
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+    raw: RawQuery,
+) -> ApiResult<Json<StaffRegistrationPage>> {
+    let edition = edition_of(&state, &year)?;
+    let mut params = QueryParams::parse(raw, &["status", "limit", "cursor"])?;
+    let status = params.get(
+        "status",
+        "registered, published, declined of cancelled",
+        RegistrationStatus::parse,
+    );
+    let limit = params.limit();
+    let after = params.finish(&state)?;
+    let (index, partition) = match status {
+        Some(s) => (Index::Gsi2, records::status_partition(edition.year, s)),
+        None => (Index::Gsi1, records::edition_partition(edition.year)),
+    };
+    let query = ListQuery {
+        collection: Collection::Registration,
+        index,
+        partition,
+        sort_from: None,
+        sort_to: None,
+        after,
+        limit,
+    };
+    let page = state.store.list(&query, &|_: &Document| true).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|doc| records::registration_from(doc).map(|r| StaffRegistration::of(&r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(StaffRegistrationPage {
+        items,
+        next_cursor: page.next.map(|p| state.cursors.seal(&p)),
+    }))
+}
+
+/// The registration `id` of the edition `year`; 404 for an unknown edition or id, or
+/// a registration of another edition.
+async fn load(
+    state: &AppState,
+    year: &str,
+    id: &str,
+) -> ApiResult<(respect_week::Edition, Registration)> {
+    let edition = edition_of(state, year)?;
+    let doc = state
+        .store
+        .get(Collection::Registration, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let reg = records::registration_from(&doc)?;
+    if reg.year != edition.year {
+        return Err(ApiError::NotFound);
+    }
+    Ok((edition, reg))
+}
+
+#[utoipa::path(get, path = "/admin/respect-week/{year}/activities/{id}", tag = "admin",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        ("id" = String, Path, description = "The registration's id"),
+    ),
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "The registration with its full history, actors included", body = StaffRegistrationDetail,
+         headers(("ETag" = String, description = "The version, quoted: send it back in If-Match"))),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+        (status = 404, description = "Unknown edition or id", body = super::error::Problem),
+    ))]
+pub async fn read(
+    _staff: Staff,
+    State(state): State<AppState>,
+    Path((year, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (_, reg) = load(&state, &year, &id).await?;
+    Ok(with_etag(
+        reg.version,
+        Json(StaffRegistrationDetail::of(&reg)),
+    ))
+}
+
+/// A staff decision on a registration.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the request shape; `parse_review` builds the action
+pub struct RegistrationReviewRequest {
+    /// `publish` or `decline`.
+    action: String,
+    /// Needed for `decline`, optional for `publish`.
+    reason: Option<String>,
+}
+
+const REVIEW_ACTIONS: [&str; 2] = ["publish", "decline"];
+
+fn parse_review(body: &Value) -> ApiResult<RegistrationAction> {
+    let errors = Errors::default();
+    let root = Obj::root(body, &errors);
+    let action = root.one_of("action", &REVIEW_ACTIONS, |s| {
+        REVIEW_ACTIONS.iter().copied().find(|a| *a == s)
+    });
+    let reason = root.opt_string("reason", 2_000);
+    root.deny_unknown();
+    errors.finish(|| {
+        let reason = reason?;
+        Some(match action? {
+            "publish" => RegistrationAction::Publish { reason },
+            // An empty reason is refused by the domain (422 `reason`).
+            _ => RegistrationAction::Decline {
+                reason: reason.unwrap_or_default(),
+            },
+        })
+    })
+}
+
+#[utoipa::path(post, path = "/admin/respect-week/{year}/activities/{id}/review", tag = "admin",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        ("id" = String, Path, description = "The registration's id"),
+        ("If-Match" = String, Header, description = "The ETag of the version being decided on"),
+    ),
+    request_body = RegistrationReviewRequest,
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "The new state, with the decision in the history", body = StaffRegistrationDetail,
+         headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+        (status = 404, description = "Unknown edition or id", body = super::error::Problem),
+        (status = 409, description = "Not allowed in the registration's status (only `registered` can be decided on)", body = super::error::Problem),
+        (status = 412, description = "If-Match names an older version (someone else changed it)", body = super::error::Problem),
+        (status = 422, description = "Unknown action, or a decline without a reason", body = super::error::Problem),
+        (status = 428, description = "No If-Match", body = super::error::Problem),
+    ))]
+pub async fn review(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path((year, id)): Path<(String, String)>,
+    IfMatch(version): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let action = parse_review(&body.value)?;
+    let (edition, reg) = load(&state, &year, &id).await?;
+    if reg.version != version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let next = reg
+        .apply(
+            &action,
+            Actor::Staff(staff.id.clone()),
+            &edition,
+            state.clock.now(),
+        )
+        .map_err(transition_error)?;
+    match records::save_transition(state.store.as_ref(), &reg, &next).await {
+        Ok(()) => {}
+        // Changed between our read and our write: the client's version is stale now.
+        Err(StoreError::VersionConflict) => return Err(ApiError::PreconditionFailed),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(reference = %next.reference, action = action.name(), staff = %staff.id, "Week van Respect registration reviewed");
+    Ok(with_etag(
+        next.version,
+        Json(StaffRegistrationDetail::of(&next)),
+    ))
+}
+
+#[utoipa::path(get, path = "/admin/respect-week/{year}/summary", tag = "admin",
+    params(("year" = i32, Path, description = "The edition's year")),
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "Counts per organisation type and status (every one, zeros included) and the participants of the published activities", body = RespectWeekSummary),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+        (status = 404, description = "No edition in that year", body = super::error::Problem),
+    ))]
+pub async fn summary(
+    _staff: Staff,
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+) -> ApiResult<Json<RespectWeekSummary>> {
+    let edition = edition_of(&state, &year)?;
+    let buckets = records::summary_buckets(state.store.as_ref(), edition.year).await?;
+    Ok(Json(respect_week::summary(edition.year, &buckets)))
+}

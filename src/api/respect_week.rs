@@ -1,0 +1,901 @@
+//! Week van Respect for schools, sport clubs and the public (API.md "Week van
+//! Respect"): the editions, registering an activity, the registrant's own
+//! registration (read, cancel) and the public programme as JSON and as an RFC 5545
+//! calendar.
+//!
+//! Choices the contract leaves open:
+//! - A `{year}` without an edition (or not a number) is 404, like an unknown id.
+//! - `registration_closed` is reported on the field `edition`, `outside_edition` on
+//!   `activity.date`; both come in the same 422 as every other failing field.
+//! - Query parameters of the programme: an unknown, repeated or malformed one is a 400
+//!   (`invalid_query`) naming every bad one, as on the staff lists; an empty value
+//!   counts as absent.
+//! - `Idempotency-Key` is scoped to `POST /respect-week/activities` and the edition
+//!   year is hashed with the body, so one key sent to two editions is a reuse (422),
+//!   never a replay of the other edition's registration.
+//! - The calendar gives DTSTART/DTEND in UTC (`…Z`): RFC 5545 demands a VTIMEZONE for
+//!   every TZID and the icalendar crate cannot write one; UTC is exact and every
+//!   client shows it in local time. `X-WR-TIMEZONE: Europe/Amsterdam` names the zone.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use icalendar::{Calendar, Component, EventLike, Property};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::domain::permit::Kern;
+use crate::domain::respect_week::{
+    self, AGES, Activity, Contact, Edition, NewRegistration, Organisation, OrganisationType,
+    PARTICIPANTS, Proposal, Registration, RegistrationAction, RegistrationStatus, TransitionError,
+    Violation,
+};
+use crate::domain::time::local_rfc3339;
+use crate::store::registrations as records;
+use crate::store::{Collection, Document, Index, ListQuery, Position, StoreError};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{BearerToken, IdempotencyKey, JsonBody, etag};
+use super::idempotency::{Created, IdempotentPost};
+use super::secrets::{new_access_token, new_id, token_opens};
+use super::validate::{Errors, Obj, looks_like_email, looks_like_phone};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/respect-week/editions", get(editions))
+        .route(
+            "/respect-week/{year}/activities",
+            get(programme).post(register),
+        )
+        .route("/respect-week/{year}/program.ics", get(programme_ics))
+        .route("/respect-week/{year}/activities/{id}", get(read))
+        .route("/respect-week/{year}/activities/{id}/cancel", post(cancel))
+}
+
+/// The idempotency scope of registrations (the edition year is part of the hash).
+pub const REGISTER_SCOPE: &str = "POST /respect-week/activities";
+
+/// The edition of a `{year}` path segment; 404 when there is none.
+pub fn edition_of(state: &AppState, year: &str) -> ApiResult<Edition> {
+    year.parse::<i32>()
+        .ok()
+        .and_then(|y| state.catalogue.editions.get(y))
+        .cloned()
+        .ok_or(ApiError::NotFound)
+}
+
+fn dutch_date(d: NaiveDate) -> String {
+    d.format("%-d-%-m-%Y").to_string()
+}
+
+/// The Dutch message of a broken rule.
+pub fn violation_message(v: Violation, edition: &Edition) -> String {
+    match v {
+        Violation::RegistrationClosed => format!(
+            "Aanmelden voor de Week van Respect {} kon tot en met {} 23:59.",
+            edition.year,
+            dutch_date(edition.registration_closes_on)
+        ),
+        Violation::OutsideEdition => format!(
+            "Kies een dag van de Week van Respect: {} tot en met {}.",
+            dutch_date(edition.starts_on),
+            dutch_date(edition.ends_on)
+        ),
+        Violation::EndNotAfterStart => "De eindtijd moet na de begintijd liggen.".into(),
+        Violation::ParticipantsOutOfRange => format!(
+            "Moet tussen {} en {} liggen.",
+            PARTICIPANTS.0, PARTICIPANTS.1
+        ),
+        Violation::AgeMinOutOfRange | Violation::AgeMaxOutOfRange => {
+            format!("Moet tussen {} en {} liggen.", AGES.0, AGES.1)
+        }
+        Violation::AgesInverted => {
+            "De maximumleeftijd mag niet lager zijn dan de minimumleeftijd.".into()
+        }
+    }
+}
+
+fn violations_error(violations: Vec<Violation>, edition: &Edition) -> ApiError {
+    ApiError::Validation(
+        violations
+            .into_iter()
+            .map(|v| {
+                super::error::FieldError::new(v.field(), v.code(), violation_message(v, edition))
+            })
+            .collect(),
+    )
+}
+
+pub fn transition_error(e: TransitionError) -> ApiError {
+    match e {
+        TransitionError::NotAllowed { action, status } => ApiError::Conflict {
+            code: "not_allowed",
+            detail: format!("'{action}' kan niet in status '{status}'."),
+        },
+        TransitionError::ReasonRequired(_) => {
+            ApiError::field("reason", "required", "Geef een reden op.")
+        }
+        TransitionError::EditionStarted => ApiError::Conflict {
+            code: "edition_started",
+            detail: "De Week van Respect is al begonnen; afmelden kan niet meer.".into(),
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Request
+
+/// The body of `POST /respect-week/{year}/activities`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the request shape; `parse_registration` builds the values
+pub struct RegistrationRequest {
+    organisation: Organisation,
+    contact: Contact,
+    activity: Activity,
+}
+
+/// Reads a registration field by field and checks the rules of §7 against the
+/// edition at `now`; a 422 names every failing field at once.
+pub fn parse_registration(
+    body: &Value,
+    edition: &Edition,
+    now: DateTime<Utc>,
+) -> ApiResult<NewRegistration> {
+    let errors = Errors::default();
+    let root = Obj::root(body, &errors);
+
+    let o = root.object("organisation");
+    let org_name = o.string("name", 200);
+    let org_type = o.one_of(
+        "type",
+        &OrganisationType::ALL.map(OrganisationType::as_str),
+        OrganisationType::parse,
+    );
+    o.deny_unknown();
+
+    let c = root.object("contact");
+    let contact_name = c.string("name", 200);
+    let email = c.string("email", 254);
+    if let Some(e) = &email
+        && !looks_like_email(e)
+    {
+        c.fail("email", "email", "Vul een geldig e-mailadres in.");
+    }
+    let phone = c.string("phone", 30);
+    if let Some(p) = &phone
+        && !looks_like_phone(p)
+    {
+        c.fail("phone", "phone", "Vul een geldig telefoonnummer in.");
+    }
+    c.deny_unknown();
+
+    let a = root.object("activity");
+    let title = a.string("title", 200);
+    let description = a.string("description", 5_000);
+    let date = a.date("date");
+    let starts_at = a.time_of_day("starts_at");
+    let ends_at = a.time_of_day("ends_at");
+    let location = a.string("location", 200);
+    let kern = a.one_of("kern", &Kern::ALL.map(Kern::as_str), Kern::parse);
+    // Whole numbers here; their ranges are rules of the domain, checked below.
+    let expected_participants = a.int("expected_participants", i64::MIN, i64::MAX);
+    let age_min = a.int("age_min", i64::MIN, i64::MAX);
+    let age_max = a.int("age_max", i64::MIN, i64::MAX);
+    let open_to_public = a.boolean("open_to_public");
+    let guest_lesson_wanted = a.boolean("guest_lesson_wanted");
+    a.deny_unknown();
+    root.deny_unknown();
+
+    let proposal = Proposal {
+        date,
+        starts_at,
+        ends_at,
+        expected_participants,
+        age_min,
+        age_max,
+    };
+    for v in respect_week::check(edition, now, &proposal) {
+        errors.push(v.field(), v.code(), violation_message(v, edition));
+    }
+
+    errors.finish(|| {
+        Some(NewRegistration {
+            organisation: Organisation {
+                name: org_name?,
+                kind: org_type?,
+            },
+            contact: Contact {
+                name: contact_name?,
+                email: email?,
+                phone: phone?,
+            },
+            activity: Activity {
+                title: title?,
+                description: description?,
+                date: date?,
+                starts_at: starts_at?,
+                ends_at: ends_at?,
+                location: location?,
+                kern: kern?,
+                expected_participants: u32::try_from(expected_participants?).ok()?,
+                age_min: u32::try_from(age_min?).ok()?,
+                age_max: u32::try_from(age_max?).ok()?,
+                open_to_public: open_to_public?,
+                guest_lesson_wanted: guest_lesson_wanted?,
+            },
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Views
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditionView {
+    pub year: i32,
+    #[schema(value_type = String, format = Date)]
+    pub starts_on: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub ends_on: NaiveDate,
+    /// The last moment to register (inclusive): 23:59:59 local of the closing day.
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "local_rfc3339")]
+    pub registration_closes_at: DateTime<Utc>,
+}
+
+impl EditionView {
+    pub fn of(e: &Edition) -> EditionView {
+        EditionView {
+            year: e.year,
+            starts_on: e.starts_on,
+            ends_on: e.ends_on,
+            registration_closes_at: e.registration_closes_at(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationHistoryEntry {
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "local_rfc3339")]
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub status: RegistrationStatus,
+    pub reason: Option<String>,
+}
+
+/// The registration as its registrant sees it: everything sent, no staff identities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationView {
+    pub id: String,
+    pub reference: String,
+    pub year: i32,
+    pub status: RegistrationStatus,
+    pub organisation: Organisation,
+    /// `null` once erased (a year after the edition).
+    pub contact: Option<Contact>,
+    pub activity: Activity,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "local_rfc3339")]
+    pub registered_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(
+        with = "respect_week::opt_local_rfc3339",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub erased_at: Option<DateTime<Utc>>,
+    pub version: u64,
+    pub history: Vec<RegistrationHistoryEntry>,
+}
+
+impl RegistrationView {
+    pub fn of(reg: &Registration) -> RegistrationView {
+        RegistrationView {
+            id: reg.id.clone(),
+            reference: reg.reference.clone(),
+            year: reg.year,
+            status: reg.status,
+            organisation: reg.organisation.clone(),
+            contact: reg.contact.clone(),
+            activity: reg.activity.clone(),
+            registered_at: reg.registered_at,
+            erased_at: reg.erased_at,
+            version: reg.version,
+            history: reg
+                .history
+                .iter()
+                .map(|h| RegistrationHistoryEntry {
+                    at: h.at,
+                    action: h.action.clone(),
+                    status: h.to,
+                    reason: h.reason.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The 201 of a registration: the registration and, this once, its access token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationCreated {
+    pub access_token: String,
+    #[serde(flatten)]
+    pub registration: RegistrationView,
+}
+
+/// One activity of the public programme: never any contact data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgrammeItem {
+    pub id: String,
+    pub reference: String,
+    pub organisation: Organisation,
+    pub activity: Activity,
+}
+
+impl ProgrammeItem {
+    pub fn of(reg: &Registration) -> ProgrammeItem {
+        ProgrammeItem {
+            id: reg.id.clone(),
+            reference: reg.reference.clone(),
+            organisation: reg.organisation.clone(),
+            activity: reg.activity.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgrammePage {
+    pub items: Vec<ProgrammeItem>,
+    /// Pass as `?cursor=` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn with_etag(version: u64, body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+// ---------------------------------------------------------------------------------
+// Handlers
+
+#[utoipa::path(get, path = "/respect-week/editions", tag = "respect_week",
+    responses((status = 200, description = "Every edition, oldest first", body = [EditionView])))]
+pub async fn editions(State(state): State<AppState>) -> Json<Vec<EditionView>> {
+    Json(
+        state
+            .catalogue
+            .editions
+            .iter()
+            .map(EditionView::of)
+            .collect(),
+    )
+}
+
+#[utoipa::path(post, path = "/respect-week/{year}/activities", tag = "respect_week",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–64 of [A-Za-z0-9_-]; a repeat within 24 h replays the first response"),
+    ),
+    request_body = RegistrationRequest,
+    responses(
+        (status = 201, description = "Registered; the access token is shown only here", body = RegistrationCreated,
+         headers(("Location" = String, description = "/respect-week/{year}/activities/{id}"))),
+        (status = 400, description = "Malformed JSON", body = super::error::Problem),
+        (status = 404, description = "No edition in that year", body = super::error::Problem),
+        (status = 409, description = "The same organisation already registered this title on this date (`duplicate`), or the same Idempotency-Key is still being processed", body = super::error::Problem),
+        (status = 413, description = "Body over 64 KiB", body = super::error::Problem),
+        (status = 415, description = "Not application/json", body = super::error::Problem),
+        (status = 422, description = "Invalid fields, `registration_closed`, `outside_edition`, or an Idempotency-Key reused for another body", body = super::error::Problem),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let edition = edition_of(&state, &year)?;
+    let request_identity = [
+        edition.year.to_string().as_bytes(),
+        b"\n",
+        body.raw.as_ref(),
+    ]
+    .concat();
+    let post = IdempotentPost::new(REGISTER_SCOPE, key, &request_identity);
+    post.run(&state, async {
+        let now = state.clock.now();
+        let form = parse_registration(&body.value, &edition, now)?;
+        let number = state
+            .store
+            .next_sequence(&records::sequence_name(edition.year))
+            .await?;
+        let (token, token_hash) = new_access_token();
+        let reg = Registration::register(
+            new_id(),
+            records::reference(edition.year, number),
+            token_hash,
+            form,
+            &edition,
+            now,
+        )
+        .map_err(|v| violations_error(v, &edition))?;
+        let change = records::registration_created(&reg)?;
+        let created = RegistrationCreated {
+            access_token: token,
+            registration: RegistrationView::of(&reg),
+        };
+        tracing::info!(reference = %reg.reference, "Week van Respect activity registered");
+        Ok((
+            change,
+            Created {
+                location: format!("/respect-week/{}/activities/{}", reg.year, reg.id),
+                body: serde_json::to_string(&created)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            },
+        ))
+    })
+    .await
+}
+
+/// The registration behind `id` in this edition if `token` opens it; otherwise 404,
+/// whether it exists or not.
+async fn load_for_registrant(
+    state: &AppState,
+    year: &str,
+    id: &str,
+    token: Option<&str>,
+) -> ApiResult<(Edition, Registration)> {
+    let edition = edition_of(state, year)?;
+    let doc = state
+        .store
+        .get(Collection::Registration, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let reg = records::registration_from(&doc)?;
+    if reg.year == edition.year && token_opens(token, &reg.token_hash) {
+        Ok((edition, reg))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+#[utoipa::path(get, path = "/respect-week/{year}/activities/{id}", tag = "respect_week",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        ("id" = String, Path, description = "The registration's id"),
+    ),
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "The registration with its status and history", body = RegistrationView,
+         headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "Unknown edition or id, or a token that does not open it", body = super::error::Problem),
+    ))]
+pub async fn read(
+    State(state): State<AppState>,
+    Path((year, id)): Path<(String, String)>,
+    BearerToken(token): BearerToken,
+) -> ApiResult<Response> {
+    let (_, reg) = load_for_registrant(&state, &year, &id, token.as_deref()).await?;
+    Ok(with_etag(reg.version, Json(RegistrationView::of(&reg))))
+}
+
+#[utoipa::path(post, path = "/respect-week/{year}/activities/{id}/cancel", tag = "respect_week",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        ("id" = String, Path, description = "The registration's id"),
+    ),
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = RegistrationView,
+         headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "Unknown edition or id, or a token that does not open it", body = super::error::Problem),
+        (status = 409, description = "The edition has started (`edition_started`), or the registration is already cancelled or declined (`not_allowed`)", body = super::error::Problem),
+    ))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path((year, id)): Path<(String, String)>,
+    BearerToken(token): BearerToken,
+) -> ApiResult<Response> {
+    // The registrant sends no version: a concurrent staff change is absorbed by
+    // reading again and deciding again (a few times at most).
+    for _ in 0..5 {
+        let (edition, reg) = load_for_registrant(&state, &year, &id, token.as_deref()).await?;
+        let next = reg
+            .apply(
+                &RegistrationAction::Cancel,
+                respect_week::Actor::Registrant,
+                &edition,
+                state.clock.now(),
+            )
+            .map_err(transition_error)?;
+        match records::save_transition(state.store.as_ref(), &reg, &next).await {
+            Ok(()) => {
+                tracing::info!(reference = %next.reference, "Week van Respect activity cancelled");
+                return Ok(with_etag(next.version, Json(RegistrationView::of(&next))));
+            }
+            Err(StoreError::VersionConflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::VersionConflict.into())
+}
+
+// ---------------------------------------------------------------------------------
+// The public programme
+
+pub(super) type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+const DEFAULT_LIMIT: usize = 25;
+const MAX_LIMIT: usize = 100;
+
+/// The query string of one list: only `allowed` names, each at most once, an empty
+/// value counting as absent; every problem is collected and reported in one 400
+/// (`invalid_query`), as on the permit staff lists.
+pub(super) struct QueryParams {
+    values: BTreeMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl QueryParams {
+    pub(super) fn parse(raw: RawQuery, allowed: &[&str]) -> ApiResult<QueryParams> {
+        let Query(pairs) = raw.map_err(|_| ApiError::BadRequest {
+            code: "invalid_query",
+            detail: "De zoekparameters zijn onleesbaar.".into(),
+        })?;
+        let mut params = QueryParams {
+            values: BTreeMap::new(),
+            problems: Vec::new(),
+        };
+        let mut seen = BTreeSet::new();
+        for (name, value) in pairs {
+            if !allowed.contains(&name.as_str()) {
+                params.problems.push(format!("{name}: onbekende parameter"));
+            } else if !seen.insert(name.clone()) {
+                params
+                    .problems
+                    .push(format!("{name}: meer dan één keer opgegeven"));
+            } else if !value.trim().is_empty() {
+                params.values.insert(name, value.trim().to_string());
+            }
+        }
+        Ok(params)
+    }
+
+    /// The parsed value of `name`, if sent; a value `parse` refuses is a problem.
+    pub(super) fn get<T>(
+        &mut self,
+        name: &str,
+        expected: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
+        let value = self.values.get(name)?;
+        let parsed = parse(value);
+        if parsed.is_none() {
+            self.problems.push(format!("{name}: verwacht {expected}"));
+        }
+        parsed
+    }
+
+    /// `limit`: 1–100, default 25.
+    pub(super) fn limit(&mut self) -> usize {
+        self.get("limit", "een getal van 1 tot 100", |v| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+        })
+        .unwrap_or(DEFAULT_LIMIT)
+    }
+
+    /// Ends the reading: 400 naming every problem, else the opened `cursor` (a
+    /// tampered one is a 400 `invalid_cursor`).
+    pub(super) fn finish(self, state: &AppState) -> ApiResult<Option<Position>> {
+        if !self.problems.is_empty() {
+            return Err(ApiError::BadRequest {
+                code: "invalid_query",
+                detail: format!("Onjuiste zoekparameters: {}.", self.problems.join("; ")),
+            });
+        }
+        self.values
+            .get("cursor")
+            .map(|c| state.cursors.open(c))
+            .transpose()
+    }
+}
+
+/// The organisation type and kern of a stored registration, read without the rest.
+fn type_and_kern(doc: &Document) -> Option<(OrganisationType, Kern)> {
+    #[derive(Deserialize)]
+    struct Partial {
+        organisation: PartialOrganisation,
+        activity: PartialActivity,
+    }
+    #[derive(Deserialize)]
+    struct PartialOrganisation {
+        #[serde(rename = "type")]
+        kind: OrganisationType,
+    }
+    #[derive(Deserialize)]
+    struct PartialActivity {
+        kern: Kern,
+    }
+    serde_json::from_str::<Partial>(&doc.body)
+        .ok()
+        .map(|p| (p.organisation.kind, p.activity.kern))
+}
+
+/// The published activities of an edition, by date and start time.
+fn published_query(edition: &Edition, date: Option<NaiveDate>) -> ListQuery {
+    let (sort_from, sort_to) = date.map(records::day_range).unzip();
+    ListQuery {
+        collection: Collection::Registration,
+        index: Index::Gsi2,
+        partition: records::status_partition(edition.year, RegistrationStatus::Published),
+        sort_from,
+        sort_to,
+        after: None,
+        limit: MAX_LIMIT,
+    }
+}
+
+#[utoipa::path(get, path = "/respect-week/{year}/activities", tag = "respect_week",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        ("date" = Option<String>, Query, description = "Only this day (YYYY-MM-DD)"),
+        ("organisation_type" = Option<OrganisationType>, Query, description = "Only activities of this type of organisation"),
+        ("kern" = Option<Kern>, Query, description = "Only activities in this kern"),
+        ("limit" = Option<usize>, Query, description = "1–100, default 25"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Published activities only, by date and start time; no contact data", body = ProgrammePage),
+        (status = 400, description = "An unknown, repeated or malformed parameter, or a tampered cursor", body = super::error::Problem),
+        (status = 404, description = "No edition in that year", body = super::error::Problem),
+    ))]
+pub async fn programme(
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+    raw: RawQuery,
+) -> ApiResult<Json<ProgrammePage>> {
+    let edition = edition_of(&state, &year)?;
+    let mut params = QueryParams::parse(
+        raw,
+        &["date", "organisation_type", "kern", "limit", "cursor"],
+    )?;
+    let date = params.get("date", "een datum als 2017-11-08", |v| {
+        NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
+    });
+    let want_type = params.get(
+        "organisation_type",
+        "primary_school, secondary_school, vocational_school, sport_club of other",
+        OrganisationType::parse,
+    );
+    let want_kern = params.get(
+        "kern",
+        "dronten, biddinghuizen, swifterbant of buitengebied",
+        Kern::parse,
+    );
+    let limit = params.limit();
+    let after = params.finish(&state)?;
+    let query = ListQuery {
+        after,
+        limit,
+        ..published_query(&edition, date)
+    };
+    let filter = move |doc: &Document| {
+        if want_type.is_none() && want_kern.is_none() {
+            return true;
+        }
+        type_and_kern(doc).is_some_and(|(t, k)| {
+            want_type.is_none_or(|w| w == t) && want_kern.is_none_or(|w| w == k)
+        })
+    };
+    let page = state.store.list(&query, &filter).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|doc| records::registration_from(doc).map(|r| ProgrammeItem::of(&r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(ProgrammePage {
+        items,
+        next_cursor: page.next.map(|p| state.cursors.seal(&p)),
+    }))
+}
+
+fn kern_name(kern: Kern) -> &'static str {
+    match kern {
+        Kern::Dronten => "Dronten",
+        Kern::Biddinghuizen => "Biddinghuizen",
+        Kern::Swifterbant => "Swifterbant",
+        Kern::Buitengebied => "buitengebied Dronten",
+    }
+}
+
+fn type_name(kind: OrganisationType) -> &'static str {
+    match kind {
+        OrganisationType::PrimarySchool => "basisschool",
+        OrganisationType::SecondarySchool => "voortgezet onderwijs",
+        OrganisationType::VocationalSchool => "beroepsonderwijs",
+        OrganisationType::SportClub => "sportvereniging",
+        OrganisationType::Other => "overig",
+    }
+}
+
+/// Host part of the calendar UIDs: stable, so a subscribed calendar updates an
+/// activity instead of adding it again.
+pub const UID_DOMAIN: &str = "loket.dronten.nl";
+
+/// The programme as an RFC 5545 calendar: one VEVENT per published activity, no
+/// contact data. DTSTAMP is the activity's last change, so the feed is the same
+/// bytes until something changes.
+pub fn programme_calendar(edition: &Edition, published: &[Registration]) -> String {
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("PRODID", "-//Gemeente Dronten//loket//NL"))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"))
+        .append_property(Property::new("METHOD", "PUBLISH"))
+        .name(&format!("Week van Respect {} in Dronten", edition.year))
+        .timezone("Europe/Amsterdam");
+    for reg in published {
+        let a = &reg.activity;
+        let (starts, ends) = a.span();
+        let description = format!(
+            "{}\n\nOrganisatie: {} ({})\nLeeftijd: {} tot en met {} jaar\nVerwachte deelnemers: {}\nOpen voor publiek: {}",
+            a.description,
+            reg.organisation.name,
+            type_name(reg.organisation.kind),
+            a.age_min,
+            a.age_max,
+            a.expected_participants,
+            if a.open_to_public { "ja" } else { "nee" },
+        );
+        let event = icalendar::Event::new()
+            .uid(&format!("{}@{UID_DOMAIN}", reg.id))
+            .timestamp(reg.last_changed_at())
+            .summary(&a.title)
+            .description(&description)
+            .location(&format!("{}, {}", a.location, kern_name(a.kern)))
+            .categories([type_name(reg.organisation.kind)])
+            .starts(starts)
+            .ends(ends)
+            .done();
+        calendar.push(event);
+    }
+    calendar.done().to_string()
+}
+
+#[utoipa::path(get, path = "/respect-week/{year}/program.ics", tag = "respect_week",
+    params(("year" = i32, Path, description = "The edition's year")),
+    responses(
+        (status = 200, description = "RFC 5545 calendar: one VEVENT per published activity, no contact data",
+         content_type = "text/calendar", body = String),
+        (status = 404, description = "No edition in that year", body = super::error::Problem),
+    ))]
+pub async fn programme_ics(
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+) -> ApiResult<Response> {
+    let edition = edition_of(&state, &year)?;
+    let mut published = Vec::new();
+    let mut query = published_query(&edition, None);
+    loop {
+        let page = state.store.list(&query, &|_: &Document| true).await?;
+        for doc in &page.items {
+            published.push(records::registration_from(doc)?);
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    let mut response = programme_calendar(&edition, &published).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::respect_week::{Actor, Editions};
+    use crate::domain::risk::tests::at;
+
+    fn published(id: &str, title: &str, date: &str, start: &str, end: &str) -> Registration {
+        let edition = Editions::built_in().get(2017).cloned().unwrap();
+        let time = |t: &str| chrono::NaiveTime::parse_from_str(t, "%H:%M").unwrap();
+        let form = NewRegistration {
+            organisation: Organisation {
+                name: "OBS De Regenboog".into(),
+                kind: OrganisationType::PrimarySchool,
+            },
+            contact: Contact {
+                name: "J. Bakker".into(),
+                email: "j.bakker@regenboog.nl".into(),
+                phone: "0321 654321".into(),
+            },
+            activity: Activity {
+                title: title.into(),
+                description: "Over polarisatie".into(),
+                date: date.parse().unwrap(),
+                starts_at: time(start),
+                ends_at: time(end),
+                location: "Lijsterbeslaan 2".into(),
+                kern: Kern::Dronten,
+                expected_participants: 54,
+                age_min: 10,
+                age_max: 12,
+                open_to_public: false,
+                guest_lesson_wanted: true,
+            },
+        };
+        let reg = Registration::register(
+            id.into(),
+            "WVR-2017-0001".into(),
+            "h".into(),
+            form,
+            &edition,
+            at("2017-10-02T10:00:00+02:00"),
+        )
+        .unwrap();
+        reg.apply(
+            &RegistrationAction::Publish { reason: None },
+            Actor::Staff("s".into()),
+            &edition,
+            at("2017-10-03T09:30:00+02:00"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_calendar_gives_utc_times_stable_uids_and_escaped_text() {
+        let edition = Editions::built_in().get(2017).cloned().unwrap();
+        let ics = programme_calendar(
+            &edition,
+            &[
+                published(
+                    "abc",
+                    "Respect; samen, niet tegen elkaar",
+                    "2017-11-08",
+                    "09:00",
+                    "11:30",
+                ),
+                // After the switch to winter time: still +01:00 in November.
+                published("def", "Avondles", "2017-11-12", "19:00", "21:00"),
+            ],
+        );
+        let lines: Vec<&str> = ics.split("\r\n").collect();
+        for expected in [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Gemeente Dronten//loket//NL",
+            "X-WR-TIMEZONE:Europe/Amsterdam",
+            "UID:abc@loket.dronten.nl",
+            "DTSTART:20171108T080000Z",
+            "DTEND:20171108T103000Z",
+            "DTSTAMP:20171003T073000Z",
+            "SUMMARY:Respect\\; samen\\, niet tegen elkaar",
+            "LOCATION:Lijsterbeslaan 2\\, Dronten",
+            "UID:def@loket.dronten.nl",
+            "DTSTART:20171112T180000Z",
+            "END:VCALENDAR",
+        ] {
+            assert!(lines.contains(&expected), "missing {expected:?} in\n{ics}");
+        }
+        assert_eq!(lines.iter().filter(|l| **l == "BEGIN:VEVENT").count(), 2);
+        for secret in ["J. Bakker", "j.bakker@regenboog.nl", "0321 654321"] {
+            assert!(!ics.contains(secret), "{secret}");
+        }
+    }
+}

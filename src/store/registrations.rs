@@ -1,0 +1,450 @@
+//! How a Week van Respect registration is stored: its document, its index entries,
+//! the unique claim that refuses a duplicate, the summary aggregates its changes
+//! move, and the erasure of contact data.
+//!
+//! | what | key |
+//! |---|---|
+//! | every registration of an edition (gsi1) | `wvr#{year}`, sorted `{date}#{HH:MM}#{id}` |
+//! | per status (gsi2) | `wvr#{year}#{status}`, same sort: the programme is `…#published` |
+//! | duplicate claim | `wvr-dup#{year}#{date}#{sha256(org, title)}`, held while registered or published |
+//! | reference sequence | `WVR-{year}` → `WVR-2027-0001` |
+//! | summary | group `wvr-summary#{year}`, one item per organisation type |
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::domain::respect_week::{
+    self, DuplicateKey, Edition, Editions, OrganisationType, Registration, RegistrationStatus,
+};
+
+use super::{
+    AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
+    Position, StoreError, StoreResult,
+};
+
+/// Every registration of an edition, by date and start (gsi1).
+pub fn edition_partition(year: i32) -> String {
+    format!("wvr#{year}")
+}
+
+/// The registrations of an edition in one status, by date and start (gsi2).
+pub fn status_partition(year: i32, status: RegistrationStatus) -> String {
+    format!("wvr#{year}#{}", status.as_str())
+}
+
+/// `{date}#{HH:MM}#{id}`: string order is programme order.
+pub fn programme_sort(reg: &Registration) -> String {
+    format!(
+        "{}#{}#{}",
+        reg.activity.date.format("%Y-%m-%d"),
+        reg.activity.starts_at.format("%H:%M"),
+        reg.id
+    )
+}
+
+/// The inclusive sort-key bounds of one day of the programme.
+pub fn day_range(date: NaiveDate) -> (String, String) {
+    let day = date.format("%Y-%m-%d");
+    // `~` sorts after every character of a time and an id.
+    (format!("{day}#"), format!("{day}#~"))
+}
+
+/// The name of an edition's reference sequence.
+pub fn sequence_name(year: i32) -> String {
+    format!("WVR-{year}")
+}
+
+/// `WVR-2027-0001`.
+pub fn reference(year: i32, number: u64) -> String {
+    format!("WVR-{year}-{number:04}")
+}
+
+/// The unique claim of "this organisation, this title, this day" in an edition. The
+/// normalised name and title are hashed: a separator inside a name cannot make two
+/// different pairs collide, and the key stays short whatever the names' length.
+pub fn duplicate_claim(key: &DuplicateKey) -> String {
+    let mut hash = Sha256::new();
+    hash.update(key.organisation.as_bytes());
+    hash.update([0u8]);
+    hash.update(key.title.as_bytes());
+    format!(
+        "wvr-dup#{}#{}#{}",
+        key.year,
+        key.date.format("%Y-%m-%d"),
+        hex::encode(hash.finalize())
+    )
+}
+
+pub fn registration_document(reg: &Registration) -> StoreResult<Document> {
+    let sort = programme_sort(reg);
+    Ok(Document {
+        collection: Collection::Registration,
+        id: reg.id.clone(),
+        version: reg.version,
+        body: serde_json::to_string(reg).map_err(|e| StoreError::Internal(e.to_string()))?,
+        gsi1: Some(IndexEntry {
+            partition: edition_partition(reg.year),
+            sort: sort.clone(),
+        }),
+        gsi2: Some(IndexEntry {
+            partition: status_partition(reg.year, reg.status),
+            sort,
+        }),
+    })
+}
+
+pub fn registration_from(doc: &Document) -> StoreResult<Registration> {
+    serde_json::from_str(&doc.body)
+        .map_err(|e| StoreError::Internal(format!("registration {}: {e}", doc.id)))
+}
+
+/// The aggregate group of an edition's summary.
+pub fn summary_group(year: i32) -> String {
+    format!("wvr-summary#{year}")
+}
+
+pub fn summary_aggregates(
+    before: Option<&Registration>,
+    after: &Registration,
+) -> Vec<AggregateDelta> {
+    respect_week::summary_deltas(before, after)
+        .into_iter()
+        .map(|(kind, fields)| AggregateDelta {
+            group: summary_group(after.year),
+            key: kind.as_str().to_string(),
+            add: fields
+                .into_iter()
+                .map(|(f, v)| (f.to_string(), v))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The creation of a registration: the document, its duplicate claim and its
+/// summary counts, all or nothing. (The caller adds the idempotency record.)
+pub fn registration_created(reg: &Registration) -> StoreResult<Change> {
+    let mut change = Change::create(registration_document(reg)?);
+    change.aggregates = summary_aggregates(None, reg);
+    if reg.status.blocks_duplicates() {
+        change
+            .claim_unique
+            .push(duplicate_claim(&reg.duplicate_key()));
+    }
+    Ok(change)
+}
+
+/// `after` over `before`, conditional on `before`'s version, with the summary it
+/// moves; a registration that stops (or starts) blocking duplicates gives back (or
+/// takes) its claim in the same change.
+pub fn registration_changed(before: &Registration, after: &Registration) -> StoreResult<Change> {
+    let mut change = Change::update(registration_document(after)?, before.version);
+    change.aggregates = summary_aggregates(Some(before), after);
+    match (
+        before.status.blocks_duplicates(),
+        after.status.blocks_duplicates(),
+    ) {
+        (true, false) => change
+            .release_unique
+            .push(duplicate_claim(&before.duplicate_key())),
+        (false, true) => change
+            .claim_unique
+            .push(duplicate_claim(&after.duplicate_key())),
+        _ => {}
+    }
+    Ok(change)
+}
+
+pub async fn save_transition(
+    store: &dyn DocumentStore,
+    before: &Registration,
+    after: &Registration,
+) -> StoreResult<()> {
+    store.commit(registration_changed(before, after)?).await
+}
+
+/// An edition's summary buckets (organisation type → field → sum), in one read.
+pub async fn summary_buckets(
+    store: &dyn DocumentStore,
+    year: i32,
+) -> StoreResult<BTreeMap<OrganisationType, BTreeMap<String, i64>>> {
+    Ok(store
+        .aggregates(&summary_group(year))
+        .await?
+        .into_iter()
+        .filter_map(|(key, fields)| OrganisationType::parse(&key).map(|kind| (kind, fields)))
+        .collect())
+}
+
+/// Whether a stored registration still holds contact data, read without the rest.
+fn has_contact(doc: &Document) -> bool {
+    #[derive(Deserialize)]
+    struct Partial {
+        contact: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Partial>(&doc.body).is_ok_and(|p| p.contact.is_some())
+}
+
+/// Page size of the purge's listing.
+const PURGE_PAGE: usize = 100;
+
+/// Erases the contact data of every registration whose edition's erasure moment
+/// (DOMAIN.md §7) lies at or before `now`, one conditional write per registration;
+/// returns how many were erased. Safe to run at any time and as often as wanted.
+pub async fn erase_due_contacts(
+    store: &dyn DocumentStore,
+    editions: &Editions,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut erased = 0;
+    for edition in editions.iter().filter(|e| e.erasure_due(now)) {
+        let mut after: Option<Position> = None;
+        loop {
+            let query = ListQuery {
+                collection: Collection::Registration,
+                index: Index::Gsi1,
+                partition: edition_partition(edition.year),
+                sort_from: None,
+                sort_to: None,
+                after: after.take(),
+                limit: PURGE_PAGE,
+            };
+            let page = store.list(&query, &has_contact).await?;
+            for doc in &page.items {
+                if erase_one(store, edition, doc, now).await? {
+                    erased += 1;
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(erased)
+}
+
+/// Erases one registration's contact data; a concurrent change is absorbed by
+/// reading it again (a few times at most).
+async fn erase_one(
+    store: &dyn DocumentStore,
+    edition: &Edition,
+    doc: &Document,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut reg = registration_from(doc)?;
+    for _ in 0..5 {
+        let Some(next) = reg.erase_contact(edition, now) else {
+            return Ok(false);
+        };
+        match save_transition(store, &reg, &next).await {
+            Ok(()) => {
+                tracing::info!(reference = %next.reference, "contact data erased");
+                return Ok(true);
+            }
+            Err(StoreError::VersionConflict) => {
+                let Some(doc) = store.get(Collection::Registration, &reg.id).await? else {
+                    return Ok(false);
+                };
+                reg = registration_from(&doc)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::VersionConflict)
+}
+
+/// Every registration of an edition (for checks and tools, not for requests).
+pub async fn of_edition(store: &dyn DocumentStore, year: i32) -> StoreResult<Vec<Registration>> {
+    let mut all = Vec::new();
+    let mut after: Option<Position> = None;
+    loop {
+        let query = ListQuery {
+            collection: Collection::Registration,
+            index: Index::Gsi1,
+            partition: edition_partition(year),
+            sort_from: None,
+            sort_to: None,
+            after: after.take(),
+            limit: PURGE_PAGE,
+        };
+        let page = store.list(&query, &|_: &Document| true).await?;
+        for doc in &page.items {
+            all.push(registration_from(doc)?);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::permit::Kern;
+    use crate::domain::respect_week::{
+        Activity, Actor, Contact, NewRegistration, Organisation, RegistrationAction,
+    };
+    use crate::domain::risk::tests::at;
+    use crate::store::embedded::EmbeddedStore;
+
+    fn edition() -> Edition {
+        Editions::built_in().get(2017).cloned().unwrap()
+    }
+
+    fn registration(id: &str, org: &str, title: &str, date: &str, start: &str) -> Registration {
+        let form = NewRegistration {
+            organisation: Organisation {
+                name: org.into(),
+                kind: OrganisationType::SportClub,
+            },
+            contact: Contact {
+                name: "P. Jansen".into(),
+                email: "p.jansen@vv.nl".into(),
+                phone: "0321 111222".into(),
+            },
+            activity: Activity {
+                title: title.into(),
+                description: "Training".into(),
+                date: date.parse().unwrap(),
+                starts_at: chrono::NaiveTime::parse_from_str(start, "%H:%M").unwrap(),
+                ends_at: chrono::NaiveTime::parse_from_str("23:00", "%H:%M").unwrap(),
+                location: "Sportpark".into(),
+                kern: Kern::Swifterbant,
+                expected_participants: 30,
+                age_min: 8,
+                age_max: 14,
+                open_to_public: true,
+                guest_lesson_wanted: false,
+            },
+        };
+        Registration::register(
+            id.into(),
+            reference(2017, 1),
+            "h".into(),
+            form,
+            &edition(),
+            at("2017-10-01T10:00:00+02:00"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_sort_the_programme_by_date_then_start() {
+        let mut sorts: Vec<String> = [
+            ("c", "2017-11-08", "14:00"),
+            ("a", "2017-11-07", "19:00"),
+            ("b", "2017-11-08", "09:30"),
+        ]
+        .iter()
+        .map(|(id, date, start)| programme_sort(&registration(id, "VV", "T", date, start)))
+        .collect();
+        sorts.sort();
+        assert_eq!(
+            sorts,
+            [
+                "2017-11-07#19:00#a",
+                "2017-11-08#09:30#b",
+                "2017-11-08#14:00#c"
+            ]
+        );
+        let (from, to) = day_range("2017-11-08".parse().unwrap());
+        assert!(sorts.iter().filter(|s| **s >= from && **s <= to).count() == 2);
+        assert_eq!(reference(2027, 1), "WVR-2027-0001");
+    }
+
+    #[test]
+    fn duplicate_claims_ignore_case_and_spaces_but_not_separators() {
+        let a = registration("1", "VV Swift", "Open training", "2017-11-08", "10:00");
+        let b = registration("2", "vv  SWIFT", "opentraining", "2017-11-08", "18:00");
+        let other_day = registration("3", "VV Swift", "Open training", "2017-11-09", "10:00");
+        let shifted = registration("4", "VV Swift#Open", "training", "2017-11-08", "10:00");
+        let claim = |r: &Registration| duplicate_claim(&r.duplicate_key());
+        assert_eq!(claim(&a), claim(&b));
+        assert_ne!(claim(&a), claim(&other_day));
+        assert_ne!(claim(&a), claim(&shifted));
+        assert!(claim(&a).starts_with("wvr-dup#2017#2017-11-08#"));
+    }
+
+    #[test]
+    fn a_cancellation_gives_back_the_claim_and_moves_the_summary() {
+        let reg = registration("1", "VV Swift", "Open training", "2017-11-08", "10:00");
+        let created = registration_created(&reg).unwrap();
+        assert_eq!(
+            created.claim_unique,
+            [duplicate_claim(&reg.duplicate_key())]
+        );
+        assert_eq!(created.aggregates[0].group, "wvr-summary#2017");
+        assert_eq!(created.aggregates[0].key, "sport_club");
+
+        let cancelled = reg
+            .apply(
+                &RegistrationAction::Cancel,
+                Actor::Registrant,
+                &edition(),
+                at("2017-10-02T10:00:00+02:00"),
+            )
+            .unwrap();
+        let change = registration_changed(&reg, &cancelled).unwrap();
+        assert_eq!(change.expected_version, Some(1));
+        assert_eq!(
+            change.release_unique,
+            [duplicate_claim(&reg.duplicate_key())]
+        );
+        assert!(change.claim_unique.is_empty());
+        assert_eq!(
+            change.document.gsi2.unwrap().partition,
+            "wvr#2017#cancelled"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_purge_erases_only_when_due_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        for (id, title) in [("1", "A"), ("2", "B"), ("3", "C")] {
+            let reg = registration(id, "VV Swift", title, "2017-11-08", "10:00");
+            store
+                .commit(registration_created(&reg).unwrap())
+                .await
+                .unwrap();
+        }
+        let editions = Editions::built_in();
+        let just_before = at("2018-11-12T23:59:59+01:00");
+        assert_eq!(
+            erase_due_contacts(&store, &editions, just_before)
+                .await
+                .unwrap(),
+            0
+        );
+        assert!(
+            of_edition(&store, 2017)
+                .await
+                .unwrap()
+                .iter()
+                .all(|r| r.contact.is_some())
+        );
+
+        let moment = at("2018-11-13T00:00:00+01:00");
+        assert_eq!(
+            erase_due_contacts(&store, &editions, moment).await.unwrap(),
+            3
+        );
+        let after = of_edition(&store, 2017).await.unwrap();
+        assert_eq!(after.len(), 3, "the activities stay");
+        assert!(
+            after
+                .iter()
+                .all(|r| r.contact.is_none() && r.erased_at == Some(moment))
+        );
+        assert!(after.iter().all(|r| !r.activity.title.is_empty()));
+        assert_eq!(
+            erase_due_contacts(&store, &editions, moment).await.unwrap(),
+            0,
+            "nothing twice"
+        );
+    }
+}
