@@ -7,10 +7,7 @@
 //! (`invalid_query`) naming every bad one; an empty value (`?status=`) counts as
 //! absent.
 
-use std::collections::BTreeMap;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,8 +31,9 @@ use crate::store::{Change, Collection, Document, Index, IndexEntry, ListQuery, S
 use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
-use super::extract::{IfMatch, JsonBody, etag};
+use super::extract::{IfMatch, JsonBody, with_etag};
 use super::permits::transition_error;
+use super::query::{QueryParams, RawQuery};
 use super::secrets::new_id;
 use super::validate::{Errors, Obj};
 
@@ -145,91 +143,6 @@ pub struct StaffPermitPage {
     pub next_cursor: Option<String>,
 }
 
-fn with_etag(version: u64, body: impl IntoResponse) -> Response {
-    let mut response = body.into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        response.headers_mut().insert(header::ETAG, v);
-    }
-    response
-}
-
-// ---------------------------------------------------------------------------------
-// Query parameters
-
-type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
-
-/// The query string of one route: only `allowed` names, each at most once; every
-/// problem is collected and reported in one 400.
-struct QueryParams {
-    values: BTreeMap<String, String>,
-    problems: Vec<String>,
-}
-
-impl QueryParams {
-    fn parse(raw: RawQuery, allowed: &[&str]) -> ApiResult<QueryParams> {
-        let Query(pairs) = raw.map_err(|_| ApiError::BadRequest {
-            code: "invalid_query",
-            detail: "De zoekparameters zijn onleesbaar.".into(),
-        })?;
-        let mut params = QueryParams {
-            values: BTreeMap::new(),
-            problems: Vec::new(),
-        };
-        let mut seen = std::collections::BTreeSet::new();
-        for (name, value) in pairs {
-            if !allowed.contains(&name.as_str()) {
-                params.problems.push(format!("{name}: onbekende parameter"));
-            } else if !seen.insert(name.clone()) {
-                params
-                    .problems
-                    .push(format!("{name}: meer dan één keer opgegeven"));
-            } else if !value.trim().is_empty() {
-                params.values.insert(name, value.trim().to_string());
-            }
-        }
-        Ok(params)
-    }
-
-    fn get<T>(
-        &mut self,
-        name: &str,
-        expected: &str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> Option<T> {
-        let value = self.values.get(name)?;
-        let parsed = parse(value);
-        if parsed.is_none() {
-            self.problems.push(format!("{name}: verwacht {expected}"));
-        }
-        parsed
-    }
-
-    fn year(&mut self) -> Option<i32> {
-        self.get("year", "een jaartal (1970–9999)", |v| {
-            v.parse::<i32>().ok().filter(|y| (1970..=9999).contains(y))
-        })
-    }
-
-    fn fail(&mut self, problem: String) {
-        self.problems.push(problem);
-    }
-
-    fn finish(self) -> ApiResult<()> {
-        if self.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::BadRequest {
-                code: "invalid_query",
-                detail: format!("Onjuiste zoekparameters: {}.", self.problems.join("; ")),
-            })
-        }
-    }
-}
-
-/// Lists: `limit` 1–100, default 25 (API.md).
-const DEFAULT_LIMIT: usize = 25;
-const MAX_LIMIT: usize = 100;
-
 // ---------------------------------------------------------------------------------
 // Handlers
 
@@ -265,13 +178,7 @@ pub async fn list(
         "false" => Some(false),
         _ => None,
     });
-    let limit = params
-        .get("limit", "een getal van 1 tot 100", |v| {
-            v.parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-        })
-        .unwrap_or(DEFAULT_LIMIT);
+    let limit = params.limit();
     let range = match year {
         Some(y) => match records::year_range(y) {
             Some(range) => Some(range),
@@ -282,9 +189,7 @@ pub async fn list(
         },
         None => None,
     };
-    let cursor = params.values.get("cursor").cloned();
-    params.finish()?;
-    let after = cursor.map(|c| state.cursors.open(&c)).transpose()?;
+    let after = params.finish_list(&state)?;
 
     // All applications (gsi1) or one status (gsi2), both by submission time; the year
     // is a range on that key, `late` a filter.

@@ -8,8 +8,7 @@
 //! The summary is one read of the aggregates kept by every change.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -28,8 +27,9 @@ use crate::store::{Collection, Document, Index, ListQuery, StoreError};
 use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
-use super::extract::{IfMatch, JsonBody, etag};
-use super::respect_week::{QueryParams, RawQuery, edition_of, transition_error};
+use super::extract::{IfMatch, JsonBody, with_etag};
+use super::query::{QueryParams, RawQuery};
+use super::respect_week::{edition_of, transition_error};
 use super::validate::{Errors, Obj};
 
 pub fn router() -> Router<AppState> {
@@ -138,14 +138,6 @@ pub struct StaffRegistrationPage {
     pub next_cursor: Option<String>,
 }
 
-fn with_etag(version: u64, body: impl IntoResponse) -> Response {
-    let mut response = body.into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        response.headers_mut().insert(header::ETAG, v);
-    }
-    response
-}
-
 // ---------------------------------------------------------------------------------
 // Handlers
 
@@ -178,7 +170,7 @@ pub async fn list(
         RegistrationStatus::parse,
     );
     let limit = params.limit();
-    let after = params.finish(&state)?;
+    let after = params.finish_list(&state)?;
     let (index, partition) = match status {
         Some(s) => (Index::Gsi2, records::status_partition(edition.year, s)),
         None => (Index::Gsi1, records::edition_partition(edition.year)),

@@ -127,6 +127,18 @@ pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
+/// A response with the `ETag` of `version`.
+pub fn with_etag(
+    version: u64,
+    body: impl axum::response::IntoResponse,
+) -> axum::response::Response {
+    let mut response = body.into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
 /// Turns any body into a `Body` (used by replays).
 pub fn body_from(text: String) -> Body {
     Body::from(text)

@@ -22,6 +22,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod openapi;
 pub mod permits;
+pub mod query;
 pub mod respect_week;
 pub mod secrets;
 pub mod validate;

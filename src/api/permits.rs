@@ -1,8 +1,7 @@
 //! Event permits for organisers: quote, apply, follow, answer, withdraw.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
@@ -22,7 +21,7 @@ use crate::store::{Change, Collection};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{BearerToken, IdempotencyKey, JsonBody, etag};
+use super::extract::{BearerToken, IdempotencyKey, JsonBody, with_etag};
 use super::idempotency::{Created, IdempotentPost};
 use super::secrets::{new_access_token, new_id, token_opens};
 use super::validate::{Errors, Obj, looks_like_email, looks_like_phone};
@@ -345,14 +344,6 @@ async fn load_for_organiser(
     } else {
         Err(ApiError::NotFound)
     }
-}
-
-fn with_etag(version: u64, body: impl IntoResponse) -> Response {
-    let mut response = body.into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        response.headers_mut().insert(header::ETAG, v);
-    }
-    response
 }
 
 #[utoipa::path(get, path = "/permits/{id}", tag = "permits",

@@ -17,10 +17,7 @@
 //!   every TZID and the icalendar crate cannot write one; UTC is exact and every
 //!   client shows it in local time. `X-WR-TIMEZONE: Europe/Amsterdam` names the zone.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -39,12 +36,13 @@ use crate::domain::respect_week::{
 };
 use crate::domain::time::local_rfc3339;
 use crate::store::registrations as records;
-use crate::store::{Collection, Document, Index, ListQuery, Position, StoreError};
+use crate::store::{Collection, Document, Index, ListQuery, StoreError};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{BearerToken, IdempotencyKey, JsonBody, etag};
+use super::extract::{BearerToken, IdempotencyKey, JsonBody, with_etag};
 use super::idempotency::{Created, IdempotentPost};
+use super::query::{MAX_LIMIT, QueryParams, RawQuery};
 use super::secrets::{new_access_token, new_id, token_opens};
 use super::validate::{Errors, Obj, looks_like_email, looks_like_phone};
 
@@ -358,14 +356,6 @@ pub struct ProgrammePage {
     pub next_cursor: Option<String>,
 }
 
-fn with_etag(version: u64, body: impl IntoResponse) -> Response {
-    let mut response = body.into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        response.headers_mut().insert(header::ETAG, v);
-    }
-    response
-}
-
 // ---------------------------------------------------------------------------------
 // Handlers
 
@@ -533,85 +523,6 @@ pub async fn cancel(
 // ---------------------------------------------------------------------------------
 // The public programme
 
-pub(super) type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
-
-const DEFAULT_LIMIT: usize = 25;
-const MAX_LIMIT: usize = 100;
-
-/// The query string of one list: only `allowed` names, each at most once, an empty
-/// value counting as absent; every problem is collected and reported in one 400
-/// (`invalid_query`), as on the permit staff lists.
-pub(super) struct QueryParams {
-    values: BTreeMap<String, String>,
-    problems: Vec<String>,
-}
-
-impl QueryParams {
-    pub(super) fn parse(raw: RawQuery, allowed: &[&str]) -> ApiResult<QueryParams> {
-        let Query(pairs) = raw.map_err(|_| ApiError::BadRequest {
-            code: "invalid_query",
-            detail: "De zoekparameters zijn onleesbaar.".into(),
-        })?;
-        let mut params = QueryParams {
-            values: BTreeMap::new(),
-            problems: Vec::new(),
-        };
-        let mut seen = BTreeSet::new();
-        for (name, value) in pairs {
-            if !allowed.contains(&name.as_str()) {
-                params.problems.push(format!("{name}: onbekende parameter"));
-            } else if !seen.insert(name.clone()) {
-                params
-                    .problems
-                    .push(format!("{name}: meer dan één keer opgegeven"));
-            } else if !value.trim().is_empty() {
-                params.values.insert(name, value.trim().to_string());
-            }
-        }
-        Ok(params)
-    }
-
-    /// The parsed value of `name`, if sent; a value `parse` refuses is a problem.
-    pub(super) fn get<T>(
-        &mut self,
-        name: &str,
-        expected: &str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> Option<T> {
-        let value = self.values.get(name)?;
-        let parsed = parse(value);
-        if parsed.is_none() {
-            self.problems.push(format!("{name}: verwacht {expected}"));
-        }
-        parsed
-    }
-
-    /// `limit`: 1–100, default 25.
-    pub(super) fn limit(&mut self) -> usize {
-        self.get("limit", "een getal van 1 tot 100", |v| {
-            v.parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-        })
-        .unwrap_or(DEFAULT_LIMIT)
-    }
-
-    /// Ends the reading: 400 naming every problem, else the opened `cursor` (a
-    /// tampered one is a 400 `invalid_cursor`).
-    pub(super) fn finish(self, state: &AppState) -> ApiResult<Option<Position>> {
-        if !self.problems.is_empty() {
-            return Err(ApiError::BadRequest {
-                code: "invalid_query",
-                detail: format!("Onjuiste zoekparameters: {}.", self.problems.join("; ")),
-            });
-        }
-        self.values
-            .get("cursor")
-            .map(|c| state.cursors.open(c))
-            .transpose()
-    }
-}
-
 /// The organisation type and kern of a stored registration, read without the rest.
 fn type_and_kern(doc: &Document) -> Option<(OrganisationType, Kern)> {
     #[derive(Deserialize)]
@@ -685,7 +596,7 @@ pub async fn programme(
         Kern::parse,
     );
     let limit = params.limit();
-    let after = params.finish(&state)?;
+    let after = params.finish_list(&state)?;
     let query = ListQuery {
         after,
         limit,
