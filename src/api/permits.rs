@@ -24,7 +24,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{BearerToken, IdempotencyKey, JsonBody, with_etag};
 use super::idempotency::{Created, IdempotentPost};
 use super::secrets::{new_access_token, new_id, token_opens};
-use super::validate::{Errors, Obj, looks_like_email, looks_like_phone};
+use super::validate::{Errors, Obj};
 use crate::store::permits as records;
 
 pub fn router() -> Router<AppState> {
@@ -64,18 +64,8 @@ pub fn parse_request(body: &Value) -> ApiResult<(Organiser, Event)> {
             "Een KvK-nummer heeft 8 cijfers.",
         );
     }
-    let email = o.string("email", 254);
-    if let Some(e) = &email
-        && !looks_like_email(e)
-    {
-        o.fail("email", "email", "Vul een geldig e-mailadres in.");
-    }
-    let phone = o.string("phone", 30);
-    if let Some(p) = &phone
-        && !looks_like_phone(p)
-    {
-        o.fail("phone", "phone", "Vul een geldig telefoonnummer in.");
-    }
+    let email = o.email("email");
+    let phone = o.phone("phone");
     o.deny_unknown();
 
     let e = root.object("event");

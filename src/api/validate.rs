@@ -138,6 +138,28 @@ impl<'v, 'e> Obj<'v, 'e> {
         self.string_value(name, v, max_chars)
     }
 
+    /// A required e-mail address (see [`looks_like_email`]).
+    pub fn email(&self, name: &str) -> Option<String> {
+        let email = self.string(name, 254);
+        if let Some(e) = &email
+            && !looks_like_email(e)
+        {
+            self.fail(name, "email", "Vul een geldig e-mailadres in.");
+        }
+        email
+    }
+
+    /// A required phone number (see [`looks_like_phone`]).
+    pub fn phone(&self, name: &str) -> Option<String> {
+        let phone = self.string(name, 30);
+        if let Some(p) = &phone
+            && !looks_like_phone(p)
+        {
+            self.fail(name, "phone", "Vul een geldig telefoonnummer in.");
+        }
+        phone
+    }
+
     /// An optional string; absent, null or empty is `None`. The outer `Option` is
     /// `None` when it was present but bad.
     pub fn opt_string(&self, name: &str, max_chars: usize) -> Option<Option<String>> {
