@@ -1,7 +1,7 @@
 //! The DynamoDB store: one on-demand table with generic keys, laid out as documented in
 //! [`super`]. A change with anything besides the document (aggregates, claims, an
-//! idempotency record) is one `TransactWriteItems`; a bare document change is one
-//! conditional `PutItem`. Reads of one item are strongly consistent; listings read a
+//! idempotency record) is one `TransactWriteItems`, and so is a bare document change
+//! (see `commit` for why). Reads of one item are strongly consistent; listings read a
 //! GSI, which is eventually consistent (DynamoDB offers nothing else there).
 //!
 //! Build the store once per process ([`DynamoStore::from_env`]): the SDK client holds
@@ -20,7 +20,6 @@ use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{BoxError, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, Delete,
@@ -559,12 +558,6 @@ fn parse_idempotency(item: &Item) -> StoreResult<IdempotencyRecord> {
     })
 }
 
-/// How a change is written: one conditional put, or one transaction.
-enum Write {
-    Put(Put),
-    Transact(Plan),
-}
-
 /// The change as transaction items, with the role of each by position.
 struct Plan {
     items: Vec<TransactWriteItem>,
@@ -695,34 +688,6 @@ impl DynamoStore {
             Err(e) => Err(AttemptError::Final(map_sdk_error("TransactWriteItems", e))),
         }
     }
-
-    async fn put_once(&self, put: &Put) -> Result<(), AttemptError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(put.table_name())
-            .set_item(Some(put.item().clone()))
-            .set_condition_expression(put.condition_expression().map(str::to_string))
-            .set_expression_attribute_names(put.expression_attribute_names().cloned())
-            .set_expression_attribute_values(put.expression_attribute_values().cloned())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) => match e.err() {
-                PutItemError::ConditionalCheckFailedException(_) => {
-                    Err(AttemptError::Final(StoreError::VersionConflict))
-                }
-                // A transaction is writing this document right now.
-                PutItemError::TransactionConflictException(_) => Err(AttemptError::Conflict),
-                _ => Err(AttemptError::Final(map_sdk_error(
-                    "PutItem",
-                    SdkError::ServiceError(e),
-                ))),
-            },
-            Err(e) => Err(AttemptError::Final(map_sdk_error("PutItem", e))),
-        }
-    }
 }
 
 /// Full-jitter exponential backoff before attempt `attempt + 1`.
@@ -737,23 +702,14 @@ fn backoff(attempt: u32) -> Duration {
 #[async_trait]
 impl DocumentStore for DynamoStore {
     async fn commit(&self, change: Change) -> StoreResult<()> {
-        let bare = change.aggregates.is_empty()
-            && change.claim_unique.is_empty()
-            && change.release_unique.is_empty()
-            && change.idempotency.is_none();
-        // A bare document change needs no transaction (half the write cost).
-        let write = if bare {
-            Write::Put(self.document_put(&change)?)
-        } else {
-            Write::Transact(self.plan(&change)?)
-        };
+        // Always a transaction, even for a lone document: the SDK gives every
+        // TransactWriteItems a client request token, so its own retry of a write
+        // whose answer was lost is recognised as the same write, where a retried
+        // conditional PutItem would fail on its own success.
+        let plan = self.plan(&change)?;
         let mut attempt = 1;
         loop {
-            let outcome = match &write {
-                Write::Put(put) => self.put_once(put).await,
-                Write::Transact(plan) => self.transact_once(plan).await,
-            };
-            match outcome {
+            match self.transact_once(&plan).await {
                 Ok(()) => return Ok(()),
                 Err(AttemptError::Final(error)) => return Err(error),
                 Err(AttemptError::Conflict) if attempt < MAX_ATTEMPTS => {
@@ -985,6 +941,7 @@ mod tests {
     use super::*;
     use aws_sdk_dynamodb::error::ConnectorError;
     use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
     use aws_sdk_dynamodb::types::error::{
         ConditionalCheckFailedException, InternalServerError,
         ProvisionedThroughputExceededException, RequestLimitExceeded, ResourceNotFoundException,
