@@ -41,6 +41,7 @@ impl Modify for Security {
     info(title = "loket", description = "Online counter of the municipality of Dronten for events"),
     paths(
         super::health,
+        serve,
         permits::quote,
         permits::submit,
         permits::read,
