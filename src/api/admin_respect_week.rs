@@ -17,8 +17,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::respect_week::{
-    self, Activity, Actor, Contact, HistoryEntry, Organisation, Registration, RegistrationAction,
-    RegistrationStatus, RespectWeekSummary,
+    self, Actor, HistoryEntry, Registration, RegistrationAction, RegistrationStatus,
+    RespectWeekSummary,
 };
 use crate::domain::time::local_rfc3339;
 use crate::store::registrations as records;
@@ -29,7 +29,7 @@ use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, JsonBody, with_etag};
 use super::query::{QueryParams, RawQuery};
-use super::respect_week::{edition_of, transition_error};
+use super::respect_week::{RegistrationRecord, edition_of, transition_error};
 use super::validate::{Errors, Obj};
 
 pub fn router() -> Router<AppState> {
@@ -45,47 +45,6 @@ pub fn router() -> Router<AppState> {
 
 // ---------------------------------------------------------------------------------
 // Views
-
-/// A registration as staff see it: everything sent, contact data included (until it
-/// is erased).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StaffRegistration {
-    pub id: String,
-    pub reference: String,
-    pub year: i32,
-    pub status: RegistrationStatus,
-    pub organisation: Organisation,
-    /// `null` once erased (a year after the edition).
-    pub contact: Option<Contact>,
-    pub activity: Activity,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "local_rfc3339")]
-    pub registered_at: DateTime<Utc>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    #[serde(
-        with = "respect_week::opt_local_rfc3339",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub erased_at: Option<DateTime<Utc>>,
-    pub version: u64,
-}
-
-impl StaffRegistration {
-    pub fn of(reg: &Registration) -> StaffRegistration {
-        StaffRegistration {
-            id: reg.id.clone(),
-            reference: reg.reference.clone(),
-            year: reg.year,
-            status: reg.status,
-            organisation: reg.organisation.clone(),
-            contact: reg.contact.clone(),
-            activity: reg.activity.clone(),
-            registered_at: reg.registered_at,
-            erased_at: reg.erased_at,
-            version: reg.version,
-        }
-    }
-}
 
 /// One change of a registration, with who made it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,14 +77,14 @@ impl RegistrationChange {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffRegistrationDetail {
     #[serde(flatten)]
-    pub registration: StaffRegistration,
+    pub registration: RegistrationRecord,
     pub history: Vec<RegistrationChange>,
 }
 
 impl StaffRegistrationDetail {
     pub fn of(reg: &Registration) -> StaffRegistrationDetail {
         StaffRegistrationDetail {
-            registration: StaffRegistration::of(reg),
+            registration: RegistrationRecord::of(reg),
             history: reg.history.iter().map(RegistrationChange::of).collect(),
         }
     }
@@ -133,7 +92,7 @@ impl StaffRegistrationDetail {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffRegistrationPage {
-    pub items: Vec<StaffRegistration>,
+    pub items: Vec<RegistrationRecord>,
     /// Pass as `?cursor=` for the next page; `null` on the last.
     pub next_cursor: Option<String>,
 }
@@ -188,7 +147,7 @@ pub async fn list(
     let items = page
         .items
         .iter()
-        .map(|doc| records::registration_from(doc).map(|r| StaffRegistration::of(&r)))
+        .map(|doc| records::registration_from(doc).map(|r| RegistrationRecord::of(&r)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(StaffRegistrationPage {
         items,

@@ -260,9 +260,10 @@ pub struct RegistrationHistoryEntry {
     pub reason: Option<String>,
 }
 
-/// The registration as its registrant sees it: everything sent, no staff identities.
+/// A registration's own fields: everything sent (contact data until it is erased),
+/// its status and version. Staff list these; the registrant's view adds a history.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RegistrationView {
+pub struct RegistrationRecord {
     pub id: String,
     pub reference: String,
     pub year: i32,
@@ -281,12 +282,11 @@ pub struct RegistrationView {
     )]
     pub erased_at: Option<DateTime<Utc>>,
     pub version: u64,
-    pub history: Vec<RegistrationHistoryEntry>,
 }
 
-impl RegistrationView {
-    pub fn of(reg: &Registration) -> RegistrationView {
-        RegistrationView {
+impl RegistrationRecord {
+    pub fn of(reg: &Registration) -> RegistrationRecord {
+        RegistrationRecord {
             id: reg.id.clone(),
             reference: reg.reference.clone(),
             year: reg.year,
@@ -297,6 +297,22 @@ impl RegistrationView {
             registered_at: reg.registered_at,
             erased_at: reg.erased_at,
             version: reg.version,
+        }
+    }
+}
+
+/// The registration as its registrant sees it: everything sent, no staff identities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationView {
+    #[serde(flatten)]
+    pub registration: RegistrationRecord,
+    pub history: Vec<RegistrationHistoryEntry>,
+}
+
+impl RegistrationView {
+    pub fn of(reg: &Registration) -> RegistrationView {
+        RegistrationView {
+            registration: RegistrationRecord::of(reg),
             history: reg
                 .history
                 .iter()
