@@ -198,7 +198,7 @@ fn list_page(db: &Database, query: &ListQuery, filter: Filter<'_>) -> StoreResul
             start = after_key;
         }
     }
-    let mut items = Vec::new();
+    let mut items: Vec<Document> = Vec::new();
     let mut next = None;
     for entry in index.range(start.as_str()..).map_err(internal)? {
         let (k, v) = entry.map_err(internal)?;
@@ -218,8 +218,9 @@ fn list_page(db: &Database, query: &ListQuery, filter: Filter<'_>) -> StoreResul
         if doc.collection != query.collection || !filter(&doc) {
             continue;
         }
-        if items.len() == query.limit {
-            let last: &Document = items.last().expect("limit is at least 1");
+        if items.len() >= query.limit {
+            // A limit of 0 asks for nothing: no page, no cursor.
+            let Some(last) = items.last() else { break };
             let sort = last
                 .index(query.index)
                 .map(|e| e.sort.clone())
