@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::coverage::{self, CoverageReport};
@@ -31,11 +30,15 @@ use crate::store::{Change, Collection, Document, Index, IndexEntry, ListQuery, S
 use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
-use super::extract::{IfMatch, JsonBody, with_etag};
+use super::extract::{IfMatch, with_etag};
 use super::permits::transition_error;
 use super::query::{QueryParams, RawQuery};
 use super::secrets::new_id;
-use super::validate::{Errors, Obj};
+use super::validate::{
+    Field, RequestBody, Text, ValidatedJson, broken, choice, optional_choice, optional_paragraph,
+    optional_text,
+};
+use validator::{Validate, ValidationError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -266,89 +269,82 @@ pub async fn read(
     Ok(with_etag(app.version, Json(StaffPermitDetail::of(&app))))
 }
 
-/// A staff decision on an application.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documents the request shape; `parse_review` builds the action
-pub struct ReviewRequest {
-    /// `start_review`, `request_info`, `approve`, `reject` or `reclassify`.
-    action: String,
-    /// Needed for `request_info` and `reject`; optional for `approve` and
-    /// `reclassify`; not taken with `start_review`.
-    reason: Option<String>,
-    /// `0`, `A`, `B` or `C`; only (and then required) with `reclassify`.
-    category: Option<String>,
+/// What a staff member decides on an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewAction {
+    StartReview,
+    RequestInfo,
+    Approve,
+    Reject,
+    Reclassify,
 }
 
-const REVIEW_ACTIONS: [&str; 5] = [
-    "start_review",
-    "request_info",
-    "approve",
-    "reject",
-    "reclassify",
-];
+/// A staff decision on an application. `reason` is needed for `request_info` and
+/// `reject`, optional for `approve` and `reclassify`, and not taken with
+/// `start_review` (`not_applicable`). `category` goes only with `reclassify`, and is
+/// required there.
+// One `schema` attribute per cross-field rule, so that each reports its own error.
+#[allow(clippy::duplicated_attributes)]
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
+#[validate(schema(
+    function = "category_only_with_reclassify",
+    skip_on_field_errors = false
+))]
+#[validate(schema(function = "no_reason_with_start_review", skip_on_field_errors = false))]
+pub struct ReviewRequest {
+    #[validate(custom(function = "choice"))]
+    #[schema(value_type = ReviewAction, required = true)]
+    pub action: Field<ReviewAction>,
+    /// Line breaks allowed; blank counts as not given.
+    #[validate(custom(function = "optional_paragraph"), length(max = 2000))]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub reason: Field<Text>,
+    #[validate(custom(function = "optional_choice"))]
+    #[schema(value_type = Option<Category>)]
+    pub category: Field<Category>,
+}
 
-fn parse_review(body: &Value) -> ApiResult<PermitAction> {
-    let errors = Errors::default();
-    let root = Obj::root(body, &errors);
-    let action = root.one_of("action", &REVIEW_ACTIONS, |s| {
-        REVIEW_ACTIONS.iter().copied().find(|a| *a == s)
-    });
-    let reason = root.opt_string("reason", 2_000);
-    let category = root.opt_string("category", 10);
-
-    let category = match (action, category) {
-        (_, None) => None,
-        (Some("reclassify"), Some(None)) => {
-            root.fail(
-                "category",
-                "required",
-                "Kies de nieuwe categorie: 0, A, B of C.",
-            );
-            None
+fn category_only_with_reclassify(r: &ReviewRequest) -> Result<(), ValidationError> {
+    match (r.action.given(), &r.category) {
+        (Some(ReviewAction::Reclassify), Field::Missing) => Err(broken("category", "required", "")),
+        (Some(action), Field::Given(_)) if *action != ReviewAction::Reclassify => {
+            Err(broken("category", "not_applicable", ""))
         }
-        (Some("reclassify"), Some(Some(c))) => {
-            let parsed = Category::parse(&c);
-            if parsed.is_none() {
-                root.fail("category", "one_of", "Kies een van: 0, A, B, C.");
-            }
-            parsed
-        }
-        (_, Some(Some(_))) => {
-            root.fail(
-                "category",
-                "not_applicable",
-                "Een categorie hoort alleen bij de actie reclassify.",
-            );
-            None
-        }
-        (_, Some(None)) => None,
-    };
-    if action == Some("start_review") && matches!(reason, Some(Some(_))) {
-        root.fail(
-            "reason",
-            "not_applicable",
-            "Bij start_review hoort geen reden.",
-        );
+        _ => Ok(()),
     }
-    root.deny_unknown();
-    errors.finish(|| {
-        let reason = reason?;
-        Some(match action? {
-            "start_review" => PermitAction::StartReview,
+}
+
+fn no_reason_with_start_review(r: &ReviewRequest) -> Result<(), ValidationError> {
+    let has_reason = r.reason.given().is_some_and(|t| !t.normalised().is_empty());
+    if r.action.given() == Some(&ReviewAction::StartReview) && has_reason {
+        return Err(broken("reason", "not_applicable", ""));
+    }
+    Ok(())
+}
+
+impl RequestBody for ReviewRequest {
+    type Valid = PermitAction;
+
+    fn into_valid(self) -> Option<PermitAction> {
+        let reason = optional_text(self.reason);
+        Some(match self.action.into_given()? {
+            ReviewAction::StartReview => PermitAction::StartReview,
             // An empty reason is refused by the domain (422 `reason`).
-            "request_info" => PermitAction::RequestInfo {
+            ReviewAction::RequestInfo => PermitAction::RequestInfo {
                 reason: reason.unwrap_or_default(),
             },
-            "approve" => PermitAction::Approve { reason },
-            "reject" => PermitAction::Reject {
+            ReviewAction::Approve => PermitAction::Approve { reason },
+            ReviewAction::Reject => PermitAction::Reject {
                 reason: reason.unwrap_or_default(),
             },
-            _ => PermitAction::Reclassify {
-                category: category?,
+            ReviewAction::Reclassify => PermitAction::Reclassify {
+                category: self.category.into_given()?,
                 reason,
             },
         })
-    })
+    }
 }
 
 #[utoipa::path(post, path = "/admin/permits/{id}/review", tag = "admin",
@@ -374,9 +370,9 @@ pub async fn review(
     State(state): State<AppState>,
     Path(id): Path<String>,
     IfMatch(version): IfMatch,
-    body: JsonBody,
+    body: ValidatedJson<ReviewRequest>,
 ) -> ApiResult<Response> {
-    let action = parse_review(&body.value)?;
+    let action = body.value;
     let app = load(&state, &id).await?;
     if app.version != version {
         return Err(ApiError::PreconditionFailed);
@@ -467,9 +463,12 @@ fn csv_row(app: &Application) -> Vec<String> {
         e.expected_visitors.to_string(),
         o.name.clone(),
         o.organisation.clone().unwrap_or_default(),
-        o.kvk_number.clone().unwrap_or_default(),
-        o.email.clone(),
-        o.phone.clone(),
+        o.kvk_number
+            .as_ref()
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_default(),
+        o.email.as_str().to_string(),
+        o.phone.as_str().to_string(),
         app.leges.tariff_year.to_string(),
         app.leges.total_cents.to_string(),
         app.leges.refunded_cents.to_string(),
@@ -623,7 +622,8 @@ pub async fn leges_coverage(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::api::validate::check_json;
+    use serde_json::{Value, json};
 
     #[test]
     fn formula_like_cells_are_neutralised_and_others_left_alone() {
@@ -640,6 +640,10 @@ mod tests {
         ] {
             assert_eq!(neutralise(cell), out, "{cell:?}");
         }
+    }
+
+    fn parse_review(body: &Value) -> ApiResult<PermitAction> {
+        check_json::<ReviewRequest>(body)
     }
 
     fn codes(body: Value) -> Vec<(String, String)> {

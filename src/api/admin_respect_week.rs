@@ -12,8 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::respect_week::{
@@ -27,10 +26,13 @@ use crate::store::{Collection, Document, Index, ListQuery, StoreError};
 use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
-use super::extract::{IfMatch, JsonBody, with_etag};
+use super::extract::{IfMatch, with_etag};
 use super::query::{QueryParams, RawQuery};
 use super::respect_week::{RegistrationRecord, edition_of, transition_error};
-use super::validate::{Errors, Obj};
+use super::validate::{
+    Field, RequestBody, Text, ValidatedJson, choice, optional_paragraph, optional_text,
+};
+use validator::Validate;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -200,36 +202,41 @@ pub async fn read(
     ))
 }
 
-/// A staff decision on a registration.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documents the request shape; `parse_review` builds the action
-pub struct RegistrationReviewRequest {
-    /// `publish` or `decline`.
-    action: String,
-    /// Needed for `decline`, optional for `publish`.
-    reason: Option<String>,
+/// What a staff member decides on a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationReviewAction {
+    Publish,
+    Decline,
 }
 
-const REVIEW_ACTIONS: [&str; 2] = ["publish", "decline"];
+/// A staff decision on a registration: `reason` is needed for `decline`, optional
+/// for `publish`.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
+pub struct RegistrationReviewRequest {
+    #[validate(custom(function = "choice"))]
+    #[schema(value_type = RegistrationReviewAction, required = true)]
+    pub action: Field<RegistrationReviewAction>,
+    /// Line breaks allowed; blank counts as not given.
+    #[validate(custom(function = "optional_paragraph"), length(max = 2000))]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub reason: Field<Text>,
+}
 
-fn parse_review(body: &Value) -> ApiResult<RegistrationAction> {
-    let errors = Errors::default();
-    let root = Obj::root(body, &errors);
-    let action = root.one_of("action", &REVIEW_ACTIONS, |s| {
-        REVIEW_ACTIONS.iter().copied().find(|a| *a == s)
-    });
-    let reason = root.opt_string("reason", 2_000);
-    root.deny_unknown();
-    errors.finish(|| {
-        let reason = reason?;
-        Some(match action? {
-            "publish" => RegistrationAction::Publish { reason },
+impl RequestBody for RegistrationReviewRequest {
+    type Valid = RegistrationAction;
+
+    fn into_valid(self) -> Option<RegistrationAction> {
+        let reason = optional_text(self.reason);
+        Some(match self.action.into_given()? {
+            RegistrationReviewAction::Publish => RegistrationAction::Publish { reason },
             // An empty reason is refused by the domain (422 `reason`).
-            _ => RegistrationAction::Decline {
+            RegistrationReviewAction::Decline => RegistrationAction::Decline {
                 reason: reason.unwrap_or_default(),
             },
         })
-    })
+    }
 }
 
 #[utoipa::path(post, path = "/admin/respect-week/{year}/activities/{id}/review", tag = "admin",
@@ -256,9 +263,9 @@ pub async fn review(
     State(state): State<AppState>,
     Path((year, id)): Path<(String, String)>,
     IfMatch(version): IfMatch,
-    body: JsonBody,
+    body: ValidatedJson<RegistrationReviewRequest>,
 ) -> ApiResult<Response> {
-    let action = parse_review(&body.value)?;
+    let action = body.value;
     let (edition, reg) = load(&state, &year, &id).await?;
     if reg.version != version {
         return Err(ApiError::PreconditionFailed);

@@ -1,59 +1,11 @@
 //! Extractors: every request part is checked here and turned into a typed value or a
 //! problem+json answer, so handlers only see valid input.
 
-use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::body::Body;
+use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
-use serde_json::Value;
 
 use super::error::ApiError;
-
-/// Request bodies above this are refused with 413 (API.md).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// A JSON body: the right media type (415), at most 64 KiB (413), syntactically JSON
-/// (400). The raw bytes stay for the idempotency hash.
-pub struct JsonBody {
-    pub value: Value,
-    pub raw: Bytes,
-}
-
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !is_json(content_type) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
-        let value = serde_json::from_slice(&raw).map_err(|e| {
-            if e.is_syntax() || e.is_eof() {
-                ApiError::MalformedJson(e.to_string())
-            } else {
-                ApiError::MalformedJson("not JSON".into())
-            }
-        })?;
-        Ok(JsonBody { value, raw })
-    }
-}
 
 /// The optional `Idempotency-Key` header: 1–64 of `[A-Za-z0-9_-]`.
 pub struct IdempotencyKey(pub Option<String>);
@@ -142,24 +94,4 @@ pub fn with_etag(
 /// Turns any body into a `Body` (used by replays).
 pub fn body_from(text: String) -> Body {
     Body::from(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_media_types() {
-        for (ct, ok) in [
-            ("application/json", true),
-            ("application/json; charset=utf-8", true),
-            ("Application/JSON", true),
-            ("application/merge-patch+json", true),
-            ("text/plain", false),
-            ("", false),
-            ("application/x-www-form-urlencoded", false),
-        ] {
-            assert_eq!(is_json(ct), ok, "{ct}");
-        }
-    }
 }

@@ -20,6 +20,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod messages;
 pub mod openapi;
 pub mod permits;
 pub mod query;

@@ -5,26 +5,32 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::{Validate, ValidationError};
 
 use crate::domain::coverage;
+use crate::domain::formats::{Email, KvkNumber, Phone};
 use crate::domain::leges::Leges;
 use crate::domain::permit::{
     self, Actor, Application, Event, Kern, Organiser, PermitAction, PermitStatus, SubmitError,
     TransitionError,
 };
 use crate::domain::risk::{Alcohol, Category, Deadline, Kind};
-use crate::domain::time::{local_rfc3339, local_year};
+use crate::domain::time::{local_rfc3339, local_year, parse_timestamp};
 use crate::store::{Change, Collection};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{BearerToken, IdempotencyKey, JsonBody, with_etag};
+use super::extract::{BearerToken, IdempotencyKey, with_etag};
 use super::idempotency::{Created, IdempotentPost};
+use super::messages;
 use super::secrets::{new_access_token, new_id, token_opens};
-use super::validate::{Errors, Obj};
+use super::validate::{
+    Field, Nested, RequestBody, Text, ValidatedJson, broken, choice, email, line, object, optional,
+    optional_kvk_number, optional_line, optional_text, paragraph, parse_given, parse_optional,
+    phone, required, timestamp,
+};
 use crate::store::permits as records;
 
 pub fn router() -> Router<AppState> {
@@ -37,102 +43,158 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The body of `POST /permits` and `POST /permits/quote`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documents the request shape; `parse_request` builds the values
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
 pub struct PermitRequest {
-    organiser: Organiser,
-    event: Event,
+    #[validate(custom(function = "object"), nested)]
+    #[schema(value_type = OrganiserInput, required = true)]
+    pub organiser: Nested<OrganiserInput>,
+    #[validate(custom(function = "object"), nested)]
+    #[schema(value_type = EventInput, required = true)]
+    pub event: Nested<EventInput>,
+}
+
+/// The organiser as sent.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
+pub struct OrganiserInput {
+    /// Letters, digits, punctuation, symbols and spaces; stored trimmed and NFC.
+    #[validate(custom(function = "line"), length(max = 200))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub name: Field<Text>,
+    /// Empty or blank counts as not given.
+    #[validate(custom(function = "optional_line"), length(max = 200))]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub organisation: Field<Text>,
+    /// Eight digits; empty counts as not given.
+    #[validate(custom(function = "optional_kvk_number"))]
+    #[schema(value_type = Option<String>, pattern = "^$|^[0-9]{8}$")]
+    pub kvk_number: Field<String>,
+    #[validate(custom(function = "email"))]
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
+    pub email: Field<String>,
+    /// 10 to 15 digits; spaces, dashes, parentheses and `+` may stand between them.
+    #[validate(custom(function = "phone"))]
+    #[schema(value_type = String, required = true, max_length = 30, pattern = r"^[ ()+\-]*([0-9][ ()+\-]*){10,15}$")]
+    pub phone: Field<String>,
+}
+
+/// The event as sent. `ends_at` lies after `starts_at`, at most 366 days later; the
+/// event starts after the moment of submission (`in_past`) and at most three
+/// calendar years after the current one (`horizon`).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
+#[validate(schema(function = "ends_after_start", skip_on_field_errors = false))]
+pub struct EventInput {
+    #[validate(custom(function = "line"), length(max = 200))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub name: Field<Text>,
+    /// Line breaks allowed.
+    #[validate(custom(function = "paragraph"), length(max = 5000))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5000)]
+    pub description: Field<Text>,
+    #[validate(custom(function = "choice"))]
+    #[schema(value_type = Kern, required = true)]
+    pub kern: Field<Kern>,
+    #[validate(custom(function = "line"), length(max = 200))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub address: Field<Text>,
+    /// RFC 3339 with an offset, e.g. `2017-08-18T12:00:00+02:00`.
+    #[validate(custom(function = "timestamp"))]
+    #[schema(value_type = String, format = DateTime, required = true)]
+    pub starts_at: Field<String>,
+    /// RFC 3339 with an offset; after `starts_at`.
+    #[validate(custom(function = "timestamp"))]
+    #[schema(value_type = String, format = DateTime, required = true)]
+    pub ends_at: Field<String>,
+    #[validate(custom(function = "required"), range(min = 1, max = 1_000_000))]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 1_000_000)]
+    pub expected_visitors: Field<i64>,
+    #[validate(custom(function = "required"))]
+    #[schema(value_type = bool, required = true)]
+    pub amplified_music: Field<bool>,
+    #[validate(custom(function = "optional"), range(min = 0, max = 200))]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 200)]
+    pub max_sound_dba: Field<i64>,
+    #[validate(custom(function = "required"))]
+    #[schema(value_type = bool, required = true)]
+    pub road_closure: Field<bool>,
+    #[validate(custom(function = "choice"))]
+    #[schema(value_type = Alcohol, required = true)]
+    pub alcohol: Field<Alcohol>,
+    #[validate(custom(function = "required"), range(min = 0, max = 1_000_000))]
+    #[schema(value_type = i64, required = true, minimum = 0, maximum = 1_000_000)]
+    pub largest_structure_m2: Field<i64>,
+    #[validate(custom(function = "required"))]
+    #[schema(value_type = bool, required = true)]
+    pub on_water: Field<bool>,
+    #[validate(custom(function = "required"))]
+    #[schema(value_type = bool, required = true)]
+    pub fireworks: Field<bool>,
+    #[validate(custom(function = "required"))]
+    #[schema(value_type = bool, required = true)]
+    pub commercial: Field<bool>,
+    #[validate(custom(function = "required"))]
+    #[schema(value_type = bool, required = true)]
+    pub non_profit: Field<bool>,
 }
 
 /// The longest event a permit application may span.
 const MAX_EVENT_DAYS: i64 = 366;
 
-pub fn parse_request(body: &Value) -> ApiResult<(Organiser, Event)> {
-    let errors = Errors::default();
-    let root = Obj::root(body, &errors);
-
-    let o = root.object("organiser");
-    let name = o.string("name", 200);
-    let organisation = o.opt_string("organisation", 200);
-    let kvk_number = o.opt_string("kvk_number", 8);
-    if let Some(Some(kvk)) = &kvk_number
-        && !(kvk.len() == 8 && kvk.bytes().all(|b| b.is_ascii_digit()))
-    {
-        o.fail(
-            "kvk_number",
-            "kvk_number",
-            "Een KvK-nummer heeft 8 cijfers.",
-        );
-    }
-    let email = o.email("email");
-    let phone = o.phone("phone");
-    o.deny_unknown();
-
-    let e = root.object("event");
-    let event_name = e.string("name", 200);
-    let description = e.string("description", 5_000);
-    let kern = e.one_of("kern", &Kern::ALL.map(Kern::as_str), Kern::parse);
-    let address = e.string("address", 200);
-    let starts_at = e.timestamp("starts_at");
-    let ends_at = e.timestamp("ends_at");
-    if let (Some(start), Some(end)) = (starts_at, ends_at) {
+fn ends_after_start(event: &EventInput) -> Result<(), ValidationError> {
+    let moment = |f: &Field<String>| f.given().and_then(|t| parse_timestamp(t));
+    if let (Some(start), Some(end)) = (moment(&event.starts_at), moment(&event.ends_at)) {
         if end <= start {
-            e.fail("ends_at", "order", "Het einde moet na het begin liggen.");
+            return Err(broken("ends_at", "order", "ends_after_start"));
         } else if end - start > Duration::days(MAX_EVENT_DAYS) {
-            e.fail(
-                "ends_at",
-                "range",
-                "Een evenement duurt hoogstens een jaar.",
-            );
+            return Err(broken("ends_at", "range", "at_most_a_year"));
         }
     }
-    let expected_visitors = e.int("expected_visitors", 1, 1_000_000);
-    let amplified_music = e.boolean("amplified_music");
-    let max_sound_dba = e.opt_int("max_sound_dba", 0, 200);
-    let road_closure = e.boolean("road_closure");
-    let alcohol = e.one_of("alcohol", &["none", "free", "sale"], |s| match s {
-        "none" => Some(Alcohol::None),
-        "free" => Some(Alcohol::Free),
-        "sale" => Some(Alcohol::Sale),
-        _ => None,
-    });
-    let largest_structure_m2 = e.int("largest_structure_m2", 0, 1_000_000);
-    let on_water = e.boolean("on_water");
-    let fireworks = e.boolean("fireworks");
-    let commercial = e.boolean("commercial");
-    let non_profit = e.boolean("non_profit");
-    e.deny_unknown();
-    root.deny_unknown();
+    Ok(())
+}
 
-    errors.finish(|| {
-        Some((
-            Organiser {
-                name: name?,
-                organisation: organisation?,
-                kvk_number: kvk_number?,
-                email: email?,
-                phone: phone?,
+/// A whole number that passed its range check, as the domain's count.
+fn count(field: Field<i64>) -> Option<u32> {
+    field.into_given().and_then(|n| u32::try_from(n).ok())
+}
+
+impl RequestBody for PermitRequest {
+    type Valid = (Organiser, Event);
+
+    fn into_valid(self) -> Option<(Organiser, Event)> {
+        let o = self.organiser.into_given()?;
+        let e = self.event.into_given()?;
+        let organiser = Organiser {
+            name: o.name.into_given()?.normalised(),
+            organisation: optional_text(o.organisation),
+            kvk_number: parse_optional(o.kvk_number, KvkNumber::parse)?,
+            email: parse_given(o.email, Email::parse)?,
+            phone: parse_given(o.phone, Phone::parse)?,
+        };
+        let event = Event {
+            name: e.name.into_given()?.normalised(),
+            description: e.description.into_given()?.normalised(),
+            kern: e.kern.into_given()?,
+            address: e.address.into_given()?.normalised(),
+            starts_at: parse_given(e.starts_at, parse_timestamp)?,
+            ends_at: parse_given(e.ends_at, parse_timestamp)?,
+            expected_visitors: count(e.expected_visitors)?,
+            amplified_music: e.amplified_music.into_given()?,
+            max_sound_dba: match e.max_sound_dba {
+                Field::Missing => None,
+                given => Some(count(given)?),
             },
-            Event {
-                name: event_name?,
-                description: description?,
-                kern: kern?,
-                address: address?,
-                starts_at: starts_at?,
-                ends_at: ends_at?,
-                expected_visitors: u32::try_from(expected_visitors?).ok()?,
-                amplified_music: amplified_music?,
-                max_sound_dba: max_sound_dba?.and_then(|d| u32::try_from(d).ok()),
-                road_closure: road_closure?,
-                alcohol: alcohol?,
-                largest_structure_m2: u32::try_from(largest_structure_m2?).ok()?,
-                on_water: on_water?,
-                fireworks: fireworks?,
-                commercial: commercial?,
-                non_profit: non_profit?,
-            },
-        ))
-    })
+            road_closure: e.road_closure.into_given()?,
+            alcohol: e.alcohol.into_given()?,
+            largest_structure_m2: count(e.largest_structure_m2)?,
+            on_water: e.on_water.into_given()?,
+            fireworks: e.fireworks.into_given()?,
+            commercial: e.commercial.into_given()?,
+            non_profit: e.non_profit.into_given()?,
+        };
+        Some((organiser, event))
+    }
 }
 
 fn submit_error(e: SubmitError) -> ApiError {
@@ -140,12 +202,17 @@ fn submit_error(e: SubmitError) -> ApiError {
         SubmitError::StartsInThePast => ApiError::field(
             "event.starts_at",
             "in_past",
-            "Het evenement begint vóór het moment van aanvragen.",
+            messages::field("in_past", None),
         ),
         SubmitError::NoTariff(year) => ApiError::field(
             "event",
             "no_tariff",
-            format!("Voor {year} is geen tarieventabel vastgesteld."),
+            messages::filled("no_tariff", &[("year", year.to_string())]),
+        ),
+        SubmitError::BeyondHorizon { last_year } => ApiError::field(
+            "event.starts_at",
+            "horizon",
+            messages::filled("horizon", &[("last_year", last_year.to_string())]),
         ),
     }
 }
@@ -182,8 +249,11 @@ pub struct QuoteView {
         (status = 200, description = "What a submission now would give; nothing is stored", body = QuoteView),
         (status = 422, description = "Invalid fields, or the event already started", body = super::error::Problem),
     ))]
-pub async fn quote(State(state): State<AppState>, body: JsonBody) -> ApiResult<Json<QuoteView>> {
-    let (_, event) = parse_request(&body.value)?;
+pub async fn quote(
+    State(state): State<AppState>,
+    body: ValidatedJson<PermitRequest>,
+) -> ApiResult<Json<QuoteView>> {
+    let (_, event) = body.value;
     let q =
         permit::quote(&event, state.clock.now(), &state.catalogue.tariffs).map_err(submit_error)?;
     Ok(Json(QuoteView {
@@ -279,11 +349,11 @@ pub struct PermitCreated {
 pub async fn submit(
     State(state): State<AppState>,
     key: IdempotencyKey,
-    body: JsonBody,
+    body: ValidatedJson<PermitRequest>,
 ) -> ApiResult<Response> {
     let post = IdempotentPost::new("POST /permits", key, &body.raw);
     post.run(&state, async {
-        let (organiser, event) = parse_request(&body.value)?;
+        let (organiser, event) = body.value;
         let now = state.clock.now();
         let q = permit::quote(&event, now, &state.catalogue.tariffs).map_err(submit_error)?;
         let year = local_year(now);
@@ -397,18 +467,21 @@ pub async fn withdraw(
 }
 
 /// The organiser's answer to a request for information.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documents the request shape
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
 pub struct InfoRequest {
-    message: String,
+    /// Line breaks allowed.
+    #[validate(custom(function = "paragraph"), length(max = 5000))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5000)]
+    pub message: Field<Text>,
 }
 
-fn parse_message(body: &Value) -> ApiResult<String> {
-    let errors = Errors::default();
-    let root = Obj::root(body, &errors);
-    let message = root.string("message", 5_000);
-    root.deny_unknown();
-    errors.finish(|| message)
+impl RequestBody for InfoRequest {
+    type Valid = String;
+
+    fn into_valid(self) -> Option<String> {
+        Some(self.message.into_given()?.normalised())
+    }
 }
 
 #[utoipa::path(post, path = "/permits/{id}/info", tag = "permits",
@@ -425,9 +498,9 @@ pub async fn answer_info(
     State(state): State<AppState>,
     Path(id): Path<String>,
     BearerToken(token): BearerToken,
-    body: JsonBody,
+    body: ValidatedJson<InfoRequest>,
 ) -> ApiResult<Response> {
-    let message = parse_message(&body.value)?;
+    let message = body.value;
     organiser_action(
         &state,
         &id,

@@ -25,14 +25,13 @@ use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use icalendar::{Calendar, Component, EventLike, Property};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
+use validator::{Validate, ValidationError};
 
 use crate::domain::permit::Kern;
 use crate::domain::respect_week::{
     self, AGES, Activity, Contact, Edition, NewRegistration, Organisation, OrganisationType,
-    PARTICIPANTS, Proposal, Registration, RegistrationAction, RegistrationStatus, TransitionError,
-    Violation,
+    PARTICIPANTS, Registration, RegistrationAction, RegistrationStatus, TransitionError, Violation,
 };
 use crate::domain::time::local_rfc3339;
 use crate::store::registrations as records;
@@ -40,11 +39,17 @@ use crate::store::{Collection, Document, Index, ListQuery, StoreError};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{BearerToken, IdempotencyKey, JsonBody, with_etag};
+use super::extract::{BearerToken, IdempotencyKey, with_etag};
 use super::idempotency::{Created, IdempotentPost};
+use super::messages;
 use super::query::{MAX_LIMIT, QueryParams, RawQuery};
 use super::secrets::{new_access_token, new_id, token_opens};
-use super::validate::{Errors, Obj};
+use super::validate::{
+    Field, JsonBody, Nested, RequestBody, Text, broken, choice, date, email, line, object,
+    paragraph, parse_given, phone, required, time_of_day,
+};
+use crate::domain::formats::{Email, Phone};
+use crate::domain::time::{parse_date, parse_time_of_day};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,31 +79,33 @@ fn dutch_date(d: NaiveDate) -> String {
     d.format("%-d-%-m-%Y").to_string()
 }
 
-/// The Dutch message of a broken rule.
+/// The Dutch message of a rule the domain refused.
 pub fn violation_message(v: Violation, edition: &Edition) -> String {
-    match v {
-        Violation::RegistrationClosed => format!(
-            "Aanmelden voor de Week van Respect {} kon tot en met {} 23:59.",
-            edition.year,
-            dutch_date(edition.registration_closes_on)
-        ),
-        Violation::OutsideEdition => format!(
-            "Kies een dag van de Week van Respect: {} tot en met {}.",
-            dutch_date(edition.starts_on),
-            dutch_date(edition.ends_on)
-        ),
-        Violation::EndNotAfterStart => "De eindtijd moet na de begintijd liggen.".into(),
-        Violation::ParticipantsOutOfRange => format!(
-            "Moet tussen {} en {} liggen.",
-            PARTICIPANTS.0, PARTICIPANTS.1
-        ),
-        Violation::AgeMinOutOfRange | Violation::AgeMaxOutOfRange => {
-            format!("Moet tussen {} en {} liggen.", AGES.0, AGES.1)
-        }
-        Violation::AgesInverted => {
-            "De maximumleeftijd mag niet lager zijn dan de minimumleeftijd.".into()
-        }
-    }
+    let rule = match v {
+        Violation::EndNotAfterStart => "end_time_after_start_time",
+        Violation::AgesInverted => "ages_in_order",
+        _ => "",
+    };
+    messages::filled(
+        v.code(),
+        &[
+            ("rule", rule.to_string()),
+            ("year", edition.year.to_string()),
+            ("closes_on", dutch_date(edition.registration_closes_on)),
+            ("starts_on", dutch_date(edition.starts_on)),
+            ("ends_on", dutch_date(edition.ends_on)),
+            ("min", "0".to_string()),
+            (
+                "max",
+                if v == Violation::ParticipantsOutOfRange {
+                    PARTICIPANTS.1
+                } else {
+                    AGES.1
+                }
+                .to_string(),
+            ),
+        ],
+    )
 }
 
 fn violations_error(violations: Vec<Violation>, edition: &Edition) -> ApiError {
@@ -131,96 +138,209 @@ pub fn transition_error(e: TransitionError) -> ApiError {
 // ---------------------------------------------------------------------------------
 // Request
 
-/// The body of `POST /respect-week/{year}/activities`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documents the request shape; `parse_registration` builds the values
+/// The body of `POST /respect-week/{year}/activities`. The edition accepts
+/// registrations until 23:59:59 local of its closing day (`registration_closed`, on
+/// the field `edition`) and the date is one of its days (`outside_edition`).
+// One `schema` attribute per cross-field rule, so that each reports its own error.
+#[allow(clippy::duplicated_attributes)]
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
+#[validate(context = "RegistrationContext<'v_a>")]
+#[validate(schema(
+    function = "registration_open",
+    use_context,
+    skip_on_field_errors = false
+))]
+#[validate(schema(
+    function = "date_in_edition",
+    use_context,
+    skip_on_field_errors = false
+))]
 pub struct RegistrationRequest {
-    organisation: Organisation,
-    contact: Contact,
-    activity: Activity,
+    #[validate(custom(function = "object"), nested)]
+    #[schema(value_type = OrganisationInput, required = true)]
+    pub organisation: Nested<OrganisationInput>,
+    #[validate(custom(function = "object"), nested)]
+    #[schema(value_type = ContactInput, required = true)]
+    pub contact: Nested<ContactInput>,
+    #[validate(custom(function = "object"), nested)]
+    #[schema(value_type = ActivityInput, required = true)]
+    pub activity: Nested<ActivityInput>,
 }
 
-/// Reads a registration field by field and checks the rules of §7 against the
-/// edition at `now`; a 422 names every failing field at once.
-pub fn parse_registration(
-    body: &Value,
-    edition: &Edition,
-    now: DateTime<Utc>,
-) -> ApiResult<NewRegistration> {
-    let errors = Errors::default();
-    let root = Obj::root(body, &errors);
+/// What the rules of a registration need besides the body.
+pub struct RegistrationContext<'a> {
+    pub edition: &'a Edition,
+    pub now: DateTime<Utc>,
+}
 
-    let o = root.object("organisation");
-    let org_name = o.string("name", 200);
-    let org_type = o.one_of(
-        "type",
-        &OrganisationType::ALL.map(OrganisationType::as_str),
-        OrganisationType::parse,
-    );
-    o.deny_unknown();
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
+pub struct OrganisationInput {
+    #[validate(custom(function = "line"), length(max = 200))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub name: Field<Text>,
+    #[validate(custom(function = "choice"))]
+    #[schema(value_type = OrganisationType, required = true)]
+    pub r#type: Field<OrganisationType>,
+}
 
-    let c = root.object("contact");
-    let contact_name = c.string("name", 200);
-    let email = c.email("email");
-    let phone = c.phone("phone");
-    c.deny_unknown();
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
+pub struct ContactInput {
+    #[validate(custom(function = "line"), length(max = 200))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub name: Field<Text>,
+    #[validate(custom(function = "email"))]
+    #[schema(value_type = String, required = true, format = Email, max_length = 254)]
+    pub email: Field<String>,
+    /// 10 to 15 digits; spaces, dashes, parentheses and `+` may stand between them.
+    #[validate(custom(function = "phone"))]
+    #[schema(value_type = String, required = true, max_length = 30, pattern = r"^[ ()+\-]*([0-9][ ()+\-]*){10,15}$")]
+    pub phone: Field<String>,
+}
 
-    let a = root.object("activity");
-    let title = a.string("title", 200);
-    let description = a.string("description", 5_000);
-    let date = a.date("date");
-    let starts_at = a.time_of_day("starts_at");
-    let ends_at = a.time_of_day("ends_at");
-    let location = a.string("location", 200);
-    let kern = a.one_of("kern", &Kern::ALL.map(Kern::as_str), Kern::parse);
-    // Whole numbers here; their ranges are rules of the domain, checked below.
-    let expected_participants = a.int("expected_participants", i64::MIN, i64::MAX);
-    let age_min = a.int("age_min", i64::MIN, i64::MAX);
-    let age_max = a.int("age_max", i64::MIN, i64::MAX);
-    let open_to_public = a.boolean("open_to_public");
-    let guest_lesson_wanted = a.boolean("guest_lesson_wanted");
-    a.deny_unknown();
-    root.deny_unknown();
+/// The activity as sent: `ends_at` after `starts_at` on the same day; `age_max` not
+/// below `age_min`.
+// One `schema` attribute per cross-field rule, so that each reports its own error.
+#[allow(clippy::duplicated_attributes)]
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(default)]
+#[validate(schema(function = "end_time_after_start_time", skip_on_field_errors = false))]
+#[validate(schema(function = "ages_in_order", skip_on_field_errors = false))]
+pub struct ActivityInput {
+    #[validate(custom(function = "line"), length(max = 200))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub title: Field<Text>,
+    /// Line breaks allowed.
+    #[validate(custom(function = "paragraph"), length(max = 5000))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 5000)]
+    pub description: Field<Text>,
+    /// A day of the edition, `YYYY-MM-DD`.
+    #[validate(custom(function = "date"))]
+    #[schema(value_type = String, format = Date, required = true)]
+    pub date: Field<String>,
+    /// `HH:MM`, local.
+    #[validate(custom(function = "time_of_day"))]
+    #[schema(value_type = String, required = true, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
+    pub starts_at: Field<String>,
+    /// `HH:MM`, local, after `starts_at`.
+    #[validate(custom(function = "time_of_day"))]
+    #[schema(value_type = String, required = true, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "11:30")]
+    pub ends_at: Field<String>,
+    #[validate(custom(function = "line"), length(max = 200))]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub location: Field<Text>,
+    #[validate(custom(function = "choice"))]
+    #[schema(value_type = Kern, required = true)]
+    pub kern: Field<Kern>,
+    /// 1–5,000 (`PARTICIPANTS`).
+    #[validate(custom(function = "required"), range(min = 1, max = 5_000))]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 5_000)]
+    pub expected_participants: Field<i64>,
+    /// 0–120 (`AGES`).
+    #[validate(custom(function = "required"), range(min = 0, max = 120))]
+    #[schema(value_type = i64, required = true, minimum = 0, maximum = 120)]
+    pub age_min: Field<i64>,
+    /// 0–120, not below `age_min`.
+    #[validate(custom(function = "required"), range(min = 0, max = 120))]
+    #[schema(value_type = i64, required = true, minimum = 0, maximum = 120)]
+    pub age_max: Field<i64>,
+    #[validate(custom(function = "required"))]
+    #[schema(value_type = bool, required = true)]
+    pub open_to_public: Field<bool>,
+    #[validate(custom(function = "required"))]
+    #[schema(value_type = bool, required = true)]
+    pub guest_lesson_wanted: Field<bool>,
+}
 
-    let proposal = Proposal {
-        date,
-        starts_at,
-        ends_at,
-        expected_participants,
-        age_min,
-        age_max,
-    };
-    for v in respect_week::check(edition, now, &proposal) {
-        errors.push(v.field(), v.code(), violation_message(v, edition));
+fn registration_open(
+    _: &RegistrationRequest,
+    ctx: &RegistrationContext,
+) -> Result<(), ValidationError> {
+    if ctx.edition.accepts_registrations_at(ctx.now) {
+        return Ok(());
     }
+    let mut e = broken("edition", "registration_closed", "");
+    e.add_param("year".into(), &ctx.edition.year);
+    e.add_param(
+        "closes_on".into(),
+        &dutch_date(ctx.edition.registration_closes_on),
+    );
+    Err(e)
+}
 
-    errors.finish(|| {
+fn date_in_edition(
+    request: &RegistrationRequest,
+    ctx: &RegistrationContext,
+) -> Result<(), ValidationError> {
+    let date = match &request.activity {
+        Nested::Given(a) => a.date.given().and_then(|d| parse_date(d)),
+        _ => None,
+    };
+    match date {
+        Some(d) if !ctx.edition.contains(d) => {
+            let mut e = broken("activity.date", "outside_edition", "");
+            e.add_param("starts_on".into(), &dutch_date(ctx.edition.starts_on));
+            e.add_param("ends_on".into(), &dutch_date(ctx.edition.ends_on));
+            Err(e)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn end_time_after_start_time(a: &ActivityInput) -> Result<(), ValidationError> {
+    let time = |f: &Field<String>| f.given().and_then(|t| parse_time_of_day(t));
+    match (time(&a.starts_at), time(&a.ends_at)) {
+        (Some(start), Some(end)) if end <= start => {
+            Err(broken("ends_at", "order", "end_time_after_start_time"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn ages_in_order(a: &ActivityInput) -> Result<(), ValidationError> {
+    let age = |f: &Field<i64>| f.given().copied().filter(|n| (0..=120).contains(n));
+    match (age(&a.age_min), age(&a.age_max)) {
+        (Some(min), Some(max)) if min > max => Err(broken("age_max", "order", "ages_in_order")),
+        _ => Ok(()),
+    }
+}
+
+impl RequestBody for RegistrationRequest {
+    type Valid = NewRegistration;
+
+    fn into_valid(self) -> Option<NewRegistration> {
+        let o = self.organisation.into_given()?;
+        let c = self.contact.into_given()?;
+        let a = self.activity.into_given()?;
+        let count = |f: Field<i64>| f.into_given().and_then(|n| u32::try_from(n).ok());
         Some(NewRegistration {
             organisation: Organisation {
-                name: org_name?,
-                kind: org_type?,
+                name: o.name.into_given()?.normalised(),
+                kind: o.r#type.into_given()?,
             },
             contact: Contact {
-                name: contact_name?,
-                email: email?,
-                phone: phone?,
+                name: c.name.into_given()?.normalised(),
+                email: parse_given(c.email, Email::parse)?,
+                phone: parse_given(c.phone, Phone::parse)?,
             },
             activity: Activity {
-                title: title?,
-                description: description?,
-                date: date?,
-                starts_at: starts_at?,
-                ends_at: ends_at?,
-                location: location?,
-                kern: kern?,
-                expected_participants: u32::try_from(expected_participants?).ok()?,
-                age_min: u32::try_from(age_min?).ok()?,
-                age_max: u32::try_from(age_max?).ok()?,
-                open_to_public: open_to_public?,
-                guest_lesson_wanted: guest_lesson_wanted?,
+                title: a.title.into_given()?.normalised(),
+                description: a.description.into_given()?.normalised(),
+                date: parse_given(a.date, parse_date)?,
+                starts_at: parse_given(a.starts_at, parse_time_of_day)?,
+                ends_at: parse_given(a.ends_at, parse_time_of_day)?,
+                location: a.location.into_given()?.normalised(),
+                kern: a.kern.into_given()?,
+                expected_participants: count(a.expected_participants)?,
+                age_min: count(a.age_min)?,
+                age_max: count(a.age_max)?,
+                open_to_public: a.open_to_public.into_given()?,
+                guest_lesson_wanted: a.guest_lesson_wanted.into_given()?,
             },
         })
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -398,7 +518,7 @@ pub async fn register(
     State(state): State<AppState>,
     Path(year): Path<String>,
     key: IdempotencyKey,
-    body: JsonBody,
+    body: JsonBody<RegistrationRequest>,
 ) -> ApiResult<Response> {
     let edition = edition_of(&state, &year)?;
     let request_identity = [
@@ -410,7 +530,10 @@ pub async fn register(
     let post = IdempotentPost::new(REGISTER_SCOPE, key, &request_identity);
     post.run(&state, async {
         let now = state.clock.now();
-        let form = parse_registration(&body.value, &edition, now)?;
+        let form = body.validate_with(&RegistrationContext {
+            edition: &edition,
+            now,
+        })?;
         let number = state
             .store
             .next_sequence(&records::sequence_name(edition.year))
@@ -739,8 +862,8 @@ mod tests {
             },
             contact: Contact {
                 name: "J. Bakker".into(),
-                email: "j.bakker@regenboog.nl".into(),
-                phone: "0321 654321".into(),
+                email: crate::domain::formats::Email::parse("j.bakker@regenboog.nl").unwrap(),
+                phone: crate::domain::formats::Phone::parse("0321 654321").unwrap(),
             },
             activity: Activity {
                 title: title.into(),

@@ -2,11 +2,13 @@
 //! against DOMAIN.md.
 
 pub mod coverage;
+pub mod formats;
 pub mod leges;
 pub mod money;
 pub mod permit;
 pub mod respect_week;
 pub mod risk;
+pub mod text;
 pub mod time;
 
 /// The data the rules run on: tariff tables and Week van Respect editions. Built in, plus

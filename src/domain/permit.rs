@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::formats::{Email, KvkNumber, Phone};
 use super::leges::{self, Leges, Tariffs};
 use super::money::Cents;
 use super::risk::{self, Alcohol, Assessment, Category, Deadline, EventFacts, Kind};
@@ -45,9 +46,9 @@ impl Kern {
 pub struct Organiser {
     pub name: String,
     pub organisation: Option<String>,
-    pub kvk_number: Option<String>,
-    pub email: String,
-    pub phone: String,
+    pub kvk_number: Option<KvkNumber>,
+    pub email: Email,
+    pub phone: Phone,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -212,7 +213,14 @@ pub enum SubmitError {
     StartsInThePast,
     #[error("no tariff table is in force for {0}")]
     NoTariff(i32),
+    /// Starts after the last year an application may be made for now.
+    #[error("the event starts after {last_year}")]
+    BeyondHorizon { last_year: i32 },
 }
+
+/// How many calendar years ahead an event may be applied for: plans further out
+/// change anyway, and the tariff tables and time-zone rules are not known that far.
+pub const HORIZON_YEARS: i32 = 3;
 
 pub fn quote(event: &Event, now: DateTime<Utc>, tariffs: &Tariffs) -> Result<Quote, SubmitError> {
     let facts = event.facts();
@@ -220,6 +228,10 @@ pub fn quote(event: &Event, now: DateTime<Utc>, tariffs: &Tariffs) -> Result<Quo
         return Err(SubmitError::StartsInThePast);
     }
     let year = local_year(now);
+    let last_year = year + HORIZON_YEARS;
+    if local_year(facts.starts_at) > last_year {
+        return Err(SubmitError::BeyondHorizon { last_year });
+    }
     let table = tariffs.for_year(year).ok_or(SubmitError::NoTariff(year))?;
     let assessment = risk::assess(&facts);
     Ok(Quote {
@@ -462,8 +474,8 @@ pub(crate) mod tests {
             name: "A. de Vries".into(),
             organisation: None,
             kvk_number: None,
-            email: "a@example.nl".into(),
-            phone: "0321 123456".into(),
+            email: crate::domain::formats::Email::parse("a@example.nl").unwrap(),
+            phone: crate::domain::formats::Phone::parse("0321 123456").unwrap(),
         };
         Application::submit(
             "id".into(),

@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+use super::formats::{Email, Phone};
 use super::permit::Kern;
 use super::time::{local_date, local_rfc3339, start_of_day, to_utc};
 
@@ -262,8 +263,8 @@ pub struct Organisation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Contact {
     pub name: String,
-    pub email: String,
-    pub phone: String,
+    pub email: Email,
+    pub phone: Phone,
 }
 
 /// `HH:MM` on the wire and in storage.
@@ -320,31 +321,6 @@ pub const PARTICIPANTS: (u32, u32) = (1, 5_000);
 /// A sane age range for participants (years).
 pub const AGES: (u32, u32) = (0, 120);
 
-/// What a registration form carries, as far as it could be read: the rules check
-/// whatever is there, so that one answer names every failing field.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Proposal {
-    pub date: Option<NaiveDate>,
-    pub starts_at: Option<NaiveTime>,
-    pub ends_at: Option<NaiveTime>,
-    pub expected_participants: Option<i64>,
-    pub age_min: Option<i64>,
-    pub age_max: Option<i64>,
-}
-
-impl Proposal {
-    pub fn of(activity: &Activity) -> Proposal {
-        Proposal {
-            date: Some(activity.date),
-            starts_at: Some(activity.starts_at),
-            ends_at: Some(activity.ends_at),
-            expected_participants: Some(activity.expected_participants.into()),
-            age_min: Some(activity.age_min.into()),
-            age_max: Some(activity.age_max.into()),
-        }
-    }
-}
-
 /// A rule a registration breaks. [`Violation::field`] names the request field,
 /// [`Violation::code`] is the stable API code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,40 +363,36 @@ impl Violation {
     }
 }
 
-fn within(value: i64, (min, max): (u32, u32)) -> bool {
-    (i64::from(min)..=i64::from(max)).contains(&value)
+fn within(value: u32, (min, max): (u32, u32)) -> bool {
+    (min..=max).contains(&value)
 }
 
-/// Every rule of §7 that the present parts break, in field order.
-pub fn check(edition: &Edition, now: DateTime<Utc>, p: &Proposal) -> Vec<Violation> {
+/// Every rule of §7 that an activity breaks, in field order. The HTTP edge checks the
+/// same rules field by field (with these predicates) before an activity exists;
+/// this is the domain's own guard.
+pub fn check(edition: &Edition, now: DateTime<Utc>, a: &Activity) -> Vec<Violation> {
     let mut found = Vec::new();
     if !edition.accepts_registrations_at(now) {
         found.push(Violation::RegistrationClosed);
     }
-    if p.date.is_some_and(|d| !edition.contains(d)) {
+    if !edition.contains(a.date) {
         found.push(Violation::OutsideEdition);
     }
-    if let (Some(start), Some(end)) = (p.starts_at, p.ends_at)
-        && end <= start
-    {
+    if a.ends_at <= a.starts_at {
         found.push(Violation::EndNotAfterStart);
     }
-    if p.expected_participants
-        .is_some_and(|n| !within(n, PARTICIPANTS))
-    {
+    if !within(a.expected_participants, PARTICIPANTS) {
         found.push(Violation::ParticipantsOutOfRange);
     }
-    let min_ok = p.age_min.filter(|a| within(*a, AGES));
-    let max_ok = p.age_max.filter(|a| within(*a, AGES));
-    if p.age_min.is_some() && min_ok.is_none() {
+    let min_ok = within(a.age_min, AGES);
+    let max_ok = within(a.age_max, AGES);
+    if !min_ok {
         found.push(Violation::AgeMinOutOfRange);
     }
-    if p.age_max.is_some() && max_ok.is_none() {
+    if !max_ok {
         found.push(Violation::AgeMaxOutOfRange);
     }
-    if let (Some(min), Some(max)) = (min_ok, max_ok)
-        && min > max
-    {
+    if min_ok && max_ok && a.age_min > a.age_max {
         found.push(Violation::AgesInverted);
     }
     found
@@ -622,7 +594,7 @@ impl Registration {
         edition: &Edition,
         now: DateTime<Utc>,
     ) -> Result<Registration, Vec<Violation>> {
-        let violations = check(edition, now, &Proposal::of(&form.activity));
+        let violations = check(edition, now, &form.activity);
         if !violations.is_empty() {
             return Err(violations);
         }
@@ -886,8 +858,8 @@ mod tests {
             },
             contact: Contact {
                 name: "J. Bakker".into(),
-                email: "j.bakker@regenboog.nl".into(),
-                phone: "0321 654321".into(),
+                email: Email::parse("j.bakker@regenboog.nl").unwrap(),
+                phone: Phone::parse("0321 654321").unwrap(),
             },
             activity: Activity {
                 title: "Respectles groep 7/8".into(),
@@ -1025,144 +997,136 @@ mod tests {
     fn every_broken_rule_is_reported_with_its_field_and_code() {
         let e = e2017();
         let open = at("2017-10-01T10:00:00+02:00");
-        let valid = Proposal::of(&form().activity);
-        let cases: Vec<(&str, DateTime<Utc>, Proposal, FieldCodes)> = vec![
-            ("a valid proposal", open, valid, vec![]),
+        let valid = form().activity;
+        let cases: Vec<(&str, DateTime<Utc>, Activity, FieldCodes)> = vec![
+            ("a valid activity", open, valid.clone(), vec![]),
             (
                 "after the closing moment",
                 at("2017-11-06T00:00:00+01:00"),
-                valid,
+                valid.clone(),
                 vec![("edition", "registration_closed")],
             ),
             (
                 "the Sunday before the week",
                 open,
-                Proposal {
-                    date: Some(date("2017-11-05")),
-                    ..valid
+                Activity {
+                    date: date("2017-11-05"),
+                    ..valid.clone()
                 },
                 vec![("activity.date", "outside_edition")],
             ),
             (
                 "the Monday after the week",
                 open,
-                Proposal {
-                    date: Some(date("2017-11-13")),
-                    ..valid
+                Activity {
+                    date: date("2017-11-13"),
+                    ..valid.clone()
                 },
                 vec![("activity.date", "outside_edition")],
             ),
             (
                 "the last day of the week",
                 open,
-                Proposal {
-                    date: Some(date("2017-11-12")),
-                    ..valid
+                Activity {
+                    date: date("2017-11-12"),
+                    ..valid.clone()
                 },
                 vec![],
             ),
             (
                 "an end equal to the start",
                 open,
-                Proposal {
-                    ends_at: Some(time("09:00")),
-                    ..valid
+                Activity {
+                    ends_at: time("09:00"),
+                    ..valid.clone()
                 },
                 vec![("activity.ends_at", "order")],
             ),
             (
                 "an end before the start",
                 open,
-                Proposal {
-                    ends_at: Some(time("08:59")),
-                    ..valid
+                Activity {
+                    ends_at: time("08:59"),
+                    ..valid.clone()
                 },
                 vec![("activity.ends_at", "order")],
             ),
             (
                 "no participants",
                 open,
-                Proposal {
-                    expected_participants: Some(0),
-                    ..valid
+                Activity {
+                    expected_participants: 0,
+                    ..valid.clone()
                 },
                 vec![("activity.expected_participants", "range")],
             ),
             (
                 "one participant",
                 open,
-                Proposal {
-                    expected_participants: Some(1),
-                    ..valid
+                Activity {
+                    expected_participants: 1,
+                    ..valid.clone()
                 },
                 vec![],
             ),
             (
                 "5,000 participants",
                 open,
-                Proposal {
-                    expected_participants: Some(5_000),
-                    ..valid
+                Activity {
+                    expected_participants: 5_000,
+                    ..valid.clone()
                 },
                 vec![],
             ),
             (
                 "5,001 participants",
                 open,
-                Proposal {
-                    expected_participants: Some(5_001),
-                    ..valid
+                Activity {
+                    expected_participants: 5_001,
+                    ..valid.clone()
                 },
                 vec![("activity.expected_participants", "range")],
             ),
             (
-                "a negative age",
-                open,
-                Proposal {
-                    age_min: Some(-1),
-                    ..valid
-                },
-                vec![("activity.age_min", "range")],
-            ),
-            (
                 "an age of 121",
                 open,
-                Proposal {
-                    age_max: Some(121),
-                    ..valid
+                Activity {
+                    age_max: 121,
+                    ..valid.clone()
                 },
                 vec![("activity.age_max", "range")],
             ),
             (
                 "one age for all",
                 open,
-                Proposal {
-                    age_min: Some(12),
-                    age_max: Some(12),
-                    ..valid
+                Activity {
+                    age_min: 12,
+                    age_max: 12,
+                    ..valid.clone()
                 },
                 vec![],
             ),
             (
                 "a minimum above the maximum",
                 open,
-                Proposal {
-                    age_min: Some(13),
-                    age_max: Some(12),
-                    ..valid
+                Activity {
+                    age_min: 13,
+                    age_max: 12,
+                    ..valid.clone()
                 },
                 vec![("activity.age_max", "order")],
             ),
             (
                 "everything wrong at once",
                 at("2017-12-01T10:00:00+01:00"),
-                Proposal {
-                    date: Some(date("2017-12-01")),
-                    starts_at: Some(time("12:00")),
-                    ends_at: Some(time("11:00")),
-                    expected_participants: Some(9_999),
-                    age_min: Some(15),
-                    age_max: Some(10),
+                Activity {
+                    date: date("2017-12-01"),
+                    starts_at: time("12:00"),
+                    ends_at: time("11:00"),
+                    expected_participants: 9_999,
+                    age_min: 15,
+                    age_max: 10,
+                    ..valid.clone()
                 },
                 vec![
                     ("edition", "registration_closed"),
@@ -1172,20 +1136,9 @@ mod tests {
                     ("activity.age_max", "order"),
                 ],
             ),
-            (
-                "missing parts are not judged",
-                open,
-                Proposal {
-                    date: None,
-                    starts_at: Some(time("12:00")),
-                    ends_at: None,
-                    ..Proposal::default()
-                },
-                vec![],
-            ),
         ];
-        for (case, now, proposal, expected) in cases {
-            let got: Vec<(&str, &str)> = check(&e, now, &proposal)
+        for (case, now, activity, expected) in cases {
+            let got: Vec<(&str, &str)> = check(&e, now, &activity)
                 .into_iter()
                 .map(|v| (v.field(), v.code()))
                 .collect();

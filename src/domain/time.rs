@@ -45,6 +45,27 @@ pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
     to_utc(date, NaiveTime::MIN)
 }
 
+/// An RFC 3339 moment with an offset, as sent by a client. A leap second (`:60`) is
+/// refused: chrono keeps it as a 61st second that no calendar or log shows.
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let t = DateTime::<chrono::FixedOffset>::parse_from_rfc3339(text).ok()?;
+    (t.timestamp_subsec_nanos() < 1_000_000_000).then(|| t.with_timezone(&Utc))
+}
+
+/// A `YYYY-MM-DD` day, exactly ten characters (RFC 3339 `full-date`).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    (text.len() == 10)
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// An `HH:MM` time of day, exactly five characters.
+pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
+    (text.len() == 5)
+        .then(|| NaiveTime::parse_from_str(text, "%H:%M").ok())
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +76,34 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2016, 12, 31, 23, 30, 0).unwrap();
         assert_eq!(local_year(at), 2017);
         assert_eq!(local_month(at), "2017-01");
+    }
+
+    #[test]
+    fn client_moments_days_and_times() {
+        for (text, ok) in [
+            ("2017-08-18T12:00:00+02:00", true),
+            ("2017-08-18T12:00:00Z", true),
+            ("2017-08-18T12:00:00", false),
+            ("2016-12-31T23:59:60Z", false),
+            ("18-08-2017 12:00", false),
+        ] {
+            assert_eq!(parse_timestamp(text).is_some(), ok, "{text}");
+        }
+        for (text, ok) in [
+            ("2017-11-08", true),
+            ("2017-1-8", false),
+            ("2017-02-30", false),
+        ] {
+            assert_eq!(parse_date(text).is_some(), ok, "{text}");
+        }
+        for (text, ok) in [
+            ("09:30", true),
+            ("9:30", false),
+            ("24:00", false),
+            ("9 uur", false),
+        ] {
+            assert_eq!(parse_time_of_day(text).is_some(), ok, "{text}");
+        }
     }
 
     #[test]

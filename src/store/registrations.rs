@@ -303,8 +303,8 @@ mod tests {
             },
             contact: Contact {
                 name: "P. Jansen".into(),
-                email: "p.jansen@vv.nl".into(),
-                phone: "0321 111222".into(),
+                email: crate::domain::formats::Email::parse("p.jansen@vv.nl").unwrap(),
+                phone: crate::domain::formats::Phone::parse("0321 111222").unwrap(),
             },
             activity: Activity {
                 title: title.into(),

@@ -1127,7 +1127,7 @@ async fn the_csv_export_has_one_row_per_application_of_the_year_neutralises_form
     evil["organiser"]["name"] = json!("=HYPERLINK(\"http://evil.example\",\"Klik hier\")");
     evil["organiser"]["organisation"] = json!("@SUM(1+1)");
     evil["organiser"]["phone"] = json!("+31 321 123456");
-    evil["event"]["name"] = json!("-Festival, met \"quotes\"\nen een regel");
+    evil["event"]["name"] = json!("-Festival, met \"quotes\"; en een puntkomma");
     let evil_created = submit(&app, &evil).await;
     submit(&app, &buurtbarbecue()).await;
     // Next year's application is not in 2017's export.
@@ -1182,7 +1182,7 @@ async fn the_csv_export_has_one_row_per_application_of_the_year_neutralises_form
     assert_eq!(col(evil_row, "phone"), "'+31 321 123456");
     assert_eq!(
         col(evil_row, "event_name"),
-        "'-Festival, met \"quotes\"\nen een regel",
+        "'-Festival, met \"quotes\"; en een puntkomma",
         "quoting survives"
     );
     for (column, value) in [
@@ -1510,8 +1510,8 @@ mod model {
             name: "Eigenschap".into(),
             organisation: None,
             kvk_number: None,
-            email: "e@example.nl".into(),
-            phone: "0321 123456".into(),
+            email: loket::domain::formats::Email::parse("e@example.nl").unwrap(),
+            phone: loket::domain::formats::Phone::parse("0321 123456").unwrap(),
         }
     }
 

@@ -1,0 +1,224 @@
+//! Values with a format of their own: an e-mail address, a phone number, a KvK
+//! number and a year. Each is made only by `parse`, so the domain never holds an
+//! unchecked string; each is stored as the plain string (or number) it was sent as.
+
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+/// A string schema, for the formats below (stored and shown as plain strings).
+fn string_schema(
+    format: Option<SchemaFormat>,
+    max_length: Option<usize>,
+    pattern: Option<&str>,
+    example: &str,
+) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(format)
+        .max_length(max_length)
+        .pattern(pattern)
+        .examples([example])
+        .into()
+}
+
+impl PartialSchema for Email {
+    fn schema() -> RefOr<Schema> {
+        string_schema(
+            Some(SchemaFormat::KnownFormat(KnownFormat::Email)),
+            Some(Email::MAX_CHARS as usize),
+            None,
+            "info@zomerfest.nl",
+        )
+    }
+}
+impl ToSchema for Email {}
+
+impl PartialSchema for Phone {
+    fn schema() -> RefOr<Schema> {
+        string_schema(
+            None,
+            Some(Phone::MAX_CHARS),
+            Some(Phone::PATTERN),
+            "0321 123456",
+        )
+    }
+}
+impl ToSchema for Phone {}
+
+impl PartialSchema for KvkNumber {
+    fn schema() -> RefOr<Schema> {
+        string_schema(None, None, Some(KvkNumber::PATTERN), "12345678")
+    }
+}
+impl ToSchema for KvkNumber {}
+
+/// An e-mail address as a mail program would take it (the HTML form rule, as the
+/// `validator` crate implements it), at most 254 characters. Deliverability is the
+/// mail server's business.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_CHARS: u64 = 254;
+
+    pub fn parse(text: &str) -> Option<Email> {
+        use validator::ValidateEmail;
+        (text.chars().count() as u64 <= Email::MAX_CHARS && text.validate_email())
+            .then(|| Email(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number as people type it: 10 to 15 digits, with spaces, dashes,
+/// parentheses or a leading `+` between them; at most 30 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    pub const MAX_CHARS: usize = 30;
+    /// The same rule as [`Phone::parse`], for the OpenAPI document.
+    pub const PATTERN: &str = r"^[ ()+\-]*([0-9][ ()+\-]*){10,15}$";
+
+    pub fn parse(text: &str) -> Option<Phone> {
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        let shape = text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')'));
+        (shape && (10..=15).contains(&digits) && text.len() <= Phone::MAX_CHARS)
+            .then(|| Phone(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A Chamber of Commerce (KvK) number: exactly eight digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KvkNumber(String);
+
+impl KvkNumber {
+    pub const PATTERN: &str = "^[0-9]{8}$";
+
+    pub fn parse(text: &str) -> Option<KvkNumber> {
+        (text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| KvkNumber(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A calendar year the service can speak about (in a path or a query): from 1970 (a
+/// year without a tariff table is the caller's `no_tariff`) to 2099, before the
+/// time-zone rules of `chrono-tz` end and Dutch summer time would silently stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Year(i32);
+
+impl Year {
+    pub const MIN: i32 = 1970;
+    pub const MAX: i32 = 2099;
+
+    pub fn new(year: i32) -> Option<Year> {
+        (Year::MIN..=Year::MAX)
+            .contains(&year)
+            .then_some(Year(year))
+    }
+
+    /// A year as written in a path or a query: digits only.
+    pub fn parse(text: &str) -> Option<Year> {
+        if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        text.parse().ok().and_then(Year::new)
+    }
+
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_accept_what_people_type_and_nothing_else() {
+        for (text, ok) in [
+            ("info@zomerfest.nl", true),
+            ("j.bakker+wvr@regenboog.nl", true),
+            ("a@b", true),
+            ("a b@c.nl", false),
+            ("@c.nl", false),
+            ("geen-adres", false),
+            ("info@zomerfest.nl\n", false),
+        ] {
+            assert_eq!(Email::parse(text).is_some(), ok, "email {text:?}");
+        }
+        let long = format!("{}@zomerfest.nl", "a".repeat(250));
+        assert!(Email::parse(&long).is_none(), "over 254 characters");
+
+        for (text, ok) in [
+            ("0321 123456", true),
+            ("+31 (0)321-123456", true),
+            ("123", false),
+            ("0321-12345a", false),
+            ("0321 123456\u{0}", false),
+            ("1234567890123456", false),
+        ] {
+            assert_eq!(Phone::parse(text).is_some(), ok, "phone {text:?}");
+        }
+
+        for (text, ok) in [("12345678", true), ("1234", false), ("1234567a", false)] {
+            assert_eq!(KvkNumber::parse(text).is_some(), ok, "kvk {text:?}");
+        }
+
+        for (text, year) in [
+            ("2017", Some(2017)),
+            ("2099", Some(2099)),
+            ("2100", None),
+            ("1969", None),
+            ("0", None),
+            ("+2017", None),
+            ("02017", None),
+            ("9999", None),
+        ] {
+            assert_eq!(Year::parse(text).map(Year::get), year, "year {text:?}");
+        }
+    }
+
+    #[test]
+    fn the_published_phone_pattern_is_the_rule() {
+        let pattern = regex::Regex::new(Phone::PATTERN).unwrap();
+        for text in [
+            "0321 123456",
+            "+31 (0)321-123456",
+            "123",
+            "0321-12345a",
+            "1234567890123456",
+        ] {
+            assert_eq!(
+                pattern.is_match(text),
+                Phone::parse(text).is_some(),
+                "{text}"
+            );
+        }
+        let kvk = regex::Regex::new(KvkNumber::PATTERN).unwrap();
+        for text in ["12345678", "1234", "123456789"] {
+            assert_eq!(
+                kvk.is_match(text),
+                KvkNumber::parse(text).is_some(),
+                "{text}"
+            );
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! What free text (names, titles, addresses, descriptions) may hold.
+//!
+//! Letters, marks, digits, punctuation, symbols and spaces; line breaks only where a
+//! field is multi-line. Refused: control characters (NUL, CR, ESC, BEL, DEL, …),
+//! format characters (zero-width space, U+202E right-to-left override, the BOM, …),
+//! private-use and surrogate code points, the Unicode line and paragraph separators,
+//! and noncharacters. These can forge log lines, break CSV and iCalendar output, or
+//! make a name look like something else. Unassigned code points are allowed, so that
+//! characters of a newer Unicode version (a new emoji) are not refused.
+//!
+//! Text must also show something: a value of spaces only is no value. Accepted text is
+//! stored trimmed and NFC-normalised, so one name is always one string.
+//!
+//! The same predicate generates the `pattern` of the OpenAPI document
+//! ([`pattern`]), so the published contract and the check cannot drift apart.
+
+use unicode_general_category::{GeneralCategory, get_general_category};
+use unicode_normalization::UnicodeNormalization;
+
+/// Single line (names, titles) or multi-line (descriptions, reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    One,
+    Many,
+}
+
+/// Why a text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextError {
+    /// Only spaces (or nothing): the field is effectively missing.
+    Blank,
+    /// A character that is not allowed in this field.
+    Character,
+}
+
+/// A character no text field may hold (line breaks are decided by [`Lines`]).
+fn forbidden(c: char) -> bool {
+    let noncharacter = matches!(c as u32, 0xFDD0..=0xFDEF) || (c as u32 & 0xFFFE) == 0xFFFE;
+    noncharacter
+        || matches!(
+            get_general_category(c),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::PrivateUse
+                | GeneralCategory::Surrogate
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+}
+
+/// White space that does not count as "something visible".
+fn blank(c: char) -> bool {
+    c == '\n' || get_general_category(c) == GeneralCategory::SpaceSeparator
+}
+
+fn allowed(c: char, lines: Lines) -> bool {
+    (c == '\n' && lines == Lines::Many) || !forbidden(c)
+}
+
+/// Checks `text` as sent.
+pub fn check(text: &str, lines: Lines) -> Result<(), TextError> {
+    if !text.chars().all(|c| allowed(c, lines)) {
+        Err(TextError::Character)
+    } else if text.chars().all(blank) {
+        Err(TextError::Blank)
+    } else {
+        Ok(())
+    }
+}
+
+/// The stored form of accepted text: trimmed, NFC.
+pub fn normalise(text: &str) -> String {
+    text.trim().nfc().collect()
+}
+
+/// Whether a text is blank (only spaces): an optional field sent blank is absent.
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(blank)
+}
+
+/// The runs of characters for which `pred` holds, as a regex character-class body
+/// with the characters themselves (not escapes), which both ECMA-262 with the `u`
+/// flag and Python's `re` read as code points.
+fn class_of(pred: impl Fn(char) -> bool) -> String {
+    let mut class = String::new();
+    let mut run: Option<(char, char)> = None;
+    let flush = |class: &mut String, (from, to): (char, char)| {
+        for c in [from, to].into_iter().take(if from == to { 1 } else { 2 }) {
+            if matches!(c, '\\' | ']' | '[' | '^' | '-') {
+                class.push('\\');
+            }
+            class.push(c);
+            if from != to && c == from {
+                class.push('-');
+            }
+        }
+    };
+    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        if pred(c) {
+            run = Some(match run {
+                Some((from, to)) if to as u32 + 1 == c as u32 => (from, c),
+                Some(done) => {
+                    flush(&mut class, done);
+                    (c, c)
+                }
+                None => (c, c),
+            });
+        }
+    }
+    if let Some(done) = run {
+        flush(&mut class, done);
+    }
+    class
+}
+
+/// The JSON Schema `pattern` of a text field: only allowed characters, and (when
+/// `required`) at least one that is not a space. An optional field may be sent blank.
+pub fn pattern(lines: Lines, required: bool) -> String {
+    let refused = class_of(|c| !allowed(c, lines));
+    if required {
+        let refused_or_blank = class_of(|c| !allowed(c, lines) || blank(c));
+        format!("^[^{refused}]*[^{refused_or_blank}][^{refused}]*$")
+    } else {
+        format!("^[^{refused}]*$")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_text_may_hold() {
+        use Lines::{Many, One};
+        let cases: &[(&str, &str, Lines, Result<(), TextError>)] = &[
+            ("a plain name", "A. de Vries", One, Ok(())),
+            (
+                "accents and punctuation",
+                "Café 't Hoekje & Zn.",
+                One,
+                Ok(()),
+            ),
+            ("symbols and emoji", "Zomerfest ☀️ €5", One, Ok(())),
+            ("other scripts", "Фестиваль 夏祭り", One, Ok(())),
+            (
+                "a line break in a description",
+                "Regel 1\nRegel 2",
+                Many,
+                Ok(()),
+            ),
+            (
+                "a line break in a name",
+                "Regel 1\nRegel 2",
+                One,
+                Err(TextError::Character),
+            ),
+            ("NUL", "a\u{0}b", One, Err(TextError::Character)),
+            (
+                "a lone CR",
+                "Les\rEND:VEVENT",
+                Many,
+                Err(TextError::Character),
+            ),
+            (
+                "ESC (ANSI colours)",
+                "\u{1b}[31mrood",
+                One,
+                Err(TextError::Character),
+            ),
+            ("BEL", "ding\u{7}", One, Err(TextError::Character)),
+            ("DEL", "x\u{7f}", One, Err(TextError::Character)),
+            ("a tab", "a\tb", Many, Err(TextError::Character)),
+            (
+                "U+2028 line separator",
+                "a\u{2028}b",
+                Many,
+                Err(TextError::Character),
+            ),
+            (
+                "U+202E right-to-left override",
+                "gpj.\u{202e}exe",
+                One,
+                Err(TextError::Character),
+            ),
+            ("a BOM", "\u{feff}=1+1", One, Err(TextError::Character)),
+            (
+                "private use",
+                "logo \u{e000}",
+                One,
+                Err(TextError::Character),
+            ),
+            (
+                "private use, plane 15",
+                "x\u{f0000}",
+                One,
+                Err(TextError::Character),
+            ),
+            (
+                "a noncharacter",
+                "x\u{fffe}",
+                One,
+                Err(TextError::Character),
+            ),
+            (
+                "only a zero-width space",
+                "\u{200b}",
+                One,
+                Err(TextError::Character),
+            ),
+            ("empty", "", One, Err(TextError::Blank)),
+            (
+                "spaces only",
+                "  \u{a0}\u{3000} ",
+                One,
+                Err(TextError::Blank),
+            ),
+            ("line breaks only", "\n\n", Many, Err(TextError::Blank)),
+        ];
+        for (case, text, lines, expected) in cases {
+            assert_eq!(check(text, *lines), *expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn stored_text_is_trimmed_and_nfc() {
+        // "é" as e + combining acute becomes the one code point U+00E9.
+        assert_eq!(normalise("  Cafe\u{301} "), "Caf\u{e9}");
+        assert!(is_blank(" \u{a0}"));
+        assert!(!is_blank(" a"));
+    }
+
+    #[test]
+    fn the_published_pattern_accepts_exactly_what_the_check_accepts() {
+        let samples = [
+            "A. de Vries",
+            "Zomerfest \u{2600}\u{fe0f}",
+            " a ",
+            "",
+            " ",
+            "\u{a0}",
+            "a\nb",
+            "\n",
+            "a\u{0}",
+            "a\rb",
+            "\u{1b}[31m",
+            "a\u{7f}",
+            "a\tb",
+            "a\u{2028}",
+            "\u{202e}x",
+            "\u{feff}=1",
+            "\u{e000}",
+            "x\u{f0000}",
+            "x\u{10fffd}",
+            "x\u{fffe}",
+            "\u{200b}",
+            "Caf\u{e9}",
+            "\u{5d}\u{5c}^-[",
+            "\u{10ffff}",
+        ];
+        for lines in [Lines::One, Lines::Many] {
+            let required = regex::Regex::new(&pattern(lines, true)).expect("pattern compiles");
+            let optional = regex::Regex::new(&pattern(lines, false)).expect("pattern compiles");
+            for text in samples {
+                let verdict = check(text, lines);
+                assert_eq!(
+                    required.is_match(text),
+                    verdict.is_ok(),
+                    "{lines:?} {text:?}"
+                );
+                assert_eq!(
+                    optional.is_match(text),
+                    verdict != Err(TextError::Character),
+                    "{lines:?} optional {text:?}"
+                );
+            }
+        }
+    }
+}
