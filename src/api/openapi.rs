@@ -2,8 +2,14 @@
 //! types themselves so it cannot drift from the code.
 
 use axum::Json;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{AdditionalProperties, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Header, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
+
+use crate::domain::text::{self, Lines};
 
 use super::{admin, admin_respect_week, error, permits, respect_week};
 
@@ -36,6 +42,183 @@ impl Modify for Security {
     }
 }
 
+/// What every operation can answer besides its own documented outcomes, added in
+/// one place from what the operation is: every error is `application/problem+json`;
+/// a JSON body can be malformed (400: not JSON, or a key twice), too large (413),
+/// of another media type (415) or invalid (422); a query can be malformed (400); a
+/// staff route can be unauthenticated (401) or forbidden (403); an `If-Match` route
+/// can be stale (412) or missing it (428); every route that reads the store can find
+/// it throttled or unreachable (503, with `Retry-After`). Request objects refuse
+/// unknown fields, and free text carries the pattern of [`text::pattern`].
+struct Contract;
+
+/// Routes that never touch the store.
+const STORELESS: &[&str] = &["/health", "/openapi.json", "/respect-week/editions"];
+
+fn problem(description: &str) -> RefOr<Response> {
+    let mut response = Response::new(description);
+    response.content.insert(
+        "application/problem+json".into(),
+        Content::new(Some(Ref::from_schema_name("Problem"))),
+    );
+    RefOr::T(response)
+}
+
+fn add(op: &mut Operation, status: &str, description: &str) {
+    op.responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| problem(description));
+}
+
+fn complete(path: &str, op: &mut Operation) {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+    let has_if_match = params.iter().any(|p| p.name == "If-Match");
+    let staff = op
+        .security
+        .as_ref()
+        .is_some_and(|s| serde_json::to_string(s).is_ok_and(|text| text.contains("staff_jwt")));
+    if op.request_body.is_some() {
+        add(
+            op,
+            "400",
+            "Not JSON, or a key sent twice (`malformed_json`, `duplicate_key`)",
+        );
+        add(op, "413", "Body over 64 KiB");
+        add(op, "415", "Not application/json");
+        add(
+            op,
+            "422",
+            "Every invalid, missing or unknown field, each with a code and a message",
+        );
+    }
+    if has_query {
+        add(
+            op,
+            "400",
+            "An unknown, repeated or malformed parameter (`invalid_query`)",
+        );
+    }
+    if staff {
+        add(op, "401", "No valid staff token");
+        add(op, "403", "Not a staff member");
+    }
+    if has_if_match {
+        add(
+            op,
+            "412",
+            "If-Match names an older version (someone else changed it)",
+        );
+        add(op, "428", "No If-Match");
+    }
+    if !STORELESS.contains(&path) {
+        add(
+            op,
+            "503",
+            "The store is throttled or unreachable; try again after Retry-After seconds",
+        );
+        if let Some(RefOr::T(r)) = op.responses.responses.get_mut("503") {
+            r.headers.insert(
+                "Retry-After".into(),
+                Header::new(
+                    utoipa::openapi::schema::ObjectBuilder::new().schema_type(Type::Integer),
+                ),
+            );
+        }
+    }
+    // Every error, documented here or at the handler, is problem+json.
+    for (status, response) in op.responses.responses.iter_mut() {
+        if status.as_str() >= "400"
+            && let RefOr::T(r) = response
+        {
+            r.content.clear();
+            r.content.insert(
+                "application/problem+json".into(),
+                Content::new(Some(Ref::from_schema_name("Problem"))),
+            );
+        }
+    }
+}
+
+/// Request objects: no unknown fields, no `default: null` (the lenient reading
+/// shows through `#[serde(default)]`, the contract has none), nested objects as plain
+/// references; free text (a string without format, pattern or enum) gets the text
+/// pattern, multi-line when it may be longer than 200 characters. Returns the
+/// schemas it refers to.
+fn tighten(schema: &mut Schema) -> Vec<String> {
+    let mut nested = Vec::new();
+    let Schema::Object(object) = schema else {
+        return nested;
+    };
+    if object.schema_type != SchemaType::Type(Type::Object) {
+        return nested; // an enum of strings
+    }
+    object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+    let required = object.required.clone();
+    for (name, property) in object.properties.iter_mut() {
+        if let RefOr::T(Schema::OneOf(one)) = property
+            && let [RefOr::Ref(r)] = one.items.as_slice()
+        {
+            *property = RefOr::Ref(r.clone());
+        }
+        match property {
+            RefOr::Ref(r) => nested.push(r.ref_location.clone()),
+            RefOr::T(Schema::Object(p)) => {
+                p.default = None;
+                let is_string = match &p.schema_type {
+                    SchemaType::Type(Type::String) => true,
+                    SchemaType::Array(types) => types.contains(&Type::String),
+                    _ => false,
+                };
+                if is_string && p.format.is_none() && p.pattern.is_none() && p.enum_values.is_none()
+                {
+                    let lines = if p.max_length.unwrap_or(0) > 200 {
+                        Lines::Many
+                    } else {
+                        Lines::One
+                    };
+                    p.pattern = Some(text::pattern(lines, required.contains(name)));
+                }
+            }
+            _ => {}
+        }
+    }
+    nested
+}
+
+impl Modify for Contract {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut request_schemas = Vec::new();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                complete(path, op);
+                if let Some(body) = &op.request_body {
+                    for content in body.content.values() {
+                        if let Some(RefOr::Ref(r)) = &content.schema {
+                            request_schemas.push(r.ref_location.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        // The request types and the objects they nest, each once.
+        let mut done = std::collections::BTreeSet::new();
+        while let Some(location) = request_schemas.pop() {
+            let name = location.rsplit('/').next().unwrap_or_default().to_string();
+            if !done.insert(name.clone()) {
+                continue;
+            }
+            if let Some(RefOr::T(schema)) = components.schemas.get_mut(&name) {
+                request_schemas.extend(tighten(schema));
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "loket", description = "Online counter of the municipality of Dronten for events"),
@@ -64,7 +247,7 @@ impl Modify for Security {
         admin_respect_week::summary,
     ),
     components(schemas(error::Problem, error::FieldError)),
-    modifiers(&Security),
+    modifiers(&Security, &Contract),
     tags((name = "permits", description = "Event permits and meldingen, for organisers"),
          (name = "respect_week", description = "Week van Respect: registrations by schools and sport clubs, and the public programme"),
          (name = "admin", description = "Staff: review, export and leges coverage (JWT with group `staff`)"))

@@ -747,3 +747,143 @@ async fn the_openapi_document_describes_the_permit_routes() {
         );
     }
 }
+
+/// Input hygiene, found by trying the service as an attacker would: each of these
+/// was once stored as sent. Now each is refused with the field named, and nothing
+/// is stored.
+#[tokio::test]
+async fn hostile_text_dates_and_duplicate_keys_are_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    type Edit = fn(&mut Value);
+    let cases: Vec<(&str, Edit, &str, &str)> = vec![
+        (
+            "NUL",
+            |b| b["organiser"]["name"] = json!("A.\u{0} de Vries"),
+            "organiser.name",
+            "character",
+        ),
+        (
+            "CR",
+            |b| b["event"]["name"] = json!("Les\rEND:VEVENT\rBEGIN:VEVENT"),
+            "event.name",
+            "character",
+        ),
+        (
+            "ESC",
+            |b| b["event"]["address"] = json!("\u{1b}[31mSpijkweg 30"),
+            "event.address",
+            "character",
+        ),
+        (
+            "BEL",
+            |b| b["organiser"]["organisation"] = json!("Stichting\u{7}"),
+            "organiser.organisation",
+            "character",
+        ),
+        (
+            "DEL",
+            |b| b["event"]["name"] = json!("Zomer\u{7f}fest"),
+            "event.name",
+            "character",
+        ),
+        (
+            "U+2028",
+            |b| b["event"]["description"] = json!("Regel\u{2028}regel"),
+            "event.description",
+            "character",
+        ),
+        (
+            "U+202E",
+            |b| b["organiser"]["name"] = json!("\u{202e}seirV ed .A"),
+            "organiser.name",
+            "character",
+        ),
+        (
+            "BOM",
+            |b| b["event"]["name"] = json!("\u{feff}=1+1"),
+            "event.name",
+            "character",
+        ),
+        (
+            "private use",
+            |b| b["event"]["name"] = json!("Logo \u{e000}"),
+            "event.name",
+            "character",
+        ),
+        (
+            "only a zero-width space",
+            |b| b["organiser"]["name"] = json!("\u{200b}"),
+            "organiser.name",
+            "character",
+        ),
+        (
+            "a line break in a name",
+            |b| b["event"]["name"] = json!("Zomer\nfest"),
+            "event.name",
+            "character",
+        ),
+        (
+            "the year 9999",
+            |b| {
+                b["event"]["starts_at"] = json!("9999-08-18T12:00:00+02:00");
+                b["event"]["ends_at"] = json!("9999-08-19T01:00:00+02:00");
+            },
+            "event.starts_at",
+            "horizon",
+        ),
+        (
+            "August 2100 (beyond the time-zone rules)",
+            |b| {
+                b["event"]["starts_at"] = json!("2100-08-18T12:00:00+02:00");
+                b["event"]["ends_at"] = json!("2100-08-19T01:00:00+02:00");
+            },
+            "event.starts_at",
+            "horizon",
+        ),
+        (
+            "a leap second",
+            |b| b["event"]["starts_at"] = json!("2017-08-18T23:59:60+02:00"),
+            "event.starts_at",
+            "timestamp",
+        ),
+    ];
+    for (case, edit, field, code) in cases {
+        let mut body = zomerfestival();
+        edit(&mut body);
+        for route in ["/permits", "/permits/quote"] {
+            let problem = expect_status(app.post_json(route, &body).await, 422).await;
+            assert_eq!(
+                field_errors(&problem),
+                [(field.to_string(), code.to_string())],
+                "{case} on {route}"
+            );
+        }
+    }
+
+    // A key sent twice: the last would silently win, so it is a 400.
+    let duplicated = serde_json::to_string(&zomerfestival()).unwrap().replacen(
+        r#""name":"A. de Vries""#,
+        r#""name":"A. de Vries","name":"B. Bakker""#,
+        1,
+    );
+    assert!(duplicated.contains("B. Bakker"));
+    let response = app
+        .request(Method::POST, "/permits")
+        .header("content-type", "application/json")
+        .body(duplicated)
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_status(response, 400).await;
+    assert_eq!(problem["type"], "/problems/duplicate_key");
+
+    // Accepted text is stored trimmed and NFC: "Café" typed with a combining accent.
+    let mut decomposed = zomerfestival();
+    decomposed["event"]["name"] = json!("  Cafe\u{301} Zomerfest ");
+    let created = submit(&app, &decomposed).await;
+    assert_eq!(created["event"]["name"], "Caf\u{e9} Zomerfest");
+    assert_eq!(
+        created["reference"], "EV-2017-0001",
+        "none of the refused bodies took a reference or was stored"
+    );
+}
