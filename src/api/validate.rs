@@ -723,3 +723,159 @@ mod tests {
         }
     }
 }
+
+/// One body per request type that breaks every rule at once: the 422 lists each
+/// failure, in declaration order, cross-field rules last.
+#[cfg(test)]
+mod every_rule_at_once {
+    use super::*;
+    use crate::api::admin::ReviewRequest;
+    use crate::api::admin_respect_week::RegistrationReviewRequest;
+    use crate::api::permits::{InfoRequest, PermitRequest};
+    use crate::api::respect_week::{RegistrationContext, RegistrationRequest};
+    use crate::domain::respect_week::Editions;
+    use crate::domain::risk::tests::at;
+    use serde_json::json;
+
+    fn codes(result: Result<impl std::fmt::Debug, ApiError>) -> Vec<(String, String)> {
+        match result {
+            Err(ApiError::Validation(errors)) => {
+                errors.into_iter().map(|e| (e.field, e.code)).collect()
+            }
+            other => panic!("a 422 expected, got {other:?}"),
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_permit_request() {
+        let body = json!({
+            "organiser": {"name": " ", "organisation": 7, "kvk_number": "1234",
+                          "email": "geen-adres", "phone": "12", "fax": "x"},
+            "event": {"name": "a".repeat(201), "description": "Les\r", "kern": "lelystad",
+                      "address": "\u{200b}", "starts_at": "2017-08-18T12:00:00+02:00",
+                      "ends_at": "2017-08-18T11:00:00+02:00", "expected_visitors": 0,
+                      "amplified_music": "ja", "max_sound_dba": 500, "alcohol": "lots",
+                      "largest_structure_m2": -1, "on_water": null, "fireworks": 1,
+                      "commercial": true},
+            "extra": true
+        });
+        assert_eq!(
+            codes(check_json::<PermitRequest>(&body)),
+            pairs(&[
+                ("organiser.name", "required"),
+                ("organiser.organisation", "type"),
+                ("organiser.kvk_number", "kvk_number"),
+                ("organiser.email", "email"),
+                ("organiser.phone", "phone"),
+                ("organiser.fax", "unknown_field"),
+                ("event.name", "too_long"),
+                ("event.description", "character"),
+                ("event.kern", "one_of"),
+                ("event.address", "character"),
+                ("event.expected_visitors", "range"),
+                ("event.amplified_music", "type"),
+                ("event.max_sound_dba", "range"),
+                ("event.road_closure", "required"),
+                ("event.alcohol", "one_of"),
+                ("event.largest_structure_m2", "range"),
+                ("event.on_water", "required"),
+                ("event.fireworks", "type"),
+                ("event.non_profit", "required"),
+                ("extra", "unknown_field"),
+                ("event.ends_at", "order"),
+            ])
+        );
+    }
+
+    #[test]
+    fn an_answer_to_a_request_for_information() {
+        assert_eq!(
+            codes(check_json::<InfoRequest>(
+                &json!({"message": "\u{0}", "x": 1})
+            )),
+            pairs(&[("message", "character"), ("x", "unknown_field")])
+        );
+        assert_eq!(
+            codes(check_json::<InfoRequest>(&json!([]))),
+            pairs(&[("", "type")])
+        );
+    }
+
+    #[test]
+    fn a_registration() {
+        let editions = Editions::built_in();
+        let edition = editions.get(2017).unwrap();
+        let body = json!({
+            "organisation": {"name": "", "type": "school"},
+            "contact": {"name": "J.\u{7}", "email": "geen-adres", "phone": "12"},
+            "activity": {"title": "x".repeat(201), "description": "\n", "date": "2017-11-20",
+                         "starts_at": "12:00", "ends_at": "11:00", "location": "School",
+                         "kern": "dronten", "expected_participants": "veel",
+                         "age_min": 12, "age_max": 10, "open_to_public": "ja"},
+            "extra": true
+        });
+        let raw = serde_json::to_vec(&body).unwrap();
+        let (parsed, unknown) = read_json::<RegistrationRequest>(&raw).unwrap();
+        let closed = at("2017-11-06T00:00:00+01:00");
+        let result = JsonBody {
+            raw: Bytes::from(raw),
+            body: parsed,
+            unknown,
+        }
+        .validate_with(&RegistrationContext {
+            edition,
+            now: closed,
+        });
+        assert_eq!(
+            codes(result),
+            pairs(&[
+                ("organisation.name", "required"),
+                ("organisation.type", "one_of"),
+                ("contact.name", "character"),
+                ("contact.email", "email"),
+                ("contact.phone", "phone"),
+                ("activity.title", "too_long"),
+                ("activity.description", "required"),
+                ("activity.expected_participants", "type"),
+                ("activity.open_to_public", "type"),
+                ("activity.guest_lesson_wanted", "required"),
+                ("extra", "unknown_field"),
+                ("edition", "registration_closed"),
+                ("activity.date", "outside_edition"),
+                ("activity.ends_at", "order"),
+                ("activity.age_max", "order"),
+            ])
+        );
+    }
+
+    #[test]
+    fn staff_reviews() {
+        assert_eq!(
+            codes(check_json::<ReviewRequest>(
+                &json!({"action": "start_review", "reason": "Nu\u{1b}", "category": "A", "x": 1})
+            )),
+            pairs(&[
+                ("reason", "character"),
+                ("x", "unknown_field"),
+                ("category", "not_applicable"),
+                ("reason", "not_applicable"),
+            ])
+        );
+        assert_eq!(
+            codes(check_json::<RegistrationReviewRequest>(
+                &json!({"action": "publish!", "reason": 3, "x": 1})
+            )),
+            pairs(&[
+                ("action", "one_of"),
+                ("reason", "type"),
+                ("x", "unknown_field"),
+            ])
+        );
+    }
+}
