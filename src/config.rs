@@ -118,6 +118,25 @@ pub struct ExtraData {
     pub editions: Vec<Edition>,
 }
 
+/// Reads `LOKET_CONFIG`'s TOML; an error names the path of the bad value
+/// (`tariffs[1].melding_cents: invalid type …`).
+pub fn parse_extra(text: &str) -> Result<ExtraData, String> {
+    let deserializer = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // toml's own message names the line; the path names the value.
+        let message = inner.message().to_string();
+        match inner.span() {
+            Some(span) => {
+                let line = text[..span.start.min(text.len())].lines().count().max(1);
+                format!("{path}: {message} (line {line})")
+            }
+            None => format!("{path}: {message}"),
+        }
+    })
+}
+
 pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
     let mut catalogue = Catalogue::default();
     let Some(path) = path else {
@@ -127,8 +146,8 @@ pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let extra: ExtraData = toml::from_str(&text)
-        .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+    let extra =
+        parse_extra(&text).map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
     catalogue.tariffs = catalogue.tariffs.with(extra.tariffs);
     catalogue.editions = catalogue.editions.with(extra.editions);
     Ok(catalogue)
@@ -181,4 +200,20 @@ pub fn init_logging() {
     };
     // A second init (tests) is harmless.
     let _ = result;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_config_value_is_named_by_its_path() {
+        let text = "[[tariffs]]\nyear = 2028\ncoordination_cost_cents = 4100000\nmelding_cents = \"veertig\"\n";
+        let error = parse_extra(text).unwrap_err();
+        assert!(error.starts_with("tariffs[0].melding_cents: "), "{error}");
+        assert!(error.contains("line 4"), "{error}");
+        let unknown =
+            parse_extra("[[respect_week_editions]]\nyear = 2028\nstart = 1\n").unwrap_err();
+        assert!(unknown.starts_with("respect_week_editions[0]"), "{unknown}");
+    }
 }
