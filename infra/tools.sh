@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Python-packaged command-line tools (cargo-lambda, cfn-lint, sam)
-# into a virtualenv at <repo>/.venv, pinned by infra/requirements-tools.txt.
+# Installs the Python-packaged command-line tools (cargo-lambda, cfn-lint, sam,
+# schemathesis) into a virtualenv at <repo>/.venv, pinned by
+# infra/requirements-tools.txt.
 #
 #   infra/tools.sh install   # idempotent; a no-op when the stamp matches the pins
 #
@@ -19,7 +20,8 @@ usage() { echo "usage: $0 install" >&2; exit 2; }
 
 is_current() {
   [[ -f "$STAMP" ]] && cmp -s "$STAMP" "$REQS" &&
-    [[ -x "$VENV/bin/cargo-lambda" && -x "$VENV/bin/cfn-lint" && -x "$VENV/bin/sam" ]]
+    [[ -x "$VENV/bin/cargo-lambda" && -x "$VENV/bin/cfn-lint" && -x "$VENV/bin/sam" &&
+      -x "$VENV/bin/schemathesis" ]]
 }
 
 install() {
@@ -39,6 +41,7 @@ install() {
   "$VENV/bin/cargo-lambda" lambda --version >/dev/null
   "$VENV/bin/cfn-lint" --version >/dev/null
   "$VENV/bin/sam" --version >/dev/null
+  "$VENV/bin/schemathesis" --version >/dev/null
   cp "$REQS" "$STAMP"
   echo "tools.sh: installed in $((SECONDS - start)) s" >&2
 }

@@ -1,7 +1,6 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document, generated from the handlers and
 //! types themselves so it cannot drift from the code.
 
-use axum::Json;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{AdditionalProperties, SchemaType, Type};
@@ -260,6 +259,14 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 #[utoipa::path(get, path = "/openapi.json", tag = "operational",
     responses((status = 200, description = "This document")))]
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+pub async fn serve() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // The document never changes while the process runs: built on first use.
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| serde_json::to_string(&document()).unwrap_or_default());
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.clone(),
+    )
+        .into_response()
 }

@@ -78,51 +78,80 @@ pub fn is_blank(text: &str) -> bool {
     text.chars().all(blank)
 }
 
-/// The runs of characters for which `pred` holds, as a regex character-class body
-/// with the characters themselves (not escapes), which both ECMA-262 with the `u`
-/// flag and Python's `re` read as code points.
-fn class_of(pred: impl Fn(char) -> bool) -> String {
-    let mut class = String::new();
-    let mut run: Option<(char, char)> = None;
-    let flush = |class: &mut String, (from, to): (char, char)| {
-        for c in [from, to].into_iter().take(if from == to { 1 } else { 2 }) {
-            if matches!(c, '\\' | ']' | '[' | '^' | '-') {
-                class.push('\\');
+/// A regex character-class body built run by run, with the characters themselves
+/// (not escapes), which both ECMA-262 with the `u` flag and Python's `re` read as
+/// code points.
+#[derive(Default)]
+struct Class {
+    body: String,
+    run: Option<(char, char)>,
+}
+
+impl Class {
+    fn push(&mut self, c: char) {
+        self.run = Some(match self.run {
+            Some((from, to)) if to as u32 + 1 == c as u32 => (from, c),
+            Some(done) => {
+                self.flush(done);
+                (c, c)
             }
-            class.push(c);
-            if from != to && c == from {
-                class.push('-');
-            }
-        }
-    };
-    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
-        if pred(c) {
-            run = Some(match run {
-                Some((from, to)) if to as u32 + 1 == c as u32 => (from, c),
-                Some(done) => {
-                    flush(&mut class, done);
-                    (c, c)
-                }
-                None => (c, c),
-            });
+            None => (c, c),
+        });
+    }
+
+    fn flush(&mut self, (from, to): (char, char)) {
+        self.put(from);
+        if from != to {
+            self.body.push('-'); // the range itself, not a literal dash
+            self.put(to);
         }
     }
-    if let Some(done) = run {
-        flush(&mut class, done);
+
+    fn put(&mut self, c: char) {
+        if matches!(c, '\\' | ']' | '[' | '^' | '-') {
+            self.body.push('\\');
+        }
+        self.body.push(c);
     }
-    class
+
+    fn finish(mut self) -> String {
+        if let Some(done) = self.run.take() {
+            self.flush(done);
+        }
+        self.body
+    }
 }
 
 /// The JSON Schema `pattern` of a text field: only allowed characters, and (when
 /// `required`) at least one that is not a space. An optional field may be sent blank.
+/// Built once per process, in one walk over every code point.
 pub fn pattern(lines: Lines, required: bool) -> String {
-    let refused = class_of(|c| !allowed(c, lines));
-    if required {
-        let refused_or_blank = class_of(|c| !allowed(c, lines) || blank(c));
-        format!("^[^{refused}]*[^{refused_or_blank}][^{refused}]*$")
-    } else {
-        format!("^[^{refused}]*$")
-    }
+    use std::sync::OnceLock;
+    static PATTERNS: OnceLock<[String; 4]> = OnceLock::new();
+    let all = PATTERNS.get_or_init(|| {
+        // Refused, and refused or blank, for single- and multi-line text.
+        let mut classes: [Class; 4] = Default::default();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let is_blank = blank(c);
+            for (i, lines) in [Lines::One, Lines::Many].into_iter().enumerate() {
+                let refused = !allowed(c, lines);
+                if refused {
+                    classes[i * 2].push(c);
+                }
+                if refused || is_blank {
+                    classes[i * 2 + 1].push(c);
+                }
+            }
+        }
+        let [one, one_or_blank, many, many_or_blank] = classes.map(Class::finish);
+        [
+            format!("^[^{one}]*$"),
+            format!("^[^{one}]*[^{one_or_blank}][^{one}]*$"),
+            format!("^[^{many}]*$"),
+            format!("^[^{many}]*[^{many_or_blank}][^{many}]*$"),
+        ]
+    });
+    all[usize::from(lines == Lines::Many) * 2 + usize::from(required)].clone()
 }
 
 #[cfg(test)]

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The OpenAPI contract test: a property-based client generated from the document
+# loket serves at GET /openapi.json (schemathesis, pinned in
+# infra/requirements-tools.txt and installed into .venv by `infra/tools.sh install`).
+#
+# Starts `loket serve` on a free 127.0.0.1 port (never any other address) with a
+# fresh temporary data folder, the embedded store, the business clock fixed at
+# 2017-10-01 10:00 Europe/Amsterdam (Week van Respect 2017 registration is open and
+# 2017 events lie ahead) and a random 48-character LOKET_JWT_SECRET; mints a staff
+# token with `loket token` and sends it as `Authorization: Bearer` on every request;
+# runs every check in every phase (examples, coverage, fuzzing, stateful with
+# inferred links; settings in infra/schemathesis.toml); prints how many test cases
+# (= requests) were generated and exits non-zero on any failure or error schemathesis
+# reports, on an empty run, or when the time cap is hit. The server is always stopped.
+#
+#   infra/schemathesis.sh [EXTRA schemathesis run OPTIONS]
+#     e.g. infra/schemathesis.sh --include-path-regex '^/permits'
+#          infra/schemathesis.sh --report ndjson,junit --report-dir "$PWD/st-report"
+#     (schemathesis runs in a temporary folder: give report paths as absolute paths)
+#
+# Knobs (environment):
+#   LOKET_BIN                  loket binary (default target/debug/loket, which
+#                              `cargo test` leaves; built with
+#                              `cargo build --locked --bin loket` only if missing)
+#   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 150:
+#                              about 1.5 min on 2 cores)
+#   SCHEMATHESIS_SEED          Hypothesis seed (default 20171001): the same seed
+#                              and code generate the same requests
+#   SCHEMATHESIS_TIMEOUT       wall-clock cap on the schemathesis run in seconds
+#                              (default 600); hitting it fails the run
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+LOKET_BIN="${LOKET_BIN:-target/debug/loket}"
+MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-150}"
+SEED="${SCHEMATHESIS_SEED:-20171001}"
+TIME_CAP="${SCHEMATHESIS_TIMEOUT:-600}"
+ST="$ROOT/.venv/bin/schemathesis"
+CONFIG="$ROOT/infra/schemathesis.toml"
+HOST=127.0.0.1 # loopback only, by design: no knob
+
+say() { echo "schemathesis.sh: $*" >&2; }
+
+[[ -x "$ST" ]] || { say "$ST missing: run infra/tools.sh install"; exit 1; }
+if [[ ! -x "$LOKET_BIN" ]]; then
+  say "$LOKET_BIN missing: cargo build --locked --bin loket"
+  cargo build --locked --bin loket
+  LOKET_BIN=target/debug/loket
+fi
+LOKET_BIN="$(cd "$(dirname "$LOKET_BIN")" && pwd)/$(basename "$LOKET_BIN")"
+
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  "$ROOT/.venv/bin/python" -c \
+    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# 36 random bytes are exactly 48 base64 characters (URL-safe alphabet, no padding).
+SECRET="$(head -c 36 /dev/urandom | base64 | tr '+/' '-_')"
+# Only this secret may decide who is staff: no JWKS/issuer/audience from the caller.
+unset LOKET_JWT_JWKS LOKET_JWT_ISSUER LOKET_JWT_AUDIENCE
+
+# Start the server; a port taken between free_port and bind gets another try.
+URL=""
+for attempt in 1 2 3; do
+  PORT="$(free_port)"
+  LOKET_BIND="$HOST:$PORT" LOKET_DATA_DIR="$WORK/data" LOKET_STORE=embedded \
+    LOKET_NOW="2017-10-01T10:00:00+02:00" LOKET_JWT_SECRET="$SECRET" \
+    RUST_LOG="${RUST_LOG:-warn}" "$LOKET_BIN" serve >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for ((i = 0; i < 300; i++)); do # at most ~30 s
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      break
+    fi
+    if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$HOST:$PORT/health")" == 200 ]]; then
+      URL="http://$HOST:$PORT"
+      break
+    fi
+    sleep 0.1
+  done
+  [[ -n "$URL" ]] && break
+  say "server did not answer GET /health with 200 (attempt $attempt); its log:"
+  cat "$WORK/server.log" >&2
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+done
+[[ -n "$URL" ]] || { say "could not start loket"; exit 1; }
+say "loket ($LOKET_BIN) on $URL, business clock 2017-10-01T10:00:00+02:00"
+
+# Fetch the document once, unhurried: a first build of it may take seconds in a
+# debug binary, and schemathesis gives loading only its 10 s request timeout.
+T0=$SECONDS
+CODE="$(curl -s -o "$WORK/openapi.json" -w '%{http_code}' --max-time 120 "$URL/openapi.json" || true)"
+if [[ "$CODE" != 200 ]]; then
+  say "GET /openapi.json answered '$CODE' (in $((SECONDS - T0)) s); server log:"
+  tail -n 40 "$WORK/server.log" >&2
+  exit 1
+fi
+say "GET /openapi.json: 200, $(wc -c <"$WORK/openapi.json") bytes, first answer in $((SECONDS - T0)) s"
+
+TOKEN="$(LOKET_JWT_SECRET="$SECRET" "$LOKET_BIN" token --sub schemathesis)"
+[[ -n "$TOKEN" ]] || { say "loket token printed nothing"; exit 1; }
+
+say "$("$ST" --version): --checks all, max examples $MAX_EXAMPLES, seed $SEED, cap ${TIME_CAP}s"
+T0=$SECONDS
+set +e
+# In $WORK so that Hypothesis/schemathesis caches never land in (or come from) the clone.
+(cd "$WORK" && timeout --foreground -k 10 "$TIME_CAP" "$ST" --config-file "$CONFIG" run "$URL/openapi.json" \
+  --checks all \
+  --header "Authorization: Bearer $TOKEN" \
+  --max-examples "$MAX_EXAMPLES" \
+  --seed "$SEED" \
+  --no-color \
+  "$@") 2>&1 | tee "$WORK/schemathesis.out"
+RC=${PIPESTATUS[0]}
+set -e
+ELAPSED=$((SECONDS - T0))
+
+# The summary: "Test cases:" then "  N generated, ..." and a closing "== ... in Xs ==" line.
+GENERATED="$(sed -n 's/^ *\([0-9][0-9]*\) generated.*/\1/p' "$WORK/schemathesis.out" | tail -n 1)"
+CLOSING="$(sed -n -E 's/^=+ (.* in [0-9.]+s) =+$/\1/p' "$WORK/schemathesis.out" | tail -n 1)"
+echo "schemathesis: ${GENERATED:-?} test cases generated (one request each) in ${ELAPSED} s;" \
+  "max examples $MAX_EXAMPLES, seed $SEED; result: ${CLOSING:-none} (exit $RC)"
+
+if ((RC == 124 || RC == 137)); then
+  say "FAILED: the run hit the ${TIME_CAP}s cap (SCHEMATHESIS_TIMEOUT)"
+  exit 1
+fi
+if ((RC != 0)) || [[ -z "$GENERATED" || "$GENERATED" == 0 ]] ||
+  grep -qE '[0-9]+ (failure|error)s?' <<<"$CLOSING"; then
+  if grep -qE 'panicked|ERROR' "$WORK/server.log"; then
+    say "server log (errors):"
+    grep -E -A5 'panicked|ERROR' "$WORK/server.log" | tail -n 40 >&2
+  fi
+  say "FAILED (exit $RC); reproduce with: infra/schemathesis.sh (same SCHEMATHESIS_SEED)"
+  exit 1
+fi
