@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command of loket (CI runs `bash .ci/run`, which execs this).
 # Installs the pinned tools, starts an in-memory DynamoDB Local for the tests,
-# then runs fmt, clippy and the whole test suite, plus infra/test-extra.sh.
+# then runs fmt, clippy, the whole test suite, a property-based client generated
+# from the served OpenAPI document (infra/schemathesis.sh), plus infra/test-extra.sh.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,6 +62,9 @@ step "cargo test"
 cargo test --workspace --locked
 step "cargo test: the API suite again, on DynamoDB Local"
 LOKET_TEST_STORE=dynamodb cargo test --locked --test api
+step "schemathesis (the OpenAPI document is the contract)"
+# The debug loket that `cargo test` built for the integration tests.
+LOKET_BIN=target/debug/loket bash infra/schemathesis.sh
 
 if [[ -f infra/test-extra.sh ]]; then
   step "infra/test-extra.sh"
@@ -68,4 +72,4 @@ if [[ -f infra/test-extra.sh ]]; then
 fi
 
 STEP="done"
-echo "test.sh: OK (fmt, clippy, tests$([[ -f infra/test-extra.sh ]] && echo ', extra')) in $((SECONDS - STARTED)) s"
+echo "test.sh: OK (fmt, clippy, tests, schemathesis$([[ -f infra/test-extra.sh ]] && echo ', extra')) in $((SECONDS - STARTED)) s"

@@ -152,9 +152,9 @@ pub struct StaffPermitPage {
 #[utoipa::path(get, path = "/admin/permits", tag = "admin",
     params(
         ("status" = Option<PermitStatus>, Query, description = "Only applications in this status"),
-        ("year" = Option<i32>, Query, description = "Only applications submitted in this local year"),
+        ("year" = Option<i32>, Query, minimum = 1970, maximum = 2099, description = "Only applications submitted in this local year"),
         ("late" = Option<bool>, Query, description = "Only late (true) or on-time (false) applications"),
-        ("limit" = Option<usize>, Query, description = "1–100, default 25"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "1–100, default 25"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     security(("staff_jwt" = [])),
@@ -369,12 +369,12 @@ pub async fn review(
     staff: Staff,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    IfMatch(version): IfMatch,
+    if_match: IfMatch,
     body: ValidatedJson<ReviewRequest>,
 ) -> ApiResult<Response> {
     let action = body.value;
     let app = load(&state, &id).await?;
-    if app.version != version {
+    if app.version != if_match.version()? {
         return Err(ApiError::PreconditionFailed);
     }
     let next = app
@@ -529,7 +529,7 @@ fn audit_document(audit: &ExportAudit) -> ApiResult<Document> {
 }
 
 #[utoipa::path(get, path = "/admin/permits.csv", tag = "admin",
-    params(("year" = Option<i32>, Query, description = "Local year of submission; default the current year")),
+    params(("year" = Option<i32>, Query, minimum = 1970, maximum = 2099, description = "Local year of submission; default the current year")),
     security(("staff_jwt" = [])),
     responses(
         (status = 200, description = "One row per application submitted in the year; formula-like cells are prefixed with '. The export is recorded (who, which year, when, how many rows).",
@@ -584,7 +584,7 @@ pub async fn export_csv(
 // Coverage
 
 #[utoipa::path(get, path = "/admin/leges/coverage", tag = "admin",
-    params(("year" = Option<i32>, Query, description = "Local year of submission; default the current year")),
+    params(("year" = Option<i32>, Query, minimum = 1970, maximum = 2099, description = "Local year of submission; default the current year")),
     security(("staff_jwt" = [])),
     responses(
         (status = 200, description = "DOMAIN.md §6, exact at this moment, from one read of the year's aggregates", body = CoverageReport),

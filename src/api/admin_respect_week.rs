@@ -106,7 +106,7 @@ pub struct StaffRegistrationPage {
     params(
         ("year" = i32, Path, description = "The edition's year"),
         ("status" = Option<RegistrationStatus>, Query, description = "Only registrations in this status"),
-        ("limit" = Option<usize>, Query, description = "1–100, default 25"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "1–100, default 25"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     security(("staff_jwt" = [])),
@@ -262,12 +262,12 @@ pub async fn review(
     staff: Staff,
     State(state): State<AppState>,
     Path((year, id)): Path<(String, String)>,
-    IfMatch(version): IfMatch,
+    if_match: IfMatch,
     body: ValidatedJson<RegistrationReviewRequest>,
 ) -> ApiResult<Response> {
     let action = body.value;
     let (edition, reg) = load(&state, &year, &id).await?;
-    if reg.version != version {
+    if reg.version != if_match.version()? {
         return Err(ApiError::PreconditionFailed);
     }
     let next = reg

@@ -55,22 +55,36 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     }
 }
 
-/// `If-Match: "<version>"` for staff changes: missing → 428; not a version → 412.
-pub struct IfMatch(pub u64);
+/// `If-Match: "<version>"` for staff changes. Read here, judged by [`IfMatch::version`]
+/// once the body has been checked, so that a bad or missing body is named first (a
+/// body is part of what the client sent wrong; a stale version is not).
+pub struct IfMatch(Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::IF_MATCH) else {
-            return Err(ApiError::PreconditionRequired);
-        };
-        let text = value.to_str().unwrap_or("").trim();
+impl IfMatch {
+    /// The version named: missing → 428; not a version → 412.
+    pub fn version(&self) -> Result<u64, ApiError> {
+        let text = self
+            .0
+            .as_deref()
+            .ok_or(ApiError::PreconditionRequired)?
+            .trim();
         let text = text.strip_prefix("W/").unwrap_or(text);
         text.trim_matches('"')
             .parse()
-            .map(IfMatch)
             .map_err(|_| ApiError::PreconditionFailed)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfMatch(
+            parts
+                .headers
+                .get(header::IF_MATCH)
+                .map(|v| v.to_str().unwrap_or("").to_string()),
+        ))
     }
 }
 

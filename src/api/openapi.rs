@@ -126,6 +126,16 @@ fn complete(path: &str, op: &mut Operation) {
             );
         }
     }
+    // An empty query value counts as absent (`?status=&year=`): the document says so.
+    for param in op.parameters.iter_mut().flatten() {
+        if param.parameter_in == ParameterIn::Query
+            && let Some(schema) = param.schema.take()
+        {
+            let empty = serde_json::json!({"type": "string", "maxLength": 0});
+            param.schema =
+                serde_json::from_value(serde_json::json!({"anyOf": [schema, empty]})).ok();
+        }
+    }
     // Every error, documented here or at the handler, is problem+json.
     for (status, response) in op.responses.responses.iter_mut() {
         if status.as_str() >= "400"

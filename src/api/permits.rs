@@ -336,7 +336,7 @@ pub struct PermitCreated {
 
 #[utoipa::path(post, path = "/permits", tag = "permits",
     request_body = PermitRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–64 of [A-Za-z0-9_-]; a repeat within 24 h replays the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "1–64 of [A-Za-z0-9_-]; a repeat within 24 h replays the first response")),
     responses(
         (status = 201, description = "Submitted; the access token is shown only here", body = PermitCreated,
          headers(("Location" = String, description = "/permits/{id}"))),

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 
+use crate::domain::formats::Year;
 use crate::store::Position;
 
 use super::AppState;
@@ -42,8 +43,9 @@ impl QueryParams {
                 params
                     .problems
                     .push(format!("{name}: meer dan één keer opgegeven"));
-            } else if !value.trim().is_empty() {
-                params.values.insert(name, value.trim().to_string());
+            } else if !value.is_empty() {
+                // Exactly as sent: " 2017" is not a year (the OpenAPI document says so).
+                params.values.insert(name, value);
             }
         }
         Ok(params)
@@ -65,16 +67,18 @@ impl QueryParams {
     }
 
     pub fn year(&mut self) -> Option<i32> {
-        self.get("year", "een jaartal (1970–9999)", |v| {
-            v.parse::<i32>().ok().filter(|y| (1970..=9999).contains(y))
+        self.get("year", "een jaartal (1970–2099)", |v| {
+            Year::parse(v).map(Year::get)
         })
     }
 
     /// `limit`: 1–100, default 25.
     pub fn limit(&mut self) -> usize {
         self.get("limit", "een getal van 1 tot 100", |v| {
-            v.parse::<usize>()
-                .ok()
+            v.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| v.parse::<usize>().ok())
+                .flatten()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
         })
         .unwrap_or(DEFAULT_LIMIT)

@@ -501,7 +501,7 @@ pub async fn editions(State(state): State<AppState>) -> Json<Vec<EditionView>> {
 #[utoipa::path(post, path = "/respect-week/{year}/activities", tag = "respect_week",
     params(
         ("year" = i32, Path, description = "The edition's year"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1–64 of [A-Za-z0-9_-]; a repeat within 24 h replays the first response"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "1–64 of [A-Za-z0-9_-]; a repeat within 24 h replays the first response"),
     ),
     request_body = RegistrationRequest,
     responses(
@@ -690,10 +690,10 @@ fn published_query(edition: &Edition, date: Option<NaiveDate>) -> ListQuery {
 #[utoipa::path(get, path = "/respect-week/{year}/activities", tag = "respect_week",
     params(
         ("year" = i32, Path, description = "The edition's year"),
-        ("date" = Option<String>, Query, description = "Only this day (YYYY-MM-DD)"),
+        ("date" = Option<String>, Query, format = Date, description = "Only this day (YYYY-MM-DD)"),
         ("organisation_type" = Option<OrganisationType>, Query, description = "Only activities of this type of organisation"),
         ("kern" = Option<Kern>, Query, description = "Only activities in this kern"),
-        ("limit" = Option<usize>, Query, description = "1–100, default 25"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "1–100, default 25"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(
@@ -711,9 +711,7 @@ pub async fn programme(
         raw,
         &["date", "organisation_type", "kern", "limit", "cursor"],
     )?;
-    let date = params.get("date", "een datum als 2017-11-08", |v| {
-        NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
-    });
+    let date = params.get("date", "een datum als 2017-11-08", parse_date);
     let want_type = params.get(
         "organisation_type",
         "primary_school, secondary_school, vocational_school, sport_club of other",

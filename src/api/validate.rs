@@ -71,8 +71,16 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Field<T> {
         // A leaf is buffered: whatever it holds, only its type can be wrong.
         Ok(match Value::deserialize(deserializer)? {
             Value::Null => Field::Missing,
-            value => T::deserialize(value).map_or(Field::WrongType, Field::Given),
+            value => T::deserialize(whole_number(value)).map_or(Field::WrongType, Field::Given),
         })
+    }
+}
+
+/// JSON Schema's `integer` includes `627.0`: a number without a fraction is whole.
+fn whole_number(value: Value) -> Value {
+    match value.as_f64() {
+        Some(f) if value.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+        _ => value,
     }
 }
 
@@ -707,6 +715,23 @@ fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_zero_fraction() {
+        for (sent, expected) in [
+            (serde_json::json!(627.0), Field::Given(627)),
+            (serde_json::json!(627), Field::Given(627)),
+            (serde_json::json!(627.5), Field::WrongType),
+            (serde_json::json!("627"), Field::WrongType),
+            (serde_json::json!(null), Field::Missing),
+        ] {
+            assert_eq!(
+                Field::<i64>::deserialize(sent.clone()).unwrap(),
+                expected,
+                "{sent}"
+            );
+        }
+    }
 
     #[test]
     fn json_media_types() {
