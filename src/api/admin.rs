@@ -32,7 +32,7 @@ use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, with_etag};
 use super::permits::transition_error;
-use super::query::{QueryParams, RawQuery};
+use super::query::{PermitFilter, PermitListQuery, ValidatedQuery, YearQuery};
 use super::secrets::new_id;
 use super::validate::{
     Field, RequestBody, Text, ValidatedJson, broken, choice, optional_choice, optional_paragraph,
@@ -150,13 +150,7 @@ pub struct StaffPermitPage {
 // Handlers
 
 #[utoipa::path(get, path = "/admin/permits", tag = "admin",
-    params(
-        ("status" = Option<PermitStatus>, Query, description = "Only applications in this status"),
-        ("year" = Option<i32>, Query, minimum = 1970, maximum = 2099, description = "Only applications submitted in this local year"),
-        ("late" = Option<bool>, Query, description = "Only late (true) or on-time (false) applications"),
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "1–100, default 25"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-    ),
+    params(PermitListQuery),
     security(("staff_jwt" = [])),
     responses(
         (status = 200, description = "Oldest submission first, contact data included", body = StaffPermitPage),
@@ -167,32 +161,24 @@ pub struct StaffPermitPage {
 pub async fn list(
     _staff: Staff,
     State(state): State<AppState>,
-    raw: RawQuery,
+    ValidatedQuery(filter): ValidatedQuery<PermitListQuery>,
 ) -> ApiResult<Json<StaffPermitPage>> {
-    let mut params = QueryParams::parse(raw, &["status", "year", "late", "limit", "cursor"])?;
-    let status = params.get(
-        "status",
-        "een status (submitted, in_review, …)",
-        PermitStatus::parse,
-    );
-    let year = params.year();
-    let late = params.get("late", "true of false", |v| match v {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    });
-    let limit = params.limit();
+    let PermitFilter {
+        status,
+        year,
+        late,
+        page,
+    } = filter;
     let range = match year {
-        Some(y) => match records::year_range(y) {
-            Some(range) => Some(range),
-            None => {
-                params.fail(format!("year: {y} valt buiten het bereik"));
-                None
-            }
-        },
+        // Every year 1970–2099 has a range; this is a bug, not the client's.
+        Some(y) => Some(
+            records::year_range(y)
+                .ok_or_else(|| ApiError::Internal(format!("no key range for {y}")))?,
+        ),
         None => None,
     };
-    let after = params.finish_list(&state)?;
+    let after = page.after(&state)?;
+    let limit = page.limit;
 
     // All applications (gsi1) or one status (gsi2), both by submission time; the year
     // is a range on that key, `late` a filter.
@@ -529,7 +515,7 @@ fn audit_document(audit: &ExportAudit) -> ApiResult<Document> {
 }
 
 #[utoipa::path(get, path = "/admin/permits.csv", tag = "admin",
-    params(("year" = Option<i32>, Query, minimum = 1970, maximum = 2099, description = "Local year of submission; default the current year")),
+    params(YearQuery),
     security(("staff_jwt" = [])),
     responses(
         (status = 200, description = "One row per application submitted in the year; formula-like cells are prefixed with '. The export is recorded (who, which year, when, how many rows).",
@@ -541,11 +527,8 @@ fn audit_document(audit: &ExportAudit) -> ApiResult<Document> {
 pub async fn export_csv(
     staff: Staff,
     State(state): State<AppState>,
-    raw: RawQuery,
+    ValidatedQuery(year): ValidatedQuery<YearQuery>,
 ) -> ApiResult<Response> {
-    let mut params = QueryParams::parse(raw, &["year"])?;
-    let year = params.year();
-    params.finish()?;
     let now = state.clock.now();
     let year = year.unwrap_or_else(|| local_year(now));
 
@@ -584,7 +567,7 @@ pub async fn export_csv(
 // Coverage
 
 #[utoipa::path(get, path = "/admin/leges/coverage", tag = "admin",
-    params(("year" = Option<i32>, Query, minimum = 1970, maximum = 2099, description = "Local year of submission; default the current year")),
+    params(YearQuery),
     security(("staff_jwt" = [])),
     responses(
         (status = 200, description = "DOMAIN.md §6, exact at this moment, from one read of the year's aggregates", body = CoverageReport),
@@ -595,11 +578,8 @@ pub async fn export_csv(
 pub async fn leges_coverage(
     _staff: Staff,
     State(state): State<AppState>,
-    raw: RawQuery,
+    ValidatedQuery(year): ValidatedQuery<YearQuery>,
 ) -> ApiResult<Json<CoverageReport>> {
-    let mut params = QueryParams::parse(raw, &["year"])?;
-    let year = params.year();
-    params.finish()?;
     let year = year.unwrap_or_else(|| local_year(state.clock.now()));
     let table = state
         .catalogue

@@ -27,7 +27,7 @@ use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, with_etag};
-use super::query::{QueryParams, RawQuery};
+use super::query::{RegistrationListQuery, ValidatedQuery};
 use super::respect_week::{RegistrationRecord, edition_of, transition_error};
 use super::validate::{
     Field, RequestBody, Text, ValidatedJson, choice, optional_paragraph, optional_text,
@@ -105,9 +105,7 @@ pub struct StaffRegistrationPage {
 #[utoipa::path(get, path = "/admin/respect-week/{year}/activities", tag = "admin",
     params(
         ("year" = i32, Path, description = "The edition's year"),
-        ("status" = Option<RegistrationStatus>, Query, description = "Only registrations in this status"),
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "1–100, default 25"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        RegistrationListQuery,
     ),
     security(("staff_jwt" = [])),
     responses(
@@ -121,17 +119,11 @@ pub async fn list(
     _staff: Staff,
     State(state): State<AppState>,
     Path(year): Path<String>,
-    raw: RawQuery,
+    ValidatedQuery((status, page)): ValidatedQuery<RegistrationListQuery>,
 ) -> ApiResult<Json<StaffRegistrationPage>> {
     let edition = edition_of(&state, &year)?;
-    let mut params = QueryParams::parse(raw, &["status", "limit", "cursor"])?;
-    let status = params.get(
-        "status",
-        "registered, published, declined of cancelled",
-        RegistrationStatus::parse,
-    );
-    let limit = params.limit();
-    let after = params.finish_list(&state)?;
+    let after = page.after(&state)?;
+    let limit = page.limit;
     let (index, partition) = match status {
         Some(s) => (Index::Gsi2, records::status_partition(edition.year, s)),
         None => (Index::Gsi1, records::edition_partition(edition.year)),

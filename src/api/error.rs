@@ -48,7 +48,10 @@ pub enum ApiError {
     /// 400: not JSON at all.
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
-    /// 400: a bad query parameter or cursor.
+    /// 400: unknown, repeated or malformed query parameters, each named.
+    #[error("invalid query")]
+    InvalidQuery(Vec<FieldError>),
+    /// 400: a bad cursor, a key sent twice, a year without tariffs.
     #[error("bad request: {detail}")]
     BadRequest { code: &'static str, detail: String },
     /// 415
@@ -94,7 +97,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::MalformedJson(_)
+            | ApiError::BadRequest { .. }
+            | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -123,6 +128,21 @@ impl ApiError {
                 "De inhoud is geen geldige JSON.".into(),
             ),
             ApiError::BadRequest { code, detail } => (code, detail.clone()),
+            ApiError::InvalidQuery(errors) if errors.is_empty() => (
+                "invalid_query",
+                "De zoekparameters zijn onleesbaar.".into(),
+            ),
+            ApiError::InvalidQuery(errors) => (
+                "invalid_query",
+                format!(
+                    "Onjuiste zoekparameters: {}.",
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message.trim_end_matches('.')))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ),
             ApiError::UnsupportedMediaType => (
                 "unsupported_media_type",
                 "Stuur de gegevens als application/json.".into(),
@@ -185,7 +205,7 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail,
             errors: match self {
-                ApiError::Validation(errors) => errors,
+                ApiError::Validation(errors) | ApiError::InvalidQuery(errors) => errors,
                 _ => Vec::new(),
             },
         };

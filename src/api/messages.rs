@@ -30,6 +30,10 @@ const CATALOGUE: &[(&str, &str)] = &[
     ("time", "Verwacht een tijd als 09:30."),
     ("order", "De volgorde klopt niet."),
     ("unknown_field", "Dit veld kennen we niet."),
+    ("repeated", "Meer dan één keer opgegeven."),
+    ("year", "Verwacht een jaartal van 1970 tot en met 2099."),
+    ("limit", "Verwacht een getal van 1 tot en met 100."),
+    ("flag", "Verwacht true of false."),
     (
         "horizon",
         "Een evenement kan tot en met {last_year} worden aangevraagd.",

@@ -1,114 +1,306 @@
-//! Query strings of the list routes, read one way everywhere: only the route's names,
-//! each at most once, an empty value counting as absent, and every problem reported
-//! at once in one 400 (`invalid_query`).
+//! Query strings, read the way bodies are ([`super::validate`]): one type per query,
+//! read leniently and checked by `validator`, so that one 400 (`invalid_query`) names
+//! every unknown, repeated or malformed parameter. A parameter sent empty counts as
+//! absent (the OpenAPI document allows `""` for each).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use axum::extract::Query;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationError};
 
 use crate::domain::formats::Year;
+use crate::domain::permit::{Kern, PermitStatus};
+use crate::domain::respect_week::{OrganisationType, RegistrationStatus};
+use crate::domain::time::parse_date;
 use crate::store::Position;
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-
-/// The raw pairs; taken as a `Result` so a malformed query string is our 400.
-pub type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+use super::error::{ApiError, ApiResult, FieldError};
+use super::messages;
+use super::validate::{Field, JsonBody, RequestBody, formatted, optional_choice};
 
 /// Lists: `limit` 1–100, default 25 (API.md).
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
 
-pub struct QueryParams {
-    values: BTreeMap<String, String>,
-    problems: Vec<String>,
-}
+/// A query string of type `T`, checked.
+pub struct ValidatedQuery<T: RequestBody>(pub T::Valid);
 
-impl QueryParams {
-    pub fn parse(raw: RawQuery, allowed: &[&str]) -> ApiResult<QueryParams> {
-        let Query(pairs) = raw.map_err(|_| ApiError::BadRequest {
-            code: "invalid_query",
-            detail: "De zoekparameters zijn onleesbaar.".into(),
-        })?;
-        let mut params = QueryParams {
-            values: BTreeMap::new(),
-            problems: Vec::new(),
-        };
+impl<S, T> FromRequestParts<S> for ValidatedQuery<T>
+where
+    S: Send + Sync,
+    T: RequestBody + Validate,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::InvalidQuery(Vec::new()))?;
+        let mut repeated = Vec::new();
         let mut seen = BTreeSet::new();
+        let mut object = Map::new();
         for (name, value) in pairs {
-            if !allowed.contains(&name.as_str()) {
-                params.problems.push(format!("{name}: onbekende parameter"));
-            } else if !seen.insert(name.clone()) {
-                params
-                    .problems
-                    .push(format!("{name}: meer dan één keer opgegeven"));
+            if !seen.insert(name.clone()) {
+                if !repeated.iter().any(|e: &FieldError| e.field == name) {
+                    let message = messages::field("repeated", None);
+                    repeated.push(FieldError::new(&name, "repeated", message));
+                }
             } else if !value.is_empty() {
-                // Exactly as sent: " 2017" is not a year (the OpenAPI document says so).
-                params.values.insert(name, value);
+                object.insert(name, Value::String(value));
             }
         }
-        Ok(params)
-    }
-
-    /// The parsed value of `name`, if sent; a value `parse` refuses is a problem.
-    pub fn get<T>(
-        &mut self,
-        name: &str,
-        expected: &str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> Option<T> {
-        let value = self.values.get(name)?;
-        let parsed = parse(value);
-        if parsed.is_none() {
-            self.problems.push(format!("{name}: verwacht {expected}"));
+        let raw = serde_json::to_vec(&object).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let checked = JsonBody::<T>::read(raw.into())?.validate();
+        match (checked, repeated.is_empty()) {
+            (Ok(valid), true) => Ok(ValidatedQuery(valid)),
+            (Ok(_), false) => Err(ApiError::InvalidQuery(repeated)),
+            (Err(ApiError::Validation(mut errors)), _) => {
+                errors.extend(repeated);
+                Err(ApiError::InvalidQuery(errors))
+            }
+            (Err(other), _) => Err(other),
         }
-        parsed
     }
+}
 
-    pub fn year(&mut self) -> Option<i32> {
-        self.get("year", "een jaartal (1970–2099)", |v| {
-            Year::parse(v).map(Year::get)
+// ---------------------------------------------------------------------------------
+// The checks of query values (always strings)
+
+fn optional(
+    field: &Field<String>,
+    code: &'static str,
+    parse: impl Fn(&str) -> bool,
+) -> Result<(), ValidationError> {
+    match field {
+        Field::Missing => Ok(()),
+        _ => formatted(field, code, |v| parse(v).then_some(())),
+    }
+}
+
+/// A year 1970–2099, digits only.
+pub fn optional_year(field: &Field<String>) -> Result<(), ValidationError> {
+    optional(field, "year", |v| Year::parse(v).is_some())
+}
+
+/// `limit`: 1–100, digits only.
+pub fn optional_limit(field: &Field<String>) -> Result<(), ValidationError> {
+    optional(field, "limit", |v| parse_limit(v).is_some())
+}
+
+/// `true` or `false`.
+pub fn optional_flag(field: &Field<String>) -> Result<(), ValidationError> {
+    optional(field, "flag", |v| parse_flag(v).is_some())
+}
+
+/// A `YYYY-MM-DD` day.
+pub fn optional_date(field: &Field<String>) -> Result<(), ValidationError> {
+    optional(field, "date", |v| parse_date(v).is_some())
+}
+
+fn parse_limit(v: &str) -> Option<usize> {
+    v.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| v.parse::<usize>().ok())
+        .flatten()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+}
+
+fn parse_flag(v: &str) -> Option<bool> {
+    match v {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// A checked optional value, parsed (`None` inside `Some` when absent).
+fn parsed<T>(field: Field<String>, parse: impl Fn(&str) -> Option<T>) -> Option<Option<T>> {
+    match field {
+        Field::Missing => Some(None),
+        Field::Given(v) => parse(&v).map(Some),
+        Field::WrongType => None,
+    }
+}
+
+/// `limit` and `cursor` of a list page.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl Page {
+    fn of(limit: Field<String>, cursor: Field<String>) -> Option<Page> {
+        Some(Page {
+            limit: parsed(limit, parse_limit)?.unwrap_or(DEFAULT_LIMIT),
+            cursor: cursor.into_given(),
         })
     }
 
-    /// `limit`: 1–100, default 25.
-    pub fn limit(&mut self) -> usize {
-        self.get("limit", "een getal van 1 tot 100", |v| {
-            v.bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| v.parse::<usize>().ok())
-                .flatten()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
+    /// Where the page starts: a tampered cursor is a 400 `invalid_cursor`.
+    pub fn after(&self, state: &AppState) -> ApiResult<Option<Position>> {
+        self.cursor
+            .as_deref()
+            .map(|c| state.cursors.open(c))
+            .transpose()
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The query types
+
+/// `GET /admin/permits`.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct PermitListQuery {
+    /// Only applications in this status.
+    #[validate(custom(function = "optional_choice"))]
+    #[param(value_type = Option<PermitStatus>)]
+    #[schema(value_type = Option<PermitStatus>)]
+    pub status: Field<PermitStatus>,
+    /// Only applications submitted in this local year (1970–2099).
+    #[validate(custom(function = "optional_year"))]
+    #[param(value_type = Option<i32>, minimum = 1970, maximum = 2099)]
+    #[schema(value_type = Option<i32>)]
+    pub year: Field<String>,
+    /// Only late (`true`) or on-time (`false`) applications.
+    #[validate(custom(function = "optional_flag"))]
+    #[param(value_type = Option<bool>)]
+    #[schema(value_type = Option<bool>)]
+    pub late: Field<String>,
+    /// 1–100, default 25.
+    #[validate(custom(function = "optional_limit"))]
+    #[param(value_type = Option<usize>, minimum = 1, maximum = 100)]
+    #[schema(value_type = Option<usize>)]
+    pub limit: Field<String>,
+    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<String>)]
+    #[schema(value_type = Option<String>)]
+    pub cursor: Field<String>,
+}
+
+pub struct PermitFilter {
+    pub status: Option<PermitStatus>,
+    pub year: Option<i32>,
+    pub late: Option<bool>,
+    pub page: Page,
+}
+
+impl RequestBody for PermitListQuery {
+    type Valid = PermitFilter;
+
+    fn into_valid(self) -> Option<PermitFilter> {
+        Some(PermitFilter {
+            status: self.status.into_given(),
+            year: parsed(self.year, |v| Year::parse(v).map(Year::get))?,
+            late: parsed(self.late, parse_flag)?,
+            page: Page::of(self.limit, self.cursor)?,
         })
-        .unwrap_or(DEFAULT_LIMIT)
     }
+}
 
-    pub fn fail(&mut self, problem: String) {
-        self.problems.push(problem);
+/// `?year=` alone: the CSV export and the coverage report.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    /// A local year (1970–2099); default the current one.
+    #[validate(custom(function = "optional_year"))]
+    #[param(value_type = Option<i32>, minimum = 1970, maximum = 2099)]
+    #[schema(value_type = Option<i32>)]
+    pub year: Field<String>,
+}
+
+impl RequestBody for YearQuery {
+    type Valid = Option<i32>;
+
+    fn into_valid(self) -> Option<Option<i32>> {
+        parsed(self.year, |v| Year::parse(v).map(Year::get))
     }
+}
 
-    /// Ends the reading: 400 naming every problem.
-    pub fn finish(self) -> ApiResult<()> {
-        self.finish_with_cursor(None).map(|_| ())
+/// `GET /admin/respect-week/{year}/activities`.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct RegistrationListQuery {
+    /// Only registrations in this status.
+    #[validate(custom(function = "optional_choice"))]
+    #[param(value_type = Option<RegistrationStatus>)]
+    #[schema(value_type = Option<RegistrationStatus>)]
+    pub status: Field<RegistrationStatus>,
+    /// 1–100, default 25.
+    #[validate(custom(function = "optional_limit"))]
+    #[param(value_type = Option<usize>, minimum = 1, maximum = 100)]
+    #[schema(value_type = Option<usize>)]
+    pub limit: Field<String>,
+    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<String>)]
+    #[schema(value_type = Option<String>)]
+    pub cursor: Field<String>,
+}
+
+impl RequestBody for RegistrationListQuery {
+    type Valid = (Option<RegistrationStatus>, Page);
+
+    fn into_valid(self) -> Option<Self::Valid> {
+        Some((self.status.into_given(), Page::of(self.limit, self.cursor)?))
     }
+}
 
-    /// Ends the reading of a list: 400 naming every problem, else the opened
-    /// `cursor` (a tampered one is a 400 `invalid_cursor`).
-    pub fn finish_list(self, state: &AppState) -> ApiResult<Option<Position>> {
-        self.finish_with_cursor(Some(state))
-    }
+/// `GET /respect-week/{year}/activities`: the public programme.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ProgrammeQuery {
+    /// Only this day (`YYYY-MM-DD`).
+    #[validate(custom(function = "optional_date"))]
+    #[param(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<String>)]
+    pub date: Field<String>,
+    /// Only activities of this type of organisation.
+    #[validate(custom(function = "optional_choice"))]
+    #[param(value_type = Option<OrganisationType>)]
+    #[schema(value_type = Option<OrganisationType>)]
+    pub organisation_type: Field<OrganisationType>,
+    /// Only activities in this kern.
+    #[validate(custom(function = "optional_choice"))]
+    #[param(value_type = Option<Kern>)]
+    #[schema(value_type = Option<Kern>)]
+    pub kern: Field<Kern>,
+    /// 1–100, default 25.
+    #[validate(custom(function = "optional_limit"))]
+    #[param(value_type = Option<usize>, minimum = 1, maximum = 100)]
+    #[schema(value_type = Option<usize>)]
+    pub limit: Field<String>,
+    /// `next_cursor` of the previous page.
+    #[param(value_type = Option<String>)]
+    #[schema(value_type = Option<String>)]
+    pub cursor: Field<String>,
+}
 
-    fn finish_with_cursor(self, state: Option<&AppState>) -> ApiResult<Option<Position>> {
-        if !self.problems.is_empty() {
-            return Err(ApiError::BadRequest {
-                code: "invalid_query",
-                detail: format!("Onjuiste zoekparameters: {}.", self.problems.join("; ")),
-            });
-        }
-        match (state, self.values.get("cursor")) {
-            (Some(state), Some(cursor)) => state.cursors.open(cursor).map(Some),
-            _ => Ok(None),
-        }
+pub struct ProgrammeFilter {
+    pub date: Option<chrono::NaiveDate>,
+    pub organisation_type: Option<OrganisationType>,
+    pub kern: Option<Kern>,
+    pub page: Page,
+}
+
+impl RequestBody for ProgrammeQuery {
+    type Valid = ProgrammeFilter;
+
+    fn into_valid(self) -> Option<ProgrammeFilter> {
+        Some(ProgrammeFilter {
+            date: parsed(self.date, parse_date)?,
+            organisation_type: self.organisation_type.into_given(),
+            kern: self.kern.into_given(),
+            page: Page::of(self.limit, self.cursor)?,
+        })
     }
 }

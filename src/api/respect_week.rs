@@ -42,7 +42,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{BearerToken, IdempotencyKey, with_etag};
 use super::idempotency::{Created, IdempotentPost};
 use super::messages;
-use super::query::{MAX_LIMIT, QueryParams, RawQuery};
+use super::query::{MAX_LIMIT, ProgrammeFilter, ProgrammeQuery, ValidatedQuery};
 use super::secrets::{new_access_token, new_id, token_opens};
 use super::validate::{
     Field, JsonBody, Nested, RequestBody, Text, broken, choice, date, email, line, object,
@@ -690,11 +690,7 @@ fn published_query(edition: &Edition, date: Option<NaiveDate>) -> ListQuery {
 #[utoipa::path(get, path = "/respect-week/{year}/activities", tag = "respect_week",
     params(
         ("year" = i32, Path, description = "The edition's year"),
-        ("date" = Option<String>, Query, format = Date, description = "Only this day (YYYY-MM-DD)"),
-        ("organisation_type" = Option<OrganisationType>, Query, description = "Only activities of this type of organisation"),
-        ("kern" = Option<Kern>, Query, description = "Only activities in this kern"),
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "1–100, default 25"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ProgrammeQuery,
     ),
     responses(
         (status = 200, description = "Published activities only, by date and start time; no contact data", body = ProgrammePage),
@@ -704,26 +700,17 @@ fn published_query(edition: &Edition, date: Option<NaiveDate>) -> ListQuery {
 pub async fn programme(
     State(state): State<AppState>,
     Path(year): Path<String>,
-    raw: RawQuery,
+    ValidatedQuery(filter): ValidatedQuery<ProgrammeQuery>,
 ) -> ApiResult<Json<ProgrammePage>> {
     let edition = edition_of(&state, &year)?;
-    let mut params = QueryParams::parse(
-        raw,
-        &["date", "organisation_type", "kern", "limit", "cursor"],
-    )?;
-    let date = params.get("date", "een datum als 2017-11-08", parse_date);
-    let want_type = params.get(
-        "organisation_type",
-        "primary_school, secondary_school, vocational_school, sport_club of other",
-        OrganisationType::parse,
-    );
-    let want_kern = params.get(
-        "kern",
-        "dronten, biddinghuizen, swifterbant of buitengebied",
-        Kern::parse,
-    );
-    let limit = params.limit();
-    let after = params.finish_list(&state)?;
+    let ProgrammeFilter {
+        date,
+        organisation_type: want_type,
+        kern: want_kern,
+        page,
+    } = filter;
+    let after = page.after(&state)?;
+    let limit = page.limit;
     let query = ListQuery {
         after,
         limit,

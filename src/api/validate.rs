@@ -399,7 +399,7 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// Reads `raw` as a `T`, leniently; unknown fields are returned, not refused.
-pub fn read_json<T: for<'de> Deserialize<'de>>(
+fn read_json<T: for<'de> Deserialize<'de>>(
     raw: &[u8],
 ) -> Result<(Nested<T>, Vec<String>), ApiError> {
     let mut unknown = Vec::new();
@@ -435,6 +435,13 @@ impl<S: Send + Sync, T: for<'de> Deserialize<'de>> FromRequest<S> for JsonBody<T
         let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
             .await
             .map_err(|_| ApiError::PayloadTooLarge)?;
+        JsonBody::read(raw)
+    }
+}
+
+impl<T: for<'de> Deserialize<'de>> JsonBody<T> {
+    /// Reads `raw` (400 when it is not JSON or holds a key twice).
+    pub fn read(raw: Bytes) -> Result<JsonBody<T>, ApiError> {
         let (body, unknown) = read_json(&raw)?;
         Ok(JsonBody { raw, body, unknown })
     }
@@ -510,13 +517,7 @@ impl<T: RequestBody> JsonBody<T> {
 /// Reads and checks a JSON value as a request body (unit tests of request types).
 pub fn check_json<T: RequestBody + Validate>(value: &Value) -> Result<T::Valid, ApiError> {
     let raw = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (body, unknown) = read_json::<T>(&raw)?;
-    JsonBody {
-        raw: Bytes::from(raw),
-        body,
-        unknown,
-    }
-    .validate()
+    JsonBody::<T>::read(Bytes::from(raw))?.validate()
 }
 
 /// A JSON body of type `T`, validated (for request types that need no context).
@@ -845,18 +846,14 @@ mod every_rule_at_once {
                          "age_min": 12, "age_max": 10, "open_to_public": "ja"},
             "extra": true
         });
-        let raw = serde_json::to_vec(&body).unwrap();
-        let (parsed, unknown) = read_json::<RegistrationRequest>(&raw).unwrap();
+        let raw = Bytes::from(serde_json::to_vec(&body).unwrap());
         let closed = at("2017-11-06T00:00:00+01:00");
-        let result = JsonBody {
-            raw: Bytes::from(raw),
-            body: parsed,
-            unknown,
-        }
-        .validate_with(&RegistrationContext {
-            edition,
-            now: closed,
-        });
+        let result = JsonBody::<RegistrationRequest>::read(raw)
+            .unwrap()
+            .validate_with(&RegistrationContext {
+                edition,
+                now: closed,
+            });
         assert_eq!(
             codes(result),
             pairs(&[
