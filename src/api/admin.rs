@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::coverage::{self, CoverageReport};
+use crate::domain::formats::Reference;
 use crate::domain::leges::Leges;
 use crate::domain::permit::{
     Actor, Application, Event, HistoryEntry, Organiser, PermitAction, PermitStatus,
@@ -56,7 +57,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffPermit {
     pub id: String,
-    pub reference: String,
+    pub reference: Reference,
     pub status: PermitStatus,
     pub kind: Kind,
     pub category: Category,
@@ -428,7 +429,7 @@ fn csv_row(app: &Application) -> Vec<String> {
     let e = &app.event;
     let o = &app.organiser;
     [
-        app.reference.clone(),
+        app.reference.to_string(),
         app.id.clone(),
         app.status.as_str().to_string(),
         match app.kind {

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use crate::domain::coverage;
-use crate::domain::formats::{Email, KvkNumber, Phone};
+use crate::domain::formats::{Email, KvkNumber, Phone, Reference, Register};
 use crate::domain::leges::Leges;
 use crate::domain::permit::{
     self, Actor, Application, Event, Kern, Organiser, PermitAction, PermitStatus, SubmitError,
@@ -281,7 +281,7 @@ pub struct PublicHistoryEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PermitView {
     pub id: String,
-    pub reference: String,
+    pub reference: Reference,
     pub status: PermitStatus,
     pub kind: Kind,
     pub category: Category,
@@ -361,7 +361,7 @@ pub async fn submit(
         let (token, token_hash) = new_access_token();
         let app = Application::submit(
             new_id(),
-            format!("EV-{year}-{number:04}"),
+            Reference::new(Register::Permits, year, number),
             token_hash,
             organiser,
             event,

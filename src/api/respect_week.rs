@@ -48,7 +48,7 @@ use super::validate::{
     Field, JsonBody, Nested, RequestBody, Text, broken, choice, date, email, line, object,
     paragraph, parse_given, phone, required, time_of_day,
 };
-use crate::domain::formats::{Email, Phone};
+use crate::domain::formats::{Email, Phone, Reference};
 use crate::domain::time::{parse_date, parse_time_of_day};
 
 pub fn router() -> Router<AppState> {
@@ -385,7 +385,7 @@ pub struct RegistrationHistoryEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegistrationRecord {
     pub id: String,
-    pub reference: String,
+    pub reference: Reference,
     pub year: i32,
     pub status: RegistrationStatus,
     pub organisation: Organisation,
@@ -459,7 +459,7 @@ pub struct RegistrationCreated {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgrammeItem {
     pub id: String,
-    pub reference: String,
+    pub reference: Reference,
     pub organisation: Organisation,
     pub activity: Activity,
 }
@@ -867,7 +867,7 @@ mod tests {
         };
         let reg = Registration::register(
             id.into(),
-            "WVR-2017-0001".into(),
+            crate::domain::formats::Reference::parse("WVR-2017-0001").unwrap(),
             "h".into(),
             form,
             &edition,

@@ -118,6 +118,67 @@ impl KvkNumber {
     }
 }
 
+/// The two registers that hand out references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Register {
+    /// Event permits and meldingen: `EV-2017-0001`, by year of submission.
+    Permits,
+    /// Week van Respect registrations: `WVR-2017-0001`, by edition year.
+    RespectWeek,
+}
+
+impl Register {
+    fn prefix(self) -> &'static str {
+        match self {
+            Register::Permits => "EV",
+            Register::RespectWeek => "WVR",
+        }
+    }
+}
+
+/// A human reference: register, year and a number of at least four digits that
+/// increases within the year.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reference(String);
+
+impl Reference {
+    pub const PATTERN: &str = "^(EV|WVR)-[0-9]{4}-[0-9]{4,}$";
+
+    pub fn new(register: Register, year: i32, number: u64) -> Reference {
+        Reference(format!("{}-{year}-{number:04}", register.prefix()))
+    }
+
+    pub fn parse(text: &str) -> Option<Reference> {
+        let mut parts = text.splitn(3, '-');
+        let (prefix, year, number) = (parts.next()?, parts.next()?, parts.next()?);
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        (matches!(prefix, "EV" | "WVR")
+            && year.len() == 4
+            && digits(year)
+            && number.len() >= 4
+            && digits(number))
+        .then(|| Reference(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialSchema for Reference {
+    fn schema() -> RefOr<Schema> {
+        string_schema(None, None, Some(Reference::PATTERN), "EV-2017-0001")
+    }
+}
+impl ToSchema for Reference {}
+
 /// A calendar year the service can speak about (in a path or a query): from 1970 (a
 /// year without a tariff table is the caller's `no_tariff`) to 2099, before the
 /// time-zone rules of `chrono-tz` end and Dutch summer time would silently stop.
@@ -193,6 +254,28 @@ mod tests {
             ("9999", None),
         ] {
             assert_eq!(Year::parse(text).map(Year::get), year, "year {text:?}");
+        }
+    }
+
+    #[test]
+    fn references_are_made_and_read_back() {
+        let ev = Reference::new(Register::Permits, 2017, 1);
+        assert_eq!(ev.as_str(), "EV-2017-0001");
+        assert_eq!(
+            Reference::new(Register::RespectWeek, 2027, 12_345).as_str(),
+            "WVR-2027-12345"
+        );
+        let pattern = regex::Regex::new(Reference::PATTERN).unwrap();
+        for (text, ok) in [
+            ("EV-2017-0001", true),
+            ("WVR-2027-12345", true),
+            ("EV-17-0001", false),
+            ("EV-2017-001", false),
+            ("XX-2017-0001", false),
+            ("EV-2017-0001-x", false),
+        ] {
+            assert_eq!(Reference::parse(text).is_some(), ok, "{text}");
+            assert_eq!(pattern.is_match(text), ok, "pattern {text}");
         }
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::formats::{Email, KvkNumber, Phone};
+use super::formats::{Email, KvkNumber, Phone, Reference};
 use super::leges::{self, Leges, Tariffs};
 use super::money::Cents;
 use super::risk::{self, Alcohol, Assessment, Category, Deadline, EventFacts, Kind};
@@ -181,7 +181,7 @@ pub struct Reclassification {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
     pub id: String,
-    pub reference: String,
+    pub reference: Reference,
     /// SHA-256 of the organiser's access token; the token itself is never stored.
     pub token_hash: String,
     pub status: PermitStatus,
@@ -295,7 +295,7 @@ impl Application {
     #[allow(clippy::too_many_arguments)]
     pub fn submit(
         id: String,
-        reference: String,
+        reference: Reference,
         token_hash: String,
         organiser: Organiser,
         event: Event,
@@ -479,7 +479,7 @@ pub(crate) mod tests {
         };
         Application::submit(
             "id".into(),
-            "EV-2017-0001".into(),
+            Reference::parse("EV-2017-0001").unwrap(),
             "hash".into(),
             organiser,
             event,

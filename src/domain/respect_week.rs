@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::formats::{Email, Phone};
+use super::formats::{Email, Phone, Reference};
 use super::permit::Kern;
 use super::time::{local_date, local_rfc3339, start_of_day, to_utc};
 
@@ -479,7 +479,7 @@ pub struct HistoryEntry {
 pub struct Registration {
     pub id: String,
     /// `WVR-{edition year}-NNNN`.
-    pub reference: String,
+    pub reference: Reference,
     /// SHA-256 of the registrant's access token; the token itself is never stored.
     pub token_hash: String,
     /// The edition's year.
@@ -588,7 +588,7 @@ impl Registration {
     /// A new registration, or every rule it breaks.
     pub fn register(
         id: String,
-        reference: String,
+        reference: Reference,
         token_hash: String,
         form: NewRegistration,
         edition: &Edition,
@@ -881,7 +881,7 @@ mod tests {
     fn registered() -> Registration {
         Registration::register(
             "id-1".into(),
-            "WVR-2017-0001".into(),
+            Reference::parse("WVR-2017-0001").unwrap(),
             "hash".into(),
             form(),
             &e2017(),
@@ -1166,7 +1166,7 @@ mod tests {
         f.activity.date = date("2017-11-20");
         let result = Registration::register(
             "x".into(),
-            "r".into(),
+            Reference::parse("WVR-2017-0009").unwrap(),
             "h".into(),
             f,
             &e2017(),
@@ -1311,7 +1311,7 @@ mod tests {
         other.activity.title = "RESPECTLES groep 7/8".into();
         let twin = Registration::register(
             "id-2".into(),
-            "r".into(),
+            Reference::parse("WVR-2017-0009").unwrap(),
             "h".into(),
             other,
             &e2017(),

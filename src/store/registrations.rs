@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::domain::formats::{Reference, Register};
 use crate::domain::respect_week::{
     self, DuplicateKey, Edition, Editions, OrganisationType, Registration, RegistrationStatus,
 };
@@ -58,8 +59,8 @@ pub fn sequence_name(year: i32) -> String {
 }
 
 /// `WVR-2027-0001`.
-pub fn reference(year: i32, number: u64) -> String {
-    format!("WVR-{year}-{number:04}")
+pub fn reference(year: i32, number: u64) -> Reference {
+    Reference::new(Register::RespectWeek, year, number)
 }
 
 /// The unique claim of "this organisation, this title, this day" in an edition. The
@@ -353,7 +354,7 @@ mod tests {
         );
         let (from, to) = day_range("2017-11-08".parse().unwrap());
         assert!(sorts.iter().filter(|s| **s >= from && **s <= to).count() == 2);
-        assert_eq!(reference(2027, 1), "WVR-2027-0001");
+        assert_eq!(reference(2027, 1).as_str(), "WVR-2027-0001");
     }
 
     #[test]

@@ -1545,7 +1545,11 @@ mod model {
                     let quote = permit::quote(&event(template), now, &tariffs).expect("quotable");
                     let app = Application::submit(
                         format!("app-{step}"),
-                        format!("EV-TEST-{step:04}"),
+                        loket::domain::formats::Reference::new(
+                            loket::domain::formats::Register::Permits,
+                            2017,
+                            step as u64,
+                        ),
                         "hash".into(),
                         organiser(),
                         event(template),
