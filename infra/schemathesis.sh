@@ -122,6 +122,9 @@ if [[ "$CODE" != 200 ]]; then
   exit 1
 fi
 say "GET /openapi.json: 200, $(wc -c <"$WORK/openapi.json") bytes, first answer in $((SECONDS - T0)) s"
+# The document itself must be valid OpenAPI 3.1 before anything is generated from it.
+"$ROOT/.venv/bin/openapi-spec-validator" "$WORK/openapi.json" >&2 ||
+  { say "GET /openapi.json is not a valid OpenAPI document"; exit 1; }
 
 TOKEN="$(LOKET_JWT_SECRET="$SECRET" "$LOKET_BIN" token --sub schemathesis --hours 1)"
 [[ -n "$TOKEN" ]] || { say "loket token printed nothing"; exit 1; }

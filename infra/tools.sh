@@ -21,7 +21,7 @@ usage() { echo "usage: $0 install" >&2; exit 2; }
 is_current() {
   [[ -f "$STAMP" ]] && cmp -s "$STAMP" "$REQS" &&
     [[ -x "$VENV/bin/cargo-lambda" && -x "$VENV/bin/cfn-lint" && -x "$VENV/bin/sam" &&
-      -x "$VENV/bin/schemathesis" ]]
+      -x "$VENV/bin/schemathesis" && -x "$VENV/bin/openapi-spec-validator" ]]
 }
 
 install() {
@@ -42,6 +42,7 @@ install() {
   "$VENV/bin/cfn-lint" --version >/dev/null
   "$VENV/bin/sam" --version >/dev/null
   "$VENV/bin/schemathesis" --version >/dev/null
+  "$VENV/bin/openapi-spec-validator" --help >/dev/null
   cp "$REQS" "$STAMP"
   echo "tools.sh: installed in $((SECONDS - start)) s" >&2
 }

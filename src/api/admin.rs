@@ -150,7 +150,7 @@ pub struct StaffPermitPage {
 // ---------------------------------------------------------------------------------
 // Handlers
 
-#[utoipa::path(get, path = "/admin/permits", tag = "admin",
+#[utoipa::path(get, path = "/admin/permits", tag = "admin", operation_id = "staff_list_permits",
     params(PermitListQuery),
     security(("staff_jwt" = [])),
     responses(
@@ -237,7 +237,7 @@ async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
     Ok(records::permit_from(&doc)?)
 }
 
-#[utoipa::path(get, path = "/admin/permits/{id}", tag = "admin",
+#[utoipa::path(get, path = "/admin/permits/{id}", tag = "admin", operation_id = "staff_read_permit",
     params(("id" = String, Path, description = "The application's id")),
     security(("staff_jwt" = [])),
     responses(
@@ -334,7 +334,7 @@ impl RequestBody for ReviewRequest {
     }
 }
 
-#[utoipa::path(post, path = "/admin/permits/{id}/review", tag = "admin",
+#[utoipa::path(post, path = "/admin/permits/{id}/review", tag = "admin", operation_id = "review_permit",
     params(
         ("id" = String, Path, description = "The application's id"),
         ("If-Match" = String, Header, description = "The ETag of the version being decided on"),

@@ -102,7 +102,7 @@ pub struct StaffRegistrationPage {
 // ---------------------------------------------------------------------------------
 // Handlers
 
-#[utoipa::path(get, path = "/admin/respect-week/{year}/activities", tag = "admin",
+#[utoipa::path(get, path = "/admin/respect-week/{year}/activities", tag = "admin", operation_id = "staff_list_registrations",
     params(
         ("year" = i32, Path, description = "The edition's year"),
         RegistrationListQuery,
@@ -169,7 +169,7 @@ async fn load(
     Ok((edition, reg))
 }
 
-#[utoipa::path(get, path = "/admin/respect-week/{year}/activities/{id}", tag = "admin",
+#[utoipa::path(get, path = "/admin/respect-week/{year}/activities/{id}", tag = "admin", operation_id = "staff_read_registration",
     params(
         ("year" = i32, Path, description = "The edition's year"),
         ("id" = String, Path, description = "The registration's id"),
@@ -231,7 +231,7 @@ impl RequestBody for RegistrationReviewRequest {
     }
 }
 
-#[utoipa::path(post, path = "/admin/respect-week/{year}/activities/{id}/review", tag = "admin",
+#[utoipa::path(post, path = "/admin/respect-week/{year}/activities/{id}/review", tag = "admin", operation_id = "review_registration",
     params(
         ("year" = i32, Path, description = "The edition's year"),
         ("id" = String, Path, description = "The registration's id"),

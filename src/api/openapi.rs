@@ -280,3 +280,77 @@ pub async fn serve() -> axum::response::Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn doc() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
+
+    #[test]
+    fn every_error_is_problem_json_and_every_operation_id_is_unique() {
+        let doc = doc();
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap();
+                assert!(ids.insert(id.to_string()), "{method} {path}: id {id} twice");
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    if status.as_str() >= "400" {
+                        let content = response["content"].as_object().unwrap();
+                        assert_eq!(
+                            content.keys().collect::<Vec<_>>(),
+                            ["application/problem+json"],
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+                if op.get("requestBody").is_some() {
+                    for status in ["400", "413", "415", "422"] {
+                        assert!(op["responses"].get(status).is_some(), "{path} {status}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn request_objects_refuse_unknown_fields_and_carry_their_rules() {
+        let doc = doc();
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "PermitRequest",
+            "OrganiserInput",
+            "EventInput",
+            "InfoRequest",
+            "RegistrationRequest",
+            "OrganisationInput",
+            "ContactInput",
+            "ActivityInput",
+            "ReviewRequest",
+            "RegistrationReviewRequest",
+        ] {
+            assert_eq!(schemas[name]["additionalProperties"], false, "{name}");
+        }
+        let name = &schemas["OrganiserInput"]["properties"]["name"];
+        assert_eq!(name["pattern"], text::pattern(Lines::One, true));
+        assert_eq!(
+            (name["minLength"].as_u64(), name["maxLength"].as_u64()),
+            (Some(1), Some(200))
+        );
+        let description = &schemas["EventInput"]["properties"]["description"];
+        assert_eq!(description["pattern"], text::pattern(Lines::Many, true));
+        assert_eq!(
+            schemas["EventInput"]["properties"]["expected_visitors"]["minimum"],
+            1
+        );
+        assert!(
+            schemas["OrganiserInput"]["properties"]["name"]
+                .get("default")
+                .is_none()
+        );
+    }
+}

@@ -406,7 +406,7 @@ async fn load_for_organiser(
     }
 }
 
-#[utoipa::path(get, path = "/permits/{id}", tag = "permits",
+#[utoipa::path(get, path = "/permits/{id}", tag = "permits", operation_id = "read_permit",
     params(("id" = String, Path, description = "The application's id")),
     security(("access_token" = [])),
     responses(

@@ -588,7 +588,7 @@ async fn load_for_registrant(
     }
 }
 
-#[utoipa::path(get, path = "/respect-week/{year}/activities/{id}", tag = "respect_week",
+#[utoipa::path(get, path = "/respect-week/{year}/activities/{id}", tag = "respect_week", operation_id = "read_registration",
     params(
         ("year" = i32, Path, description = "The edition's year"),
         ("id" = String, Path, description = "The registration's id"),

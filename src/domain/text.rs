@@ -107,11 +107,24 @@ impl Class {
         }
     }
 
+    /// A character of the class: printable ASCII as itself (escaped where the class
+    /// syntax needs it), the rest of the first 65,536 code points as `\uXXXX`, which
+    /// ECMA-262, Python's `re` and Rust's `regex` all read, and which keeps control
+    /// characters out of the document's text (YAML readers of JSON refuse them). Above
+    /// that there is no escape all three share: those stay literal (and printable).
     fn put(&mut self, c: char) {
-        if matches!(c, '\\' | ']' | '[' | '^' | '-') {
-            self.body.push('\\');
+        use std::fmt::Write;
+        match c {
+            '\\' | ']' | '[' | '^' | '-' => {
+                self.body.push('\\');
+                self.body.push(c);
+            }
+            ' '..='~' => self.body.push(c),
+            '\u{80}'..='\u{ffff}' | '\0'..='\u{7f}' => {
+                let _ = write!(self.body, "\\u{:04X}", c as u32);
+            }
+            _ => self.body.push(c),
         }
-        self.body.push(c);
     }
 
     fn finish(mut self) -> String {
