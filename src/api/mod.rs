@@ -19,6 +19,7 @@ pub mod admin_respect_week;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod idempotency;
 pub mod messages;
 pub mod openapi;
@@ -73,6 +74,7 @@ fn operational(routes: Router<AppState>, state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(headers::secure))
         .with_state(state)
 }
 

@@ -51,6 +51,44 @@ impl Modify for Security {
 /// unknown fields, and free text carries the pattern of [`text::pattern`].
 struct Contract;
 
+/// Public documents, cached by their `ETag` (`headers::public`).
+const PUBLIC: &[(&str, &str)] = &[
+    ("get", "/openapi.json"),
+    ("get", "/respect-week/{year}/activities"),
+    ("get", "/respect-week/{year}/program.ics"),
+];
+
+/// The conditional GET of a public document: `If-None-Match` in, 304 or `ETag` and
+/// `Cache-Control` out.
+fn conditional(op: &mut Operation) {
+    let header = |description: &str| {
+        let mut h =
+            Header::new(utoipa::openapi::schema::ObjectBuilder::new().schema_type(Type::String));
+        h.description = Some(description.into());
+        h
+    };
+    let param: utoipa::openapi::path::Parameter = serde_json::from_value(serde_json::json!({
+        "name": "If-None-Match", "in": "header", "required": false,
+        "description": "The ETag of the copy the client has: 304 when it is still current",
+        "schema": {"type": "string"}
+    }))
+    .expect("a valid parameter");
+    op.parameters.get_or_insert_with(Vec::new).push(param);
+    if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+        ok.headers
+            .insert("ETag".into(), header("A digest of the document's bytes"));
+        ok.headers
+            .insert("Cache-Control".into(), header("public, max-age=60"));
+    }
+    let mut not_modified = Response::new("The client's copy (If-None-Match) is current");
+    not_modified
+        .headers
+        .insert("ETag".into(), header("A digest of the document's bytes"));
+    op.responses
+        .responses
+        .insert("304".into(), RefOr::T(not_modified));
+}
+
 /// Routes that never touch the store.
 const STORELESS: &[&str] = &["/health", "/openapi.json", "/respect-week/editions"];
 
@@ -200,6 +238,11 @@ impl Modify for Contract {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let mut request_schemas = Vec::new();
         for (path, item) in openapi.paths.paths.iter_mut() {
+            if let Some(get) = &mut item.get
+                && PUBLIC.contains(&("get", path.as_str()))
+            {
+                conditional(get);
+            }
             for op in [&mut item.get, &mut item.post].into_iter().flatten() {
                 complete(path, op);
                 if let Some(body) = &op.request_body {
@@ -269,16 +312,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 #[utoipa::path(get, path = "/openapi.json", tag = "operational",
     responses((status = 200, description = "This document")))]
-pub async fn serve() -> axum::response::Response {
-    use axum::response::IntoResponse;
+pub async fn serve(request: axum::http::HeaderMap) -> axum::response::Response {
     // The document never changes while the process runs: built on first use.
-    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| serde_json::to_string(&document()).unwrap_or_default());
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body.clone(),
-    )
-        .into_response()
+    static DOCUMENT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| serde_json::to_vec(&document()).unwrap_or_default());
+    super::headers::public(&request, "application/json", body.clone())
 }
 
 #[cfg(test)]

@@ -18,8 +18,8 @@
 //!   client shows it in local time. `X-WR-TIMEZONE: Europe/Amsterdam` names the zone.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -40,6 +40,7 @@ use crate::store::{Collection, Document, Index, ListQuery, StoreError};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{BearerToken, IdempotencyKey, with_etag};
+use super::headers;
 use super::idempotency::{Created, IdempotentPost};
 use super::messages;
 use super::query::{MAX_LIMIT, ProgrammeFilter, ProgrammeQuery, ValidatedQuery};
@@ -700,8 +701,9 @@ fn published_query(edition: &Edition, date: Option<NaiveDate>) -> ListQuery {
 pub async fn programme(
     State(state): State<AppState>,
     Path(year): Path<String>,
+    request: HeaderMap,
     ValidatedQuery(filter): ValidatedQuery<ProgrammeQuery>,
-) -> ApiResult<Json<ProgrammePage>> {
+) -> ApiResult<Response> {
     let edition = edition_of(&state, &year)?;
     let ProgrammeFilter {
         date,
@@ -730,10 +732,12 @@ pub async fn programme(
         .iter()
         .map(|doc| records::registration_from(doc).map(|r| ProgrammeItem::of(&r)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(ProgrammePage {
+    let body = serde_json::to_vec(&ProgrammePage {
         items,
         next_cursor: page.next.map(|p| state.cursors.seal(&p)),
-    }))
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(headers::public(&request, "application/json", body))
 }
 
 fn kern_name(kern: Kern) -> &'static str {
@@ -809,6 +813,7 @@ pub fn programme_calendar(edition: &Edition, published: &[Registration]) -> Stri
 pub async fn programme_ics(
     State(state): State<AppState>,
     Path(year): Path<String>,
+    request: HeaderMap,
 ) -> ApiResult<Response> {
     let edition = edition_of(&state, &year)?;
     let mut published = Vec::new();
@@ -823,12 +828,11 @@ pub async fn programme_ics(
             None => break,
         }
     }
-    let mut response = programme_calendar(&edition, &published).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/calendar; charset=utf-8"),
-    );
-    Ok(response)
+    Ok(headers::public(
+        &request,
+        "text/calendar; charset=utf-8",
+        programme_calendar(&edition, &published).into_bytes(),
+    ))
 }
 
 #[cfg(test)]

@@ -977,3 +977,76 @@ async fn an_edition_added_in_loket_config_can_be_registered_for() {
         "an edition that ends before it starts is refused"
     );
 }
+
+/// Hardening F9: no answer may be sniffed or leak a referrer; personal data and
+/// tokens are never cached; the public documents are cached by their bytes.
+#[tokio::test]
+async fn private_answers_are_not_cached_and_public_documents_answer_304() {
+    let app = spawn_app_at(OPEN).await;
+    let created = app.post_json(&activities(2017), &regenboog()).await;
+    let check_private = |r: &reqwest::Response, what: &str| {
+        assert_eq!(r.headers()["cache-control"], "no-store", "{what}");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(r.headers()["referrer-policy"], "no-referrer", "{what}");
+    };
+    check_private(&created, "the 201 with the access token");
+    let created: Value = created.json().await.unwrap();
+    publish(&app, created["id"].as_str().unwrap()).await;
+    let own = app
+        .get_with_token(
+            &format!(
+                "/respect-week/2017/activities/{}",
+                created["id"].as_str().unwrap()
+            ),
+            created["access_token"].as_str().unwrap(),
+        )
+        .await;
+    check_private(&own, "the registrant's own registration");
+    check_private(&app.get("/nothing/here").await, "a 404");
+
+    for path in [
+        activities(2017),
+        "/respect-week/2017/program.ics".to_string(),
+        "/openapi.json".to_string(),
+    ] {
+        let first = app.get(&path).await;
+        assert_eq!(first.status(), 200, "{path}");
+        assert_eq!(
+            first.headers()["cache-control"],
+            "public, max-age=60",
+            "{path}"
+        );
+        assert_eq!(
+            first.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+        let etag = first.headers()["etag"].to_str().unwrap().to_string();
+        let body = first.bytes().await.unwrap();
+        assert!(!body.is_empty(), "{path}");
+        let again = app
+            .request(Method::GET, &path)
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"], etag.as_str(), "{path}");
+        assert!(again.bytes().await.unwrap().is_empty(), "{path}: no body");
+        let stale = app
+            .request(Method::GET, &path)
+            .header("If-None-Match", "\"something else\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), 200, "{path}");
+    }
+    // A change to the programme changes its ETag.
+    let before = app.get(&activities(2017)).await.headers()["etag"].clone();
+    let mut other = regenboog();
+    other["activity"]["title"] = json!("Tweede les");
+    let second = register(&app, &other).await;
+    publish(&app, second["id"].as_str().unwrap()).await;
+    let after = app.get(&activities(2017)).await.headers()["etag"].clone();
+    assert_ne!(before, after);
+}
