@@ -62,11 +62,31 @@ fn index_key(index: Index, partition: &str, sort: &str, id: &str) -> String {
     format!("{}{sort}{SEP}{id}", index_prefix(index, partition))
 }
 
+/// The data folder (0700) and the database file (0600) belong to the service's user
+/// alone: the file holds personal data. Created so, and tightened if found looser.
+fn private_files(dir: &Path, file: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(internal)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(internal)?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(file)
+        .map_err(internal)?;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(internal)
+}
+
 impl EmbeddedStore {
     /// Opens (or creates) `loket.redb` in `dir`.
     pub fn open(dir: &Path) -> StoreResult<EmbeddedStore> {
-        std::fs::create_dir_all(dir).map_err(internal)?;
-        let db = Database::create(dir.join("loket.redb")).map_err(internal)?;
+        let file = dir.join("loket.redb");
+        private_files(dir, &file)?;
+        let db = Database::create(&file).map_err(internal)?;
         // Create every table once, so that readers never meet a missing one.
         let tx = db.begin_write().map_err(internal)?;
         tx.open_table(DOCS).map_err(internal)?;
@@ -345,5 +365,24 @@ impl DocumentStore for EmbeddedStore {
             Ok(removed)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_folder_and_file_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("data");
+        // A folder left readable by an older version is tightened too.
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let _store = EmbeddedStore::open(&dir).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("loket.redb")), 0o600);
     }
 }
