@@ -50,6 +50,7 @@ use super::validate::{
     paragraph, parse_given, phone, required, time_of_day,
 };
 use crate::domain::formats::{Email, Phone, Reference};
+use crate::domain::text::{self, Lines};
 use crate::domain::time::{parse_date, parse_time_of_day};
 
 pub fn router() -> Router<AppState> {
@@ -778,10 +779,13 @@ pub fn programme_calendar(edition: &Edition, published: &[Registration]) -> Stri
     for reg in published {
         let a = &reg.activity;
         let (starts, ends) = a.span();
+        // Whatever the store holds, no control character reaches the calendar: a lone
+        // CR could end a line for a lenient parser and inject an event.
+        let line = |t: &str| text::printable(t, Lines::One);
         let description = format!(
             "{}\n\nOrganisatie: {} ({})\nLeeftijd: {} tot en met {} jaar\nVerwachte deelnemers: {}\nOpen voor publiek: {}",
-            a.description,
-            reg.organisation.name,
+            text::printable(&a.description, Lines::Many),
+            line(&reg.organisation.name),
             type_name(reg.organisation.kind),
             a.age_min,
             a.age_max,
@@ -791,9 +795,9 @@ pub fn programme_calendar(edition: &Edition, published: &[Registration]) -> Stri
         let event = icalendar::Event::new()
             .uid(&format!("{}@{UID_DOMAIN}", reg.id))
             .timestamp(reg.last_changed_at())
-            .summary(&a.title)
+            .summary(&line(&a.title))
             .description(&description)
-            .location(&format!("{}, {}", a.location, kern_name(a.kern)))
+            .location(&format!("{}, {}", line(&a.location), kern_name(a.kern)))
             .categories([type_name(reg.organisation.kind)])
             .starts(starts)
             .ends(ends)
@@ -885,6 +889,46 @@ mod tests {
             at("2017-10-03T09:30:00+02:00"),
         )
         .unwrap()
+    }
+
+    /// Hardening F2: ICS-injection payloads stored before the input rules (or by
+    /// hand) cannot end a line, add a property or inject an event.
+    #[test]
+    fn stored_control_characters_never_reach_the_calendar() {
+        let edition = Editions::built_in().get(2017).cloned().unwrap();
+        let payloads = [
+            "Les\rEND:VEVENT\rBEGIN:VEVENT\rSUMMARY:NEP",
+            "Les\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:NEP",
+            "Les\nEND:VEVENT\nBEGIN:VEVENT",
+            "Les\u{0}\u{1b}[31m\u{7}\u{7f}",
+            "Les\u{2028}ATTACH:http://x\u{2029}",
+            "Les\u{85}END:VCALENDAR",
+            "Les;X-INJECT=1:waarde,meer\\",
+        ];
+        for payload in payloads {
+            let mut reg = published("abc", payload, "2017-11-08", "09:00", "11:30");
+            reg.activity.description = payload.into();
+            reg.activity.location = payload.into();
+            let ics = programme_calendar(&edition, &[reg]);
+            let body = ics.strip_suffix("\r\n").unwrap_or(&ics);
+            for line in body.split("\r\n") {
+                assert!(
+                    !line.chars().any(|c| c.is_control() && c != '\t'),
+                    "{payload:?}: a control character in {line:?}"
+                );
+                assert!(
+                    line.len() <= 75,
+                    "{payload:?}: {} octets in {line:?}",
+                    line.len()
+                );
+            }
+            let events = body.split("\r\n").filter(|l| *l == "BEGIN:VEVENT").count();
+            assert_eq!(events, 1, "{payload:?}:\n{ics}");
+            assert!(
+                !body.split("\r\n").any(|l| l.starts_with("SUMMARY:NEP")),
+                "{payload:?}"
+            );
+        }
     }
 
     #[test]

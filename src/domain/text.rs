@@ -73,6 +73,19 @@ pub fn normalise(text: &str) -> String {
     text.trim().nfc().collect()
 }
 
+/// `text` without the characters a field of this kind may not hold: for output that
+/// must not break whatever the store holds (data written before these rules, or by
+/// hand). A line break in single-line text becomes a space.
+pub fn printable(text: &str, lines: Lines) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\n' if lines == Lines::One => Some(' '),
+            c if allowed(c, lines) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether a text is blank (only spaces): an optional field sent blank is absent.
 pub fn is_blank(text: &str) -> bool {
     text.chars().all(blank)
@@ -261,6 +274,16 @@ mod tests {
         for (case, text, lines, expected) in cases {
             assert_eq!(check(text, *lines), *expected, "{case}");
         }
+    }
+
+    #[test]
+    fn printable_drops_what_may_not_be_shown() {
+        assert_eq!(
+            printable("Les\rEND:VEVENT\u{0}x", Lines::One),
+            "LesEND:VEVENTx"
+        );
+        assert_eq!(printable("a\nb\u{202e}c", Lines::One), "a bc");
+        assert_eq!(printable("a\nb\u{1b}[31m", Lines::Many), "a\nb[31m");
     }
 
     #[test]
