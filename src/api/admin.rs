@@ -33,12 +33,15 @@ use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, with_etag};
 use super::permits::transition_error;
-use super::query::{PermitFilter, PermitListQuery, ValidatedQuery, YearQuery};
+use super::query::{
+    CsvDialect, ExportQuery, PermitFilter, PermitListQuery, ValidatedQuery, YearQuery,
+};
 use super::secrets::new_id;
 use super::validate::{
     Field, RequestBody, Text, ValidatedJson, broken, choice, optional_choice, optional_paragraph,
     optional_text,
 };
+use crate::domain::text::{self, Lines};
 use validator::{Validate, ValidationError};
 
 pub fn router() -> Router<AppState> {
@@ -415,13 +418,18 @@ pub const CSV_COLUMNS: [&str; 25] = [
     "version",
 ];
 
-/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
-/// carriage return that hides one) gets a leading `'`, so it is shown as text.
+/// A cell as a spreadsheet may safely read it. Control and invisible characters
+/// (NUL, a tab, CR, a zero-width space, a BOM, …) are dropped, whatever the store
+/// holds; then a cell that a spreadsheet would run as a formula (its first character
+/// that is not a space is `=`, `+`, `-` or `@`) gets a leading `'`, so it is shown
+/// as text.
 pub fn neutralise(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let cell = text::printable(cell, Lines::Many);
+    let first = cell.chars().find(|c| !c.is_whitespace());
+    if matches!(first, Some('=' | '+' | '-' | '@')) {
         format!("'{cell}")
     } else {
-        cell.to_string()
+        cell
     }
 }
 
@@ -468,8 +476,19 @@ fn csv_row(app: &Application) -> Vec<String> {
 }
 
 /// The CSV of a year's applications, one row each, with a header row.
-pub fn permits_csv(apps: &[Application]) -> Result<Vec<u8>, csv::Error> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+///
+/// Every cell that is not a number is quoted, so a separator inside a cell never
+/// splits it, whichever separator the spreadsheet assumes.
+pub fn permits_csv(apps: &[Application], dialect: CsvDialect) -> Result<Vec<u8>, csv::Error> {
+    let (delimiter, start): (u8, &[u8]) = match dialect {
+        CsvDialect::Rfc4180 => (b',', b""),
+        // The BOM tells Excel the file is UTF-8.
+        CsvDialect::ExcelNl => (b';', "\u{feff}".as_bytes()),
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .quote_style(csv::QuoteStyle::NonNumeric)
+        .from_writer(start.to_vec());
     writer.write_record(CSV_COLUMNS)?;
     for app in apps {
         writer.write_record(csv_row(app))?;
@@ -516,7 +535,7 @@ fn audit_document(audit: &ExportAudit) -> ApiResult<Document> {
 }
 
 #[utoipa::path(get, path = "/admin/permits.csv", tag = "admin",
-    params(YearQuery),
+    params(ExportQuery),
     security(("staff_jwt" = [])),
     responses(
         (status = 200, description = "One row per application submitted in the year; formula-like cells are prefixed with '. The export is recorded (who, which year, when, how many rows).",
@@ -528,13 +547,13 @@ fn audit_document(audit: &ExportAudit) -> ApiResult<Document> {
 pub async fn export_csv(
     staff: Staff,
     State(state): State<AppState>,
-    ValidatedQuery(year): ValidatedQuery<YearQuery>,
+    ValidatedQuery((year, dialect)): ValidatedQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let now = state.clock.now();
     let year = year.unwrap_or_else(|| local_year(now));
 
     let apps = records::submitted_in(state.store.as_ref(), year).await?;
-    let body = permits_csv(&apps).map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
+    let body = permits_csv(&apps, dialect).map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
     // Recorded before anything is handed out: no export without its audit entry.
     let audit = ExportAudit {
         export: "permits_csv".into(),
@@ -613,8 +632,17 @@ mod tests {
             ("+31 321", "'+31 321"),
             ("-1", "'-1"),
             ("@SUM(A1)", "'@SUM(A1)"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
+            ("\tx", "x"),
+            ("\rx", "x"),
+            ("\t=1+1", "'=1+1"),
+            ("\u{0}=1+1", "'=1+1"),
+            ("\u{200b}=1+1", "'=1+1"),
+            ("\u{feff}=1+1", "'=1+1"),
+            ("\u{202e}@SUM(1)", "'@SUM(1)"),
+            ("  =1+1", "'  =1+1"),
+            ("\u{a0}-2", "'\u{a0}-2"),
+            ("Zomer\u{0}fest", "Zomerfest"),
+            ("regel 1\nregel 2", "regel 1\nregel 2"),
             ("A. de Vries", "A. de Vries"),
             ("a=b", "a=b"),
             ("", ""),

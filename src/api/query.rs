@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
@@ -205,7 +205,7 @@ impl RequestBody for PermitListQuery {
     }
 }
 
-/// `?year=` alone: the CSV export and the coverage report.
+/// `?year=` alone: the coverage report.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]
 #[serde(default)]
 #[into_params(parameter_in = Query)]
@@ -222,6 +222,45 @@ impl RequestBody for YearQuery {
 
     fn into_valid(self) -> Option<Option<i32>> {
         parsed(self.year, |v| Year::parse(v).map(Year::get))
+    }
+}
+
+/// The CSV flavour of `GET /admin/permits.csv`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvDialect {
+    /// RFC 4180: comma-separated, UTF-8.
+    #[default]
+    Rfc4180,
+    /// What Dutch Excel opens by a double click: semicolon-separated, UTF-8 with a BOM.
+    ExcelNl,
+}
+
+/// `GET /admin/permits.csv`.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// A local year of submission (1970–2099); default the current one.
+    #[validate(custom(function = "optional_year"))]
+    #[param(value_type = Option<i32>, minimum = 1970, maximum = 2099)]
+    #[schema(value_type = Option<i32>)]
+    pub year: Field<String>,
+    /// `rfc4180` (default) or `excel_nl`.
+    #[validate(custom(function = "optional_choice"))]
+    #[param(value_type = Option<CsvDialect>)]
+    #[schema(value_type = Option<CsvDialect>)]
+    pub dialect: Field<CsvDialect>,
+}
+
+impl RequestBody for ExportQuery {
+    type Valid = (Option<i32>, CsvDialect);
+
+    fn into_valid(self) -> Option<Self::Valid> {
+        Some((
+            parsed(self.year, |v| Year::parse(v).map(Year::get))?,
+            self.dialect.into_given().unwrap_or_default(),
+        ))
     }
 }
 

@@ -1637,3 +1637,48 @@ mod model {
         }
     }
 }
+
+/// Hardening F3: the Dutch-Excel dialect (`;`, UTF-8 BOM), every text cell quoted, so
+/// a `;` inside a cell never splits it and never leaves a formula cell behind.
+#[tokio::test]
+async fn the_csv_export_for_dutch_excel_keeps_every_cell_whole() {
+    let app = spawn_app().await;
+    let mut evil = zomerfestival();
+    evil["organiser"]["name"] = json!("Zomerfest;=cmd|' /C calc'!A0;x");
+    evil["organiser"]["organisation"] = json!("=1+1");
+    evil["event"]["name"] = json!("@SUM(1;2)");
+    let created = submit(&app, &evil).await;
+    let token = staff_token(&app, "exporteur");
+    let response = app
+        .admin_get("/admin/permits.csv?year=2017&dialect=excel_nl", &token)
+        .await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a UTF-8 BOM");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(headers, loket::api::admin::CSV_COLUMNS);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    let col = |name: &str| rows[0][headers.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(col("id"), id_of(&created));
+    assert_eq!(col("organiser_name"), "Zomerfest;=cmd|' /C calc'!A0;x");
+    assert_eq!(col("organisation"), "'=1+1");
+    assert_eq!(col("event_name"), "'@SUM(1;2)");
+    assert!(
+        text.contains("\"Zomerfest;=cmd|' /C calc'!A0;x\""),
+        "the cell is quoted: {text}"
+    );
+    let bad = app
+        .admin_get("/admin/permits.csv?dialect=excel", &token)
+        .await;
+    assert_eq!(bad.status(), 400);
+}
