@@ -107,8 +107,13 @@ fn token(sub: &str, hours: i64) -> Result<(), Box<dyn std::error::Error>> {
         .jwt_secret
         .as_deref()
         .ok_or("set LOKET_JWT_SECRET (the server's secret) to mint a staff token")?;
-    if !(1..=24 * 366).contains(&hours) {
-        return Err("--hours must be between 1 and 8784".into());
+    if !(1..=24).contains(&hours) {
+        return Err(
+            "--hours must be between 1 and 24 (the longest a staff token is accepted)".into(),
+        );
+    }
+    if !loket::api::auth::is_safe_id(sub) {
+        return Err("--sub must be 1-128 of A-Z a-z 0-9 . _ @ + -".into());
     }
     let auth = loket::api::auth::StaffAuth::hs256(
         secret,

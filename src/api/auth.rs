@@ -13,6 +13,12 @@
 //!
 //! None or an invalid token → 401 with `WWW-Authenticate: Bearer`; valid but not staff
 //! → 403.
+//!
+//! Strict about what a token may be (hardening F7, F12): at most 8 KiB; `exp` a whole
+//! number at most 24 hours ahead; `nbf` and `iat` whole numbers when present, not in
+//! the future beyond 30 s of clock skew; `groups`/`cognito:groups` arrays of strings;
+//! the staff id (`sub`, else `cognito:username` or `username`) 1–128 of
+//! `[A-Za-z0-9._@+-]`, so that it can be written to a log line or a history as is.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -382,6 +388,10 @@ impl StaffAuth {
 
     /// Checks a token; `now` is real time in unix seconds.
     pub async fn verify(&self, token: &str, now: i64) -> Result<Staff, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            // Refused before any decoding: a huge token costs nothing.
+            return Err(invalid("token too large"));
+        }
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("header: {e}")))?;
         let (algorithm, key) = match &self.keys {
@@ -419,17 +429,25 @@ impl StaffAuth {
             .map_err(|e| invalid(format!("{e}")))?;
         let claims = data.claims;
 
-        let exp = claims
-            .get("exp")
-            .and_then(Value::as_f64)
-            .ok_or_else(|| invalid("exp"))?;
-        if exp <= now as f64 {
+        let moment = |name: &str| match claims.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| invalid(format!("{name}: not a whole number"))),
+        };
+        let exp = moment("exp")?.ok_or_else(|| invalid("exp"))?;
+        if exp <= now {
             return Err(invalid("expired"));
         }
-        if let Some(nbf) = claims.get("nbf").and_then(Value::as_f64)
-            && nbf > now as f64
-        {
+        if exp - now > MAX_LIFETIME_SECONDS {
+            return Err(invalid("exp too far ahead"));
+        }
+        if moment("nbf")?.is_some_and(|nbf| nbf > now + CLOCK_SKEW_SECONDS) {
             return Err(invalid("not yet valid"));
+        }
+        if moment("iat")?.is_some_and(|iat| iat > now + CLOCK_SKEW_SECONDS) {
+            return Err(invalid("issued in the future"));
         }
         if let Some(audience) = &self.audience
             && !has_audience(&claims, audience)
@@ -438,15 +456,12 @@ impl StaffAuth {
         }
         let id = ["sub", "cognito:username", "username"]
             .into_iter()
-            .find_map(|name| {
-                claims
-                    .get(name)
-                    .and_then(Value::as_str)
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-            })
+            .find_map(|name| claims.get(name).and_then(Value::as_str))
             .ok_or_else(|| invalid("no subject"))?;
-        if !groups(&claims).iter().any(|g| g == STAFF_GROUP) {
+        if !is_safe_id(id) {
+            return Err(invalid("subject: not 1-128 of [A-Za-z0-9._@+-]"));
+        }
+        if !groups(&claims)?.iter().any(|g| g == STAFF_GROUP) {
             return Err(AuthError::NotStaff);
         }
         Ok(Staff { id: id.to_string() })
@@ -464,24 +479,42 @@ fn has_audience(claims: &Map<String, Value>, audience: &str) -> bool {
     }
 }
 
-/// The groups from `groups` and `cognito:groups`: arrays of strings, or one string
-/// separated by spaces or commas.
-fn groups(claims: &Map<String, Value>) -> Vec<String> {
+/// Tokens above this are refused unread (Cognito's are about 1 KiB).
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The longest a staff token may still be valid (Cognito allows at most 24 h).
+pub const MAX_LIFETIME_SECONDS: i64 = 24 * 3600;
+/// Clocks differ a little: `nbf` and `iat` may lie this far in the future.
+pub const CLOCK_SKEW_SECONDS: i64 = 30;
+
+/// A staff id that is safe in a log line and a history: 1–128 of `[A-Za-z0-9._@+-]`
+/// (Cognito's `sub` is a UUID; usernames are often e-mail addresses).
+pub fn is_safe_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'))
+}
+
+/// The groups from `groups` and `cognito:groups`, each an array of strings when
+/// present; anything else makes the token invalid (a string `"users staff"` is not a
+/// list that contains `staff`).
+fn groups(claims: &Map<String, Value>) -> Result<Vec<String>, AuthError> {
     let mut out = Vec::new();
     for name in ["groups", "cognito:groups"] {
         match claims.get(name) {
+            None => {}
             Some(Value::Array(items)) => {
-                out.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
+                for item in items {
+                    let group = item
+                        .as_str()
+                        .ok_or_else(|| invalid(format!("{name}: not an array of strings")))?;
+                    out.push(group.to_string());
+                }
             }
-            Some(Value::String(s)) => out.extend(
-                s.split(|c: char| c.is_whitespace() || c == ',')
-                    .filter(|g| !g.is_empty())
-                    .map(str::to_string),
-            ),
-            _ => {}
+            Some(_) => return Err(invalid(format!("{name}: not an array of strings"))),
         }
     }
-    out
+    Ok(out)
 }
 
 /// A new random HS256 secret (256 bits, URL-safe base64).
@@ -529,16 +562,18 @@ mod tests {
     const NOW: i64 = 1_700_000_000;
 
     #[tokio::test]
-    async fn groups_come_from_either_claim_as_a_list_or_a_string() {
+    async fn groups_come_from_either_claim_as_a_list_of_strings_only() {
         let auth = StaffAuth::hs256(SECRET, None, None).unwrap();
         for (groups, staff) in [
-            (json!({"groups": ["staff"]}), true),
-            (json!({"cognito:groups": ["admin", "staff"]}), true),
-            (json!({"groups": "users staff"}), true),
-            (json!({"cognito:groups": "users,staff"}), true),
-            (json!({"groups": ["staffing"]}), false),
-            (json!({"groups": "users"}), false),
-            (json!({}), false),
+            (json!({"groups": ["staff"]}), Some(true)),
+            (json!({"cognito:groups": ["admin", "staff"]}), Some(true)),
+            (json!({"groups": "users staff"}), None),
+            (json!({"groups": " staff"}), None),
+            (json!({"cognito:groups": "users,staff"}), None),
+            (json!({"groups": ["staff", 7]}), None),
+            (json!({"groups": ["staffing"]}), Some(false)),
+            (json!({"groups": ["users"]}), Some(false)),
+            (json!({}), Some(false)),
         ] {
             let mut claims = json!({"sub": "s1", "exp": NOW + 60});
             claims
@@ -546,10 +581,75 @@ mod tests {
                 .unwrap()
                 .extend(groups.as_object().unwrap().clone());
             let result = auth.verify(&sign(claims.clone()), NOW).await;
-            if staff {
-                assert_eq!(result, Ok(Staff { id: "s1".into() }), "{claims}");
-            } else {
-                assert_eq!(result, Err(AuthError::NotStaff), "{claims}");
+            match staff {
+                Some(true) => assert_eq!(result, Ok(Staff { id: "s1".into() }), "{claims}"),
+                Some(false) => assert_eq!(result, Err(AuthError::NotStaff), "{claims}"),
+                None => assert!(matches!(result, Err(AuthError::Invalid(_))), "{claims}"),
+            }
+        }
+    }
+
+    /// Hardening F7 and F12: every claim's type, the lifetime, the clock, the size and
+    /// the staff id are checked; a valid signature alone is not enough.
+    #[tokio::test]
+    async fn lenient_claims_are_refused() {
+        let auth = StaffAuth::hs256(SECRET, None, None).unwrap();
+        let base = json!({"sub": "j.visser", "groups": ["staff"], "exp": NOW + 3600});
+        let with = |name: &str, value: Value| {
+            let mut claims = base.clone();
+            claims[name] = value;
+            claims
+        };
+        let cases: Vec<(&str, Value, bool)> = vec![
+            ("a valid token", base.clone(), true),
+            (
+                "exp 100 years ahead",
+                with("exp", json!(NOW + 100 * 365 * 86_400)),
+                false,
+            ),
+            (
+                "exp just within 24 h",
+                with("exp", json!(NOW + 24 * 3600)),
+                true,
+            ),
+            ("exp as a string", with("exp", json!("2099-01-01")), false),
+            (
+                "exp with a fraction",
+                with("exp", json!(NOW as f64 + 60.5)),
+                false,
+            ),
+            ("nbf \"x\"", with("nbf", json!("x")), false),
+            ("nbf within the skew", with("nbf", json!(NOW + 30)), true),
+            ("iat a day ahead", with("iat", json!(NOW + 86_400)), false),
+            ("iat as text", with("iat", json!("now")), false),
+            (
+                "sub with a newline and ANSI codes",
+                with("sub", json!("j\n\u{1b}[31mINFO forged")),
+                false,
+            ),
+            ("sub with a space", with("sub", json!("j visser")), false),
+            (
+                "sub of 129 characters",
+                with("sub", json!("a".repeat(129))),
+                false,
+            ),
+            (
+                "sub as an e-mail address",
+                with("sub", json!("j.visser+loket@dronten.nl")),
+                true,
+            ),
+            ("sub empty", with("sub", json!("")), false),
+            (
+                "a 100 KB token",
+                with("pad", json!("x".repeat(100_000))),
+                false,
+            ),
+        ];
+        for (case, claims, ok) in cases {
+            let result = auth.verify(&sign(claims), NOW).await;
+            assert_eq!(result.is_ok(), ok, "{case}: {result:?}");
+            if !ok {
+                assert!(matches!(result, Err(AuthError::Invalid(_))), "{case}: 401");
             }
         }
     }
@@ -562,6 +662,7 @@ mod tests {
             (json!({"cognito:username": "piet"}), Some("piet")),
             (json!({"username": "jan"}), Some("jan")),
             (json!({"sub": " "}), None),
+            (json!({"sub": " abc"}), None),
         ] {
             let mut claims = claims;
             claims["exp"] = json!(NOW + 60);

@@ -186,6 +186,22 @@ async fn every_admin_route_refuses_missing_invalid_expired_foreign_and_non_staff
             403,
         ),
         (
+            "groups as a string (Cognito sends an array)",
+            Some(sign_hs256(
+                &with("groups", json!("users staff")),
+                TEST_JWT_SECRET,
+            )),
+            401,
+        ),
+        (
+            "a forged log line as the subject",
+            Some(sign_hs256(
+                &with("sub", json!("marieke\n\u{1b}[31mERROR forged")),
+                TEST_JWT_SECRET,
+            )),
+            401,
+        ),
+        (
             "no groups",
             Some(sign_hs256(
                 &{
@@ -240,7 +256,7 @@ async fn every_admin_route_refuses_missing_invalid_expired_foreign_and_non_staff
     // The same routes let a valid staff token through (so the refusals above are the
     // token's doing), with the token's variants the contract allows.
     let cognito_style = sign_hs256(
-        &json!({"cognito:username": "piet", "cognito:groups": "users staff", "iss": TEST_JWT_ISSUER,
+        &json!({"cognito:username": "piet", "cognito:groups": ["users", "staff"], "iss": TEST_JWT_ISSUER,
                 "client_id": TEST_JWT_AUDIENCE, "exp": now + 600}),
         TEST_JWT_SECRET,
     );
