@@ -9,4 +9,5 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod purge;
+pub mod server;
 pub mod store;

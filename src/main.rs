@@ -86,17 +86,21 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         println!("Staff token (sub 'staff', valid 12 h):");
         println!("  Authorization: Bearer {token}");
     }
-    let listener = tokio::net::TcpListener::bind(&settings.bind).await?;
+    let listener = loket::server::bind(&settings.bind).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(%url, store = ?settings.store, "loket is listening");
     println!("loket is listening on {url}  (try {url}/health)");
     // Personal data goes when the clock says so: now, and then daily.
     let _purge = loket::purge::spawn_daily(state.clone());
-    axum::serve(listener, loket::api::app(state))
-        .with_graceful_shutdown(async {
+    loket::server::run(
+        listener,
+        loket::api::app(state),
+        loket::server::Limits::default(),
+        async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(())
 }
 

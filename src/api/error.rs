@@ -60,6 +60,9 @@ pub enum ApiError {
     /// 413
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 408: the body did not arrive (in time).
+    #[error("request body incomplete")]
+    RequestTimeout,
     /// 404: unknown, or a token that does not open it (indistinguishable on purpose).
     #[error("not found")]
     NotFound,
@@ -102,6 +105,7 @@ impl ApiError {
             | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -150,6 +154,10 @@ impl ApiError {
             ApiError::PayloadTooLarge => (
                 "payload_too_large",
                 "De inhoud is groter dan 64 KiB.".into(),
+            ),
+            ApiError::RequestTimeout => (
+                "request_timeout",
+                "De gegevens kwamen niet (op tijd) binnen. Probeer het opnieuw.".into(),
             ),
             ApiError::NotFound => ("not_found", "Niet gevonden.".into()),
             ApiError::MethodNotAllowed => (
@@ -217,6 +225,14 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         match status {
+            // Answered before (all of) the body was read: what is left of it would be
+            // read as the next request, so the connection ends here, and says so
+            // (hardening F10).
+            StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            | StatusCode::REQUEST_TIMEOUT => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             StatusCode::UNAUTHORIZED => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }

@@ -122,6 +122,11 @@ fn complete(path: &str, op: &mut Operation) {
             "400",
             "Not JSON, or a key sent twice (`malformed_json`, `duplicate_key`)",
         );
+        add(
+            op,
+            "408",
+            "The body did not arrive in time (local server only)",
+        );
         add(op, "413", "Body over 64 KiB");
         add(op, "415", "Not application/json");
         add(

@@ -434,7 +434,16 @@ impl<S: Send + Sync, T: for<'de> Deserialize<'de>> FromRequest<S> for JsonBody<T
         }
         let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
+            .map_err(|e| {
+                let over_limit = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                if over_limit {
+                    ApiError::PayloadTooLarge
+                } else {
+                    // Cut off, or too slow (the local server's body timeout).
+                    ApiError::RequestTimeout
+                }
+            })?;
         JsonBody::read(raw)
     }
 }

@@ -119,8 +119,16 @@ pub async fn serve_with_auth(
         .expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = loket::api::app(state.clone());
+    // The same server as `loket serve`, with its limits.
     let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.expect("server runs");
+        loket::server::run(
+            listener,
+            router,
+            loket::server::Limits::default(),
+            std::future::pending(),
+        )
+        .await
+        .expect("server runs");
     });
     TestApp {
         base,

@@ -4,6 +4,7 @@ mod admin;
 mod admin_respect_week;
 #[path = "../common/dynamo.rs"]
 mod dynamo;
+mod hardening;
 mod helpers;
 mod permits;
 mod respect_week;
