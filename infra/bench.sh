@@ -95,7 +95,7 @@ LOKET_BIND="127.0.0.1:$PORT" LOKET_DATA_DIR="$WORK/start-data" LOKET_NOW="$NOW" 
 PORT="$(free_port)"
 URL="http://127.0.0.1:$PORT"
 JWT_SECRET="bench-secret-bench-secret-bench-secret-0123"
-LOKET_BIND="127.0.0.1:$PORT" LOKET_DATA_DIR="$WORK/load-data" LOKET_NOW="$NOW" \
+LOKET_BIND="127.0.0.1:$PORT" LOKET_DATA_DIR="$WORK/load-data" LOKET_NOW="$NOW" LOKET_RATE_LIMIT=0 \
   LOKET_JWT_SECRET="$JWT_SECRET" RUST_LOG=warn "$LOKET" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for ((i = 0; i < 100; i++)); do

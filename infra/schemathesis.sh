@@ -89,7 +89,7 @@ URL=""
 for attempt in 1 2 3; do
   PORT="$(free_port)"
   LOKET_BIND="$HOST:$PORT" LOKET_DATA_DIR="$WORK/data" LOKET_STORE=embedded \
-    LOKET_NOW="2017-10-01T10:00:00+02:00" LOKET_JWT_SECRET="$SECRET" \
+    LOKET_NOW="2017-10-01T10:00:00+02:00" LOKET_JWT_SECRET="$SECRET" LOKET_RATE_LIMIT=0 \
     RUST_LOG="${RUST_LOG:-warn}" "$LOKET_BIN" serve >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for ((i = 0; i < 300; i++)); do # at most ~30 s

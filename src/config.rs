@@ -39,6 +39,9 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
     /// `LOKET_CURSOR_KEY`: signs list cursors; must be the same on every instance.
     pub cursor_key: Option<String>,
+    /// `LOKET_RATE_LIMIT`: anonymous writes and quotes per minute per client on the
+    /// local server; 0 turns the limit off (load tests).
+    pub rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +61,9 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Anonymous writes and quotes a client may send per minute, unless configured.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 60;
+
 impl Settings {
     pub fn from_env() -> Result<Settings, ConfigError> {
         let store = match var("LOKET_STORE").as_deref() {
@@ -76,7 +82,16 @@ impl Settings {
                     .map_err(|e| ConfigError::Invalid(format!("LOKET_NOW '{v}': {e}")))
             })
             .transpose()?;
+        let rate_limit_per_minute = match var("LOKET_RATE_LIMIT") {
+            None => DEFAULT_RATE_LIMIT_PER_MINUTE,
+            Some(v) => v.parse().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "LOKET_RATE_LIMIT must be a whole number of requests per minute (0: off), not '{v}'"
+                ))
+            })?,
+        };
         Ok(Settings {
+            rate_limit_per_minute,
             store,
             data_dir: var("LOKET_DATA_DIR")
                 .map(PathBuf::from)

@@ -95,7 +95,10 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     loket::server::run(
         listener,
         loket::api::app(state),
-        loket::server::Limits::default(),
+        loket::server::Limits {
+            rate_per_minute: settings.rate_limit_per_minute,
+            ..loket::server::Limits::default()
+        },
         async {
             let _ = tokio::signal::ctrl_c().await;
         },

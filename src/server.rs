@@ -9,15 +9,26 @@
 //! - **Request**: the whole answer is due within `request_timeout` (tower-http: 408).
 //! - **Connections**: at most `max_connections` at once; beyond that the server stops
 //!   accepting until one closes, and waiting clients stay in the kernel's backlog.
+//! - **Rate** (hardening F5): a client (by IP address) may send `rate_per_minute`
+//!   anonymous writes and quotes (every `POST` outside `/admin/`) a minute, with a
+//!   burst of as many; then 429 with `Retry-After`. Staff routes and reads are not
+//!   limited here. `0` turns the limit off.
 //!
 //! On Lambda none of this applies: API Gateway holds the connections.
 
 use std::future::Future;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -31,6 +42,7 @@ pub struct Limits {
     pub body_timeout: Duration,
     pub request_timeout: Duration,
     pub max_connections: usize,
+    pub rate_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -41,6 +53,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             // Well under the usual 20,000 file descriptors, far above real use.
             max_connections: 4096,
+            rate_per_minute: crate::config::DEFAULT_RATE_LIMIT_PER_MINUTE,
         }
     }
 }
@@ -76,6 +89,7 @@ pub async fn run(
             limits.request_timeout,
         ));
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let limiter = limiter(limits.rate_per_minute);
     tokio::pin!(shutdown);
     loop {
         // A free slot first: when all are taken, stop accepting.
@@ -83,7 +97,7 @@ pub async fn run(
             slot = slots.clone().acquire_owned() => slot.map_err(std::io::Error::other)?,
             () = &mut shutdown => return Ok(()),
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 // Out of file descriptors or a connection reset before accept: the
@@ -96,7 +110,14 @@ pub async fn run(
             },
             () = &mut shutdown => return Ok(()),
         };
-        let service = TowerToHyperService::new(app.clone());
+        let app = match &limiter {
+            Some(limiter) => app.clone().layer(axum::middleware::from_fn_with_state(
+                (limiter.clone(), peer.ip()),
+                rate_limit,
+            )),
+            None => app.clone(),
+        };
+        let service = TowerToHyperService::new(app);
         tokio::spawn(async move {
             // hyper's head timer starts with the first byte: a client that sends none
             // is given the same time, and no more.
@@ -114,4 +135,44 @@ pub async fn run(
             drop(slot);
         });
     }
+}
+
+/// Per-client budgets of anonymous writes (governor's GCRA, keyed by IP address).
+type Limiter = Arc<DefaultKeyedRateLimiter<IpAddr>>;
+
+fn limiter(per_minute: u32) -> Option<Limiter> {
+    let per_minute = NonZeroU32::new(per_minute)?;
+    let limiter: Limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)));
+    // Clients that have been quiet for a while are forgotten: memory stays bounded.
+    let sweeper = Arc::downgrade(&limiter);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match sweeper.upgrade() {
+                Some(limiter) => limiter.retain_recent(),
+                None => return,
+            }
+        }
+    });
+    Some(limiter)
+}
+
+async fn rate_limit(
+    State((limiter, client)): State<(Limiter, IpAddr)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let anonymous_write =
+        request.method() == Method::POST && !request.uri().path().starts_with("/admin/");
+    if anonymous_write && let Err(not_until) = limiter.check_key(&client) {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let mut response = crate::api::error::ApiError::TooManyRequests.into_response();
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(v) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return response;
+    }
+    next.run(request).await
 }

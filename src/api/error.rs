@@ -84,6 +84,9 @@ pub enum ApiError {
     /// 403
     #[error("forbidden")]
     Forbidden,
+    /// 429 with `Retry-After` (set by the rate limiter): too many anonymous writes.
+    #[error("too many requests")]
+    TooManyRequests,
     /// 503 with `Retry-After`: the store is throttled or unreachable.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -113,6 +116,7 @@ impl ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -180,6 +184,11 @@ impl ApiError {
             ApiError::Forbidden => (
                 "forbidden",
                 "U heeft geen toegang tot dit onderdeel.".into(),
+            ),
+            ApiError::TooManyRequests => (
+                "too_many_requests",
+                "U heeft kort na elkaar veel aanvragen gedaan. Wacht even en probeer het opnieuw."
+                    .into(),
             ),
             ApiError::Unavailable(_) => (
                 "unavailable",

@@ -142,6 +142,21 @@ fn complete(path: &str, op: &mut Operation) {
             "An unknown, repeated or malformed parameter (`invalid_query`)",
         );
     }
+    if op.request_body.is_some() && !staff {
+        add(
+            op,
+            "429",
+            "Too many anonymous writes from this client; try again after Retry-After seconds",
+        );
+        if let Some(RefOr::T(r)) = op.responses.responses.get_mut("429") {
+            r.headers.insert(
+                "Retry-After".into(),
+                Header::new(
+                    utoipa::openapi::schema::ObjectBuilder::new().schema_type(Type::Integer),
+                ),
+            );
+        }
+    }
     if staff {
         add(op, "401", "No valid staff token");
         add(op, "403", "Not a staff member");

@@ -71,6 +71,7 @@ async fn two_thousand_stalled_connections_neither_block_the_server_nor_stay_open
         body_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),
         max_connections: 4096,
+        rate_per_minute: 0,
     };
     let router = loket::api::app(app.state.clone());
     tokio::spawn(run(listener, router, limits, std::future::pending()));
@@ -158,4 +159,63 @@ async fn an_early_415_or_413_closes_the_connection_properly() {
     // The same client goes on with a fresh connection.
     let next = app.get("/health").await;
     assert_eq!(next.status(), 200);
+}
+
+/// F5: anonymous writes and quotes are limited per client; others go on.
+#[tokio::test]
+async fn anonymous_writes_are_limited_per_client_with_429_and_retry_after() {
+    let app = spawn_app().await;
+    let listener = loket::server::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = Limits {
+        rate_per_minute: 3,
+        ..Limits::default()
+    };
+    tokio::spawn(run(
+        listener,
+        loket::api::app(app.state.clone()),
+        limits,
+        std::future::pending(),
+    ));
+    let base = format!("http://{addr}");
+    let client_at = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let first = client_at([127, 0, 0, 1]);
+    let quote = || {
+        first
+            .post(format!("{base}/permits/quote"))
+            .json(&zomerfestival())
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(quote().await.unwrap().status(), 200);
+    }
+    let refused = quote().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(problem["type"], "/problems/too_many_requests");
+    // Reads are not limited; nor is another client.
+    let health = first.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let other = client_at([127, 0, 0, 2])
+        .post(format!("{base}/permits/quote"))
+        .json(&zomerfestival())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
 }
