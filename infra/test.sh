@@ -36,6 +36,13 @@ infra/dynamodb-local.sh install
 step "install tools (.venv)"
 infra/tools.sh install
 
+step "install LibreOffice Calc (headless, for the CSV test)"
+if ! command -v soffice >/dev/null 2>&1; then
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    libreoffice-calc-nogui >&2
+fi
+
 step "start DynamoDB Local"
 DDB_PORT="$(infra/dynamodb-local.sh start)"
 echo "DynamoDB Local on 127.0.0.1:$DDB_PORT" >&2
@@ -49,6 +56,8 @@ export AWS_SECRET_ACCESS_KEY=local
 export AWS_REGION=eu-west-1
 # Tests needing DynamoDB must fail, not skip, when it is unreachable.
 export LOKET_TEST_DYNAMODB=required
+# ... and the CSV test fails, not skips, without LibreOffice.
+export LOKET_TEST_LIBREOFFICE=required
 # Lets tests start instances of their own (e.g. with --db-path).
 export LOKET_DYNAMODB_LOCAL_SCRIPT="$ROOT/infra/dynamodb-local.sh"
 export PATH="$ROOT/.venv/bin:$PATH"
