@@ -6,7 +6,8 @@
 #      empty axum server built with the same release profile (examples/empty_axum.rs);
 #   3. latency p50/p99 and throughput (wrk --latency, loopback only, bounded) of
 #      POST /permits and GET /respect-week/2017/activities on the embedded store,
-#      with the business clock fixed at LOKET_NOW=2017-03-01T10:00:00+01:00.
+#      with the business clock fixed at LOKET_NOW=2017-03-01T10:00:00+01:00; and the
+#      ICS feed with and without If-None-Match (304).
 #
 #   infra/bench.sh            # knobs: BENCH_DURATION (10s), BENCH_CONNECTIONS (16),
 #                             # BENCH_THREADS (2), BENCH_START_RUNS (30),
@@ -144,6 +145,11 @@ run_wrk "POST /permits (Zomerfestival; every request files a new application)" \
   -s infra/bench/post_permits.lua "$URL/permits"
 run_wrk "GET /respect-week/2017/activities (public programme, $items item(s) on the first page; $seeded published)" \
   "$URL/respect-week/2017/activities"
+ics_etag="$(curl -fsI "$URL/respect-week/2017/program.ics" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: *//p')"
+run_wrk "GET /respect-week/2017/program.ics (the calendar feed, every poll in full)" \
+  "$URL/respect-week/2017/program.ics"
+run_wrk "GET /respect-week/2017/program.ics with If-None-Match (a calendar that polls again: 304)" \
+  -H "If-None-Match: $ics_etag" "$URL/respect-week/2017/program.ics"
 
 echo
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); load before the run may skew the figures"
