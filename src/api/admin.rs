@@ -268,10 +268,12 @@ pub enum ReviewAction {
     Approve,
     Reject,
     Reclassify,
+    /// Set junk aside, with a reason: its leges leave the coverage.
+    Void,
 }
 
-/// A staff decision on an application. `reason` is needed for `request_info` and
-/// `reject`, optional for `approve` and `reclassify`, and not taken with
+/// A staff decision on an application. `reason` is needed for `request_info`,
+/// `reject` and `void`, optional for `approve` and `reclassify`, and not taken with
 /// `start_review` (`not_applicable`). `category` goes only with `reclassify`, and is
 /// required there.
 // One `schema` attribute per cross-field rule, so that each reports its own error.
@@ -327,6 +329,9 @@ impl RequestBody for ReviewRequest {
             },
             ReviewAction::Approve => PermitAction::Approve { reason },
             ReviewAction::Reject => PermitAction::Reject {
+                reason: reason.unwrap_or_default(),
+            },
+            ReviewAction::Void => PermitAction::Void {
                 reason: reason.unwrap_or_default(),
             },
             ReviewAction::Reclassify => PermitAction::Reclassify {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::money::Cents;
-use super::permit::Application;
+use super::permit::{Application, PermitStatus};
 use super::risk::Category;
 use super::time::local_month;
 
@@ -53,6 +53,8 @@ pub struct Sums {
     pub imposed_cents: Cents,
     pub refunded_cents: Cents,
     pub open_cents: Cents,
+    /// Applications voided as junk: counted here, and nowhere else.
+    pub voided: i64,
 }
 
 impl Sums {
@@ -65,6 +67,7 @@ impl Sums {
         self.imposed_cents += other.imposed_cents;
         self.refunded_cents += other.refunded_cents;
         self.open_cents += other.open_cents;
+        self.voided += other.voided;
     }
 
     fn minus(&self, other: &Sums) -> Sums {
@@ -73,6 +76,7 @@ impl Sums {
             imposed_cents: self.imposed_cents - other.imposed_cents,
             refunded_cents: self.refunded_cents - other.refunded_cents,
             open_cents: self.open_cents - other.open_cents,
+            voided: self.voided - other.voided,
         }
     }
 
@@ -88,17 +92,26 @@ pub struct CoverageDelta {
     pub sums: Sums,
 }
 
-/// What one application adds to its year's buckets.
+/// What one application adds to its year's buckets. A voided one adds nothing but
+/// its place in the count of voided applications.
 pub fn contribution(app: &Application) -> Vec<(i32, Bucket, Sums)> {
-    let sums = Sums {
-        count: 1,
-        imposed_cents: app.leges.total_cents,
-        refunded_cents: app.leges.refunded_cents,
-        open_cents: if app.status.is_open() {
-            app.leges.total_cents
-        } else {
-            0
-        },
+    let sums = if app.status == PermitStatus::Voided {
+        Sums {
+            voided: 1,
+            ..Sums::default()
+        }
+    } else {
+        Sums {
+            count: 1,
+            imposed_cents: app.leges.total_cents,
+            refunded_cents: app.leges.refunded_cents,
+            open_cents: if app.status.is_open() {
+                app.leges.total_cents
+            } else {
+                0
+            },
+            voided: 0,
+        }
     };
     let year = app.submission_year();
     vec![
@@ -167,6 +180,14 @@ pub struct CoverageReport {
     pub over_recovery: bool,
     pub by_category: BTreeMap<String, CountAndNet>,
     pub by_month: BTreeMap<String, CountAndNet>,
+    /// Applications of the year voided as junk, in none of the figures above; left
+    /// out while there are none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub voided_count: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 pub fn report(year: i32, cost_cents: Cents, buckets: &BTreeMap<Bucket, Sums>) -> CoverageReport {
@@ -208,6 +229,7 @@ pub fn report(year: i32, cost_cents: Cents, buckets: &BTreeMap<Bucket, Sums>) ->
         over_recovery: net > cost_cents,
         by_category,
         by_month,
+        voided_count: total.voided,
     }
 }
 
@@ -333,6 +355,7 @@ mod tests {
                 imposed_cents: 3_200_001,
                 refunded_cents: 0,
                 open_cents: 0,
+                voided: 0,
             },
         );
         let r = report(2017, 3_200_000, &buckets);
@@ -345,6 +368,7 @@ mod tests {
                 imposed_cents: 3_200_000,
                 refunded_cents: 0,
                 open_cents: 0,
+                voided: 0,
             },
         );
         assert!(

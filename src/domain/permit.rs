@@ -103,16 +103,20 @@ pub enum PermitStatus {
     Approved,
     Rejected,
     Withdrawn,
+    /// Junk (a flood, a test, nonsense) set aside by staff with a reason: kept for
+    /// the record, out of the coverage (hardening F5).
+    Voided,
 }
 
 impl PermitStatus {
-    pub const ALL: [PermitStatus; 6] = [
+    pub const ALL: [PermitStatus; 7] = [
         PermitStatus::Submitted,
         PermitStatus::InReview,
         PermitStatus::InfoRequested,
         PermitStatus::Approved,
         PermitStatus::Rejected,
         PermitStatus::Withdrawn,
+        PermitStatus::Voided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +127,7 @@ impl PermitStatus {
             PermitStatus::Approved => "approved",
             PermitStatus::Rejected => "rejected",
             PermitStatus::Withdrawn => "withdrawn",
+            PermitStatus::Voided => "voided",
         }
     }
 
@@ -262,6 +267,10 @@ pub enum PermitAction {
         reason: Option<String>,
     },
     Withdraw,
+    /// Staff set junk aside (with a reason); its leges leave the coverage.
+    Void {
+        reason: String,
+    },
 }
 
 impl PermitAction {
@@ -274,6 +283,7 @@ impl PermitAction {
             PermitAction::Reject { .. } => "reject",
             PermitAction::Reclassify { .. } => "reclassify",
             PermitAction::Withdraw => "withdraw",
+            PermitAction::Void { .. } => "void",
         }
     }
 }
@@ -393,6 +403,13 @@ impl Application {
                 next.status = Withdrawn;
                 next.leges = self.leges.with_withdrawal_refund();
                 None
+            }
+            PermitAction::Void { reason } => {
+                if !self.status.is_open() {
+                    return Err(refuse());
+                }
+                next.status = Voided;
+                Some(required_reason(action, reason)?)
             }
             PermitAction::Reclassify { category, reason } => {
                 if !self.status.is_open() {
@@ -516,6 +533,9 @@ pub(crate) mod tests {
                 reason: None,
             },
             PermitAction::Withdraw,
+            PermitAction::Void {
+                reason: "Spam".into(),
+            },
         ]
     }
 
@@ -530,6 +550,7 @@ pub(crate) mod tests {
             (InReview | InfoRequested, "reject") => Some(Rejected),
             (s @ (Submitted | InReview | InfoRequested), "reclassify") => Some(s),
             (Submitted | InReview | InfoRequested, "withdraw") => Some(Withdrawn),
+            (Submitted | InReview | InfoRequested, "void") => Some(Voided),
             _ => None,
         }
     }

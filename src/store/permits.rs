@@ -62,6 +62,7 @@ pub fn coverage_aggregates(deltas: &[CoverageDelta]) -> Vec<AggregateDelta> {
                 ("imposed_cents", d.sums.imposed_cents),
                 ("refunded_cents", d.sums.refunded_cents),
                 ("open_cents", d.sums.open_cents),
+                ("voided", d.sums.voided),
             ]
             .into_iter()
             .filter(|(_, v)| *v != 0)
@@ -99,6 +100,7 @@ pub async fn coverage_buckets(
                 imposed_cents: get("imposed_cents"),
                 refunded_cents: get("refunded_cents"),
                 open_cents: get("open_cents"),
+                voided: get("voided"),
             };
             (!sums.is_zero()).then_some((bucket, sums))
         })

@@ -1698,3 +1698,76 @@ async fn the_csv_export_for_dutch_excel_keeps_every_cell_whole() {
         .await;
     assert_eq!(bad.status(), 400);
 }
+
+/// Hardening F5: junk that got through (a flood before the rate limit) is voided by
+/// staff with a reason; its leges leave the coverage and the report counts it.
+#[tokio::test]
+async fn staff_void_junk_and_the_coverage_forgets_it() {
+    let app = spawn_app().await;
+    let token = staff_token(&app, "marieke");
+    submit(&app, &buurtbarbecue()).await;
+    let honest = app.coverage_report(2017).await;
+    let mut junk = Vec::new();
+    for _ in 0..3 {
+        junk.push(id_of(&submit(&app, &zomerfestival()).await));
+    }
+    let flooded = app.coverage_report(2017).await;
+    assert!(flooded["net_cents"].as_i64() > honest["net_cents"].as_i64());
+
+    // A reason is required.
+    let bare = app
+        .permit_review(&junk[0], &token, Some("\"1\""), &json!({"action": "void"}))
+        .await;
+    let problem = expect_status(bare, 422).await;
+    assert_eq!(
+        field_errors(&problem),
+        [("reason".to_string(), "required".to_string())]
+    );
+    for id in &junk {
+        let voided = expect_status(
+            app.permit_review(
+                id,
+                &token,
+                Some("\"1\""),
+                &json!({"action": "void", "reason": "Spam uit één bron"}),
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(voided["status"], "voided");
+        let last = voided["history"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (last["action"].as_str(), last["actor"].as_str()),
+            (Some("void"), Some("marieke"))
+        );
+    }
+    let after = app.coverage_report(2017).await;
+    for field in [
+        "imposed_cents",
+        "refunded_cents",
+        "net_cents",
+        "coverage_bp",
+        "open_cents",
+        "by_category",
+        "by_month",
+    ] {
+        assert_eq!(after[field], honest[field], "{field}");
+    }
+    assert_eq!(after["voided_count"], 3);
+    // A decided application cannot be voided; a voided one cannot be reopened.
+    let again = app
+        .permit_review(
+            &junk[0],
+            &token,
+            Some("\"2\""),
+            &json!({"action": "start_review"}),
+        )
+        .await;
+    expect_status(again, 409).await;
+}
