@@ -318,7 +318,8 @@ impl Modify for Contract {
         admin_respect_week::review,
         admin_respect_week::summary,
     ),
-    components(schemas(error::Problem, error::FieldError)),
+    // Parameter types are not collected from `IntoParams`: named here.
+    components(schemas(error::Problem, error::FieldError, super::query::CsvDialect)),
     modifiers(&Security, &Contract),
     tags((name = "permits", description = "Event permits and meldingen, for organisers"),
          (name = "respect_week", description = "Week van Respect: registrations by schools and sport clubs, and the public programme"),
@@ -372,6 +373,20 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = doc();
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = part.split('"').next().unwrap();
+            assert!(
+                schemas.contains_key(name),
+                "$ref to {name}, which is not there"
+            );
         }
     }
 
