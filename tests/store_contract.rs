@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use loket::store::{
     AggregateDelta, Change, Collection, Document, DocumentStore, IdempotencyRecord, Index,
-    IndexEntry, ListQuery, Page, Position, SharedStore, StoreError,
+    IndexEntry, ListQuery, Page, Position, SequenceClaim, SharedStore, StoreError,
 };
 
 macro_rules! contract_tests {
@@ -56,7 +56,7 @@ contract_tests!(
     a_released_unique_key_can_be_claimed_again,
     an_idempotency_key_is_used_once_while_live,
     concurrent_repeats_of_an_idempotency_key_write_once,
-    sequences_never_repeat_under_concurrency,
+    sequence_claims_are_gapless_under_concurrency,
 );
 
 fn entry(partition: &str, sort: &str) -> Option<IndexEntry> {
@@ -676,20 +676,66 @@ mod suite {
         );
     }
 
-    pub async fn sequences_never_repeat_under_concurrency(store: SharedStore) {
+    /// Creations that claim numbers of one register at once: each ends with its own
+    /// number, in one change with what it creates, and no number is skipped.
+    pub async fn sequence_claims_are_gapless_under_concurrency(store: SharedStore) {
         let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..50 {
+        for i in 0..30 {
             let store = store.clone();
-            tasks.spawn(async move { store.next_sequence("permit#2026").await.unwrap() });
+            tasks.spawn(async move {
+                loop {
+                    let number = store.last_sequence("EV-2026").await.unwrap() + 1;
+                    let mut change =
+                        Change::create(permit(&format!("s{i}"), 1, &number.to_string()));
+                    change.sequence = Some(SequenceClaim {
+                        name: "EV-2026".into(),
+                        number,
+                    });
+                    match store.commit(change).await {
+                        Ok(()) => return number,
+                        Err(StoreError::SequenceTaken) => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            });
         }
         let mut numbers = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             numbers.push(joined.unwrap());
         }
         numbers.sort_unstable();
-        assert_eq!(numbers, (1..=50).collect::<Vec<u64>>());
-        assert_eq!(store.next_sequence("permit#2027").await.unwrap(), 1);
-        assert_eq!(store.next_sequence("permit#2026").await.unwrap(), 51);
+        assert_eq!(numbers, (1..=30).collect::<Vec<u64>>());
+        assert_eq!(store.last_sequence("EV-2026").await.unwrap(), 30);
+        assert_eq!(store.last_sequence("EV-2027").await.unwrap(), 0);
+
+        // A change that fails for another reason takes no number.
+        let mut again = Change::create(permit("s0", 1, "a repeat"));
+        again.sequence = Some(SequenceClaim {
+            name: "EV-2026".into(),
+            number: 31,
+        });
+        assert!(matches!(
+            store.commit(again).await,
+            Err(StoreError::VersionConflict)
+        ));
+        assert_eq!(store.last_sequence("EV-2026").await.unwrap(), 30);
+        // A stale number is refused and changes nothing.
+        let mut stale = Change::create(permit("s99", 1, "stale"));
+        stale.sequence = Some(SequenceClaim {
+            name: "EV-2026".into(),
+            number: 30,
+        });
+        assert!(matches!(
+            store.commit(stale).await,
+            Err(StoreError::SequenceTaken)
+        ));
+        assert!(
+            store
+                .get(Collection::Permit, "s99")
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }
 
@@ -749,6 +795,6 @@ async fn dynamo_each_operation_is_one_request() {
     let (found, n) = requests!(store, store.idempotency("POST /permits", "k1", 1_001));
     assert_eq!((found.is_some(), n), (true, 1), "idempotency");
 
-    let (number, n) = requests!(store, store.next_sequence("permit"));
-    assert_eq!((number, n), (1, 1), "next_sequence");
+    let (number, n) = requests!(store, store.last_sequence("permit"));
+    assert_eq!((number, n), (0, 1), "last_sequence");
 }

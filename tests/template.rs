@@ -415,7 +415,10 @@ fn the_public_functions_and_the_purge_cannot_list_decide_on_or_read_what_only_st
         ("Permits", &permits, "dynamodb:PutItem", tbl.clone(), &permit, true, "submits, withdraws, answers"),
         ("Permits", &permits, "dynamodb:GetItem", tbl.clone(), &permit_idem, true, "replays a repeated POST"),
         ("Permits", &permits, "dynamodb:PutItem", tbl.clone(), &permit_idem, true, "records a first POST"),
-        ("Permits", &permits, "dynamodb:UpdateItem", tbl.clone(), &permit_seq, true, "draws a reference number"),
+        ("Permits", &permits, "dynamodb:GetItem", tbl.clone(), &permit_seq, true, "reads the last reference number"),
+        ("Permits", &permits, "dynamodb:UpdateItem", tbl.clone(), &permit_seq, true, "claims the next one with the application"),
+        ("Permits", &permits, "dynamodb:PutItem", tbl.clone(), &permit_seq, false, "cannot overwrite the register"),
+        ("Permits", &permits, "dynamodb:GetItem", tbl.clone(), &wvr_seq, false, "has no business with registrations' numbers"),
         ("Permits", &permits, "dynamodb:UpdateItem", tbl.clone(), &coverage, true, "moves the coverage aggregates"),
         // … and what it must not do.
         ("Permits", &permits, "dynamodb:Query", gsi("gsi1"), &all_permits, false, "cannot list applications"),
@@ -434,7 +437,8 @@ fn the_public_functions_and_the_purge_cannot_list_decide_on_or_read_what_only_st
         ("RespectWeek", &respect, "dynamodb:PutItem", tbl.clone(), &wvr_idem, true, "records a first POST"),
         ("RespectWeek", &respect, "dynamodb:PutItem", tbl.clone(), &claim, true, "claims organisation+title+date"),
         ("RespectWeek", &respect, "dynamodb:DeleteItem", tbl.clone(), &claim, true, "releases the claim on cancel"),
-        ("RespectWeek", &respect, "dynamodb:UpdateItem", tbl.clone(), &wvr_seq, true, "draws a reference number"),
+        ("RespectWeek", &respect, "dynamodb:GetItem", tbl.clone(), &wvr_seq, true, "reads the last reference number"),
+        ("RespectWeek", &respect, "dynamodb:UpdateItem", tbl.clone(), &wvr_seq, true, "claims the next one with the registration"),
         ("RespectWeek", &respect, "dynamodb:UpdateItem", tbl.clone(), &summary, true, "moves the summary counts"),
         ("RespectWeek", &respect, "dynamodb:Query", gsi(PROGRAMME_INDEX), &published, true, "lists the public programme"),
         // … and what it must not do.

@@ -15,6 +15,10 @@ use super::error::{ApiError, ApiResult};
 use super::extract::IdempotencyKey;
 use super::secrets::body_hash;
 
+/// How often a creation reads its register again when another creation took the
+/// number it read.
+const SEQUENCE_ATTEMPTS: u32 = 20;
+
 /// How long a first response is kept and replayed (real time).
 pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
 
@@ -78,54 +82,71 @@ impl IdempotentPost {
         )))
     }
 
-    /// Runs a creating POST: `work` validates and prepares the change and its 201;
-    /// the record rides along in the same commit.
-    pub async fn run(
+    /// Runs a creating POST. `checked` is the validated request; `prepare` turns it
+    /// into the change and its 201, with the next number of the register claimed in
+    /// the same change. The idempotency record rides along. When another creation took
+    /// that number first, `prepare` runs again on a fresh read, so numbers are used
+    /// only by what was created: a replay or a refusal takes none.
+    pub async fn run<T: Clone, Prepared>(
         &self,
         state: &AppState,
-        work: impl Future<Output = ApiResult<(Change, Created)>>,
-    ) -> ApiResult<Response> {
-        let (mut change, created) = match work.await {
-            Ok(prepared) => prepared,
-            Err(refusal) => {
-                // A repeat must get the first answer even when the request would now be
-                // refused (time moved on, a duplicate of itself).
-                return match self.replay(state).await? {
-                    Some(replay) => Ok(replay),
-                    None => Err(refusal),
-                };
-            }
+        checked: ApiResult<T>,
+        mut prepare: impl FnMut(T) -> Prepared,
+    ) -> ApiResult<Response>
+    where
+        Prepared: Future<Output = ApiResult<(Change, Created)>>,
+    {
+        let input = match checked {
+            Ok(input) => input,
+            Err(refusal) => return self.refused(state, refusal).await,
         };
-        if let Some(key) = &self.key {
-            let now = state.real_clock.now().timestamp();
-            change.idempotency = Some(IdempotencyRecord {
-                scope: self.scope.into(),
-                key: key.clone(),
-                body_hash: self.body_hash.clone(),
-                status: 201,
-                location: Some(created.location.clone()),
-                response_body: created.body.clone(),
-                created_at: now,
-                expires_at: now + RETENTION_SECONDS,
-            });
-        }
-        match state.store.commit(change).await {
-            Ok(()) => Ok(respond(201, Some(&created.location), created.body)),
-            Err(StoreError::IdempotencyKeyUsed) => match self.replay(state).await? {
-                Some(replay) => Ok(replay),
-                // The record expired between the two reads: let the client retry.
-                None => Err(StoreError::IdempotencyInProgress.into()),
-            },
-            // A repeat of a creation that holds a unique claim (a Week van Respect
-            // registration) collides with its own first success on the claim: the
-            // store may report either failure. Replay when the key was used.
-            Err(e @ StoreError::UniqueTaken(_)) if self.key.is_some() => {
-                match self.replay(state).await? {
-                    Some(replay) => Ok(replay),
-                    None => Err(e.into()),
-                }
+        for _ in 0..SEQUENCE_ATTEMPTS {
+            let (mut change, created) = match prepare(input.clone()).await {
+                Ok(prepared) => prepared,
+                Err(refusal) => return self.refused(state, refusal).await,
+            };
+            if let Some(key) = &self.key {
+                let now = state.real_clock.now().timestamp();
+                change.idempotency = Some(IdempotencyRecord {
+                    scope: self.scope.into(),
+                    key: key.clone(),
+                    body_hash: self.body_hash.clone(),
+                    status: 201,
+                    location: Some(created.location.clone()),
+                    response_body: created.body.clone(),
+                    created_at: now,
+                    expires_at: now + RETENTION_SECONDS,
+                });
             }
-            Err(e) => Err(e.into()),
+            return match state.store.commit(change).await {
+                Ok(()) => Ok(respond(201, Some(&created.location), created.body)),
+                Err(StoreError::SequenceTaken) => continue,
+                Err(StoreError::IdempotencyKeyUsed) => match self.replay(state).await? {
+                    Some(replay) => Ok(replay),
+                    // The record expired between the two reads: let the client retry.
+                    None => Err(StoreError::IdempotencyInProgress.into()),
+                },
+                // A repeat of a creation that holds a unique claim (a Week van Respect
+                // registration) collides with its own first success on the claim: the
+                // store may report either failure. Replay when the key was used.
+                Err(e @ StoreError::UniqueTaken(_)) if self.key.is_some() => {
+                    match self.replay(state).await? {
+                        Some(replay) => Ok(replay),
+                        None => Err(e.into()),
+                    }
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
+        Err(StoreError::Unavailable("the register's sequence stayed contended".into()).into())
+    }
+
+    /// A refused request: a repeat must still get the first answer, even when it would
+    /// now be refused (time moved on, a duplicate of itself).
+    async fn refused(&self, state: &AppState, refusal: ApiError) -> ApiResult<Response> {
+        match self.replay(state).await? {
+            Some(replay) => Ok(replay),
+            None => Err(refusal),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::domain::permit::{
 };
 use crate::domain::risk::{Alcohol, Category, Deadline, Kind};
 use crate::domain::time::{local_rfc3339, local_year, parse_timestamp};
-use crate::store::{Change, Collection};
+use crate::store::{Change, Collection, SequenceClaim};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -352,12 +352,13 @@ pub async fn submit(
     body: ValidatedJson<PermitRequest>,
 ) -> ApiResult<Response> {
     let post = IdempotentPost::new("POST /permits", key, &body.raw);
-    post.run(&state, async {
-        let (organiser, event) = body.value;
+    let state = &state;
+    post.run(state, Ok(body.value), |(organiser, event)| async move {
         let now = state.clock.now();
         let q = permit::quote(&event, now, &state.catalogue.tariffs).map_err(submit_error)?;
         let year = local_year(now);
-        let number = state.store.next_sequence(&format!("EV-{year}")).await?;
+        let register = format!("EV-{year}");
+        let number = state.store.last_sequence(&register).await? + 1;
         let (token, token_hash) = new_access_token();
         let app = Application::submit(
             new_id(),
@@ -370,6 +371,10 @@ pub async fn submit(
         );
         let mut change = Change::create(records::permit_document(&app)?);
         change.aggregates = records::coverage_aggregates(&coverage::deltas(None, &app));
+        change.sequence = Some(SequenceClaim {
+            name: register,
+            number,
+        });
         let created = PermitCreated {
             access_token: token,
             application: PermitView::of(&app),

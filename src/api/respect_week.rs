@@ -35,7 +35,7 @@ use crate::domain::respect_week::{
 };
 use crate::domain::time::local_rfc3339;
 use crate::store::registrations as records;
-use crate::store::{Collection, Document, Index, ListQuery, StoreError};
+use crate::store::{Collection, Document, Index, ListQuery, SequenceClaim, StoreError};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -530,27 +530,30 @@ pub async fn register(
     ]
     .concat();
     let post = IdempotentPost::new(REGISTER_SCOPE, key, &request_identity);
-    post.run(&state, async {
-        let now = state.clock.now();
-        let form = body.validate_with(&RegistrationContext {
-            edition: &edition,
-            now,
-        })?;
-        let number = state
-            .store
-            .next_sequence(&records::sequence_name(edition.year))
-            .await?;
+    let now = state.clock.now();
+    let checked = body.validate_with(&RegistrationContext {
+        edition: &edition,
+        now,
+    });
+    let (state, edition) = (&state, &edition);
+    post.run(state, checked, |form| async move {
+        let register = records::sequence_name(edition.year);
+        let number = state.store.last_sequence(&register).await? + 1;
         let (token, token_hash) = new_access_token();
         let reg = Registration::register(
             new_id(),
             records::reference(edition.year, number),
             token_hash,
             form,
-            &edition,
+            edition,
             now,
         )
-        .map_err(|v| violations_error(v, &edition))?;
-        let change = records::registration_created(&reg)?;
+        .map_err(|v| violations_error(v, edition))?;
+        let mut change = records::registration_created(&reg)?;
+        change.sequence = Some(SequenceClaim {
+            name: register,
+            number,
+        });
         let created = RegistrationCreated {
             access_token: token,
             registration: RegistrationView::of(&reg),

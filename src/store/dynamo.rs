@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, Delete,
-    GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
+    GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, Put,
     ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem, Update,
 };
 use aws_smithy_http_client::tls;
@@ -373,6 +373,7 @@ enum Role {
     Claim(String),
     Release,
     Idempotency,
+    Sequence,
 }
 
 /// How one attempt at a change ended, short of success.
@@ -397,9 +398,10 @@ fn cancellation_outcome(reasons: &[CancellationReason], roles: &[Role]) -> Attem
             Role::Document => (0, StoreError::VersionConflict),
             Role::Claim(key) => (1, StoreError::UniqueTaken(key.clone())),
             Role::Idempotency => (2, StoreError::IdempotencyKeyUsed),
+            Role::Sequence => (3, StoreError::SequenceTaken),
             // These items carry no condition.
             Role::Aggregate | Role::Release => (
-                3,
+                4,
                 StoreError::Internal("unexpected condition failure".into()),
             ),
         };
@@ -664,6 +666,32 @@ impl DynamoStore {
             items.push(TransactWriteItem::builder().put(put).build());
             roles.push(Role::Idempotency);
         }
+
+        if let Some(claim) = &change.sequence {
+            // The number is taken only if nobody took it since it was read.
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(item_key(format!("seq#{}", claim.name), SEQ_SK)))
+                .update_expression("SET #v = :number")
+                .condition_expression(if claim.number == 1 {
+                    "attribute_not_exists(#v)"
+                } else {
+                    "#v = :last"
+                })
+                .expression_attribute_names("#v", SEQUENCE_VALUE)
+                .expression_attribute_values(":number", n(claim.number));
+            let update = if claim.number == 1 {
+                update
+            } else {
+                update.expression_attribute_values(":last", n(claim.number - 1))
+            };
+            items.push(
+                TransactWriteItem::builder()
+                    .update(update.build().map_err(internal)?)
+                    .build(),
+            );
+            roles.push(Role::Sequence);
+        }
         Ok(Plan { items, roles })
     }
 
@@ -846,24 +874,19 @@ impl DocumentStore for DynamoStore {
         Ok(Page { items, next })
     }
 
-    async fn next_sequence(&self, name: &str) -> StoreResult<u64> {
+    async fn last_sequence(&self, name: &str) -> StoreResult<u64> {
         let out = self
             .client
-            .update_item()
+            .get_item()
             .table_name(&self.table)
             .set_key(Some(item_key(format!("seq#{name}"), SEQ_SK)))
-            .update_expression("ADD #v :one")
-            .expression_attribute_names("#v", SEQUENCE_VALUE)
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
+            .consistent_read(true)
             .send()
             .await
-            .map_err(|e| map_sdk_error("UpdateItem", e))?;
-        match out.attributes() {
-            Some(attributes) => get_n(attributes, SEQUENCE_VALUE),
-            None => Err(StoreError::Internal(
-                "UpdateItem returned no sequence value".into(),
-            )),
+            .map_err(|e| map_sdk_error("GetItem", e))?;
+        match out.item() {
+            Some(item) => get_n(item, SEQUENCE_VALUE),
+            None => Ok(0),
         }
     }
 

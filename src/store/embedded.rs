@@ -153,6 +153,20 @@ fn commit_change(db: &Database, change: &Change) -> StoreResult<()> {
                 .map_err(internal)?;
         }
 
+        if let Some(claim) = &change.sequence {
+            let mut seq = tx.open_table(SEQUENCES).map_err(internal)?;
+            let last = seq
+                .get(claim.name.as_str())
+                .map_err(internal)?
+                .map(|v| v.value())
+                .unwrap_or(0);
+            if last + 1 != claim.number {
+                return Err(StoreError::SequenceTaken);
+            }
+            seq.insert(claim.name.as_str(), claim.number)
+                .map_err(internal)?;
+        }
+
         let mut index = tx.open_table(INDEX).map_err(internal)?;
         if let Some(stored) = &existing {
             for i in [Index::Gsi1, Index::Gsi2] {
@@ -283,22 +297,16 @@ impl DocumentStore for EmbeddedStore {
         list_page(&self.db, query, filter)
     }
 
-    async fn next_sequence(&self, name: &str) -> StoreResult<u64> {
+    async fn last_sequence(&self, name: &str) -> StoreResult<u64> {
         let name = name.to_string();
         self.blocking(move |db| {
-            let tx = db.begin_write().map_err(internal)?;
-            let next = {
-                let mut seq = tx.open_table(SEQUENCES).map_err(internal)?;
-                let current = seq
-                    .get(name.as_str())
-                    .map_err(internal)?
-                    .map(|v| v.value())
-                    .unwrap_or(0);
-                seq.insert(name.as_str(), current + 1).map_err(internal)?;
-                current + 1
-            };
-            tx.commit().map_err(internal)?;
-            Ok(next)
+            let tx = db.begin_read().map_err(internal)?;
+            let seq = tx.open_table(SEQUENCES).map_err(internal)?;
+            Ok(seq
+                .get(name.as_str())
+                .map_err(internal)?
+                .map(|v| v.value())
+                .unwrap_or(0))
         })
         .await
     }

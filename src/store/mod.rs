@@ -127,6 +127,17 @@ pub struct Change {
     /// Written with a creation; fails the change when a record with the key is still
     /// live at this record's `created_at`.
     pub idempotency: Option<IdempotencyRecord>,
+    /// The number this creation takes from a named sequence, in the same change, so
+    /// that a number is used only by what was created (no gaps in the register).
+    pub sequence: Option<SequenceClaim>,
+}
+
+/// A sequence that must stand at `number - 1` (else [`StoreError::SequenceTaken`])
+/// and stands at `number` after the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceClaim {
+    pub name: String,
+    pub number: u64,
 }
 
 impl Change {
@@ -138,6 +149,7 @@ impl Change {
             claim_unique: Vec::new(),
             release_unique: Vec::new(),
             idempotency: None,
+            sequence: None,
         }
     }
 
@@ -186,6 +198,9 @@ pub enum StoreError {
     VersionConflict,
     #[error("unique key already taken: {0}")]
     UniqueTaken(String),
+    /// Another creation took the sequence number first: read the sequence again.
+    #[error("sequence number taken")]
+    SequenceTaken,
     /// A live idempotency record holds the key: read it and replay or refuse.
     #[error("idempotency key already used")]
     IdempotencyKeyUsed,
@@ -212,8 +227,9 @@ pub trait DocumentStore: Send + Sync + std::fmt::Debug {
     /// `filter`; at most `query.limit`.
     async fn list(&self, query: &ListQuery, filter: Filter<'_>) -> StoreResult<Page>;
 
-    /// The next number of a named sequence (1, 2, …), atomically: never the same twice.
-    async fn next_sequence(&self, name: &str) -> StoreResult<u64>;
+    /// The last number a named sequence gave out (0 before the first). A creation
+    /// claims the next one in its own change ([`SequenceClaim`]).
+    async fn last_sequence(&self, name: &str) -> StoreResult<u64>;
 
     /// Every aggregate item of a group with its fields (one read).
     async fn aggregates(&self, group: &str)

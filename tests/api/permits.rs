@@ -887,3 +887,55 @@ async fn hostile_text_dates_and_duplicate_keys_are_refused_and_nothing_is_stored
         "none of the refused bodies took a reference or was stored"
     );
 }
+
+/// Hardening F6: a reference number is taken only by what is created. Replays, a
+/// refused reuse of a key and refused bodies take none: the register has no gaps.
+#[tokio::test]
+async fn replays_and_refusals_take_no_reference_number() {
+    let app = spawn_app().await;
+    let send = |key: &'static str, body: Value| {
+        app.request(Method::POST, "/permits")
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = expect_status(send("k-1", zomerfestival()).await.unwrap(), 201).await;
+    assert_eq!(first["reference"], "EV-2017-0001");
+    for _ in 0..3 {
+        let replay = expect_status(send("k-1", zomerfestival()).await.unwrap(), 201).await;
+        assert_eq!(replay["reference"], "EV-2017-0001");
+    }
+    expect_status(send("k-1", jeugdtoernooi()).await.unwrap(), 422).await;
+    let mut started = zomerfestival();
+    started["event"]["starts_at"] = json!("2017-02-01T12:00:00+01:00");
+    started["event"]["ends_at"] = json!("2017-02-01T13:00:00+01:00");
+    expect_status(app.post_json("/permits", &started).await, 422).await;
+    let next = submit(&app, &jeugdtoernooi()).await;
+    assert_eq!(next["reference"], "EV-2017-0002", "no number was used up");
+
+    // Concurrent submissions each get their own number, and none is skipped.
+    let mut handles = Vec::new();
+    for _ in 0..12 {
+        let (client, base) = (app.client.clone(), app.base.clone());
+        handles.push(tokio::spawn(async move {
+            let response = client
+                .post(format!("{base}/permits"))
+                .json(&zomerfestival())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+            response.json::<Value>().await.unwrap()["reference"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }));
+    }
+    let mut references = Vec::new();
+    for handle in handles {
+        references.push(handle.await.unwrap());
+    }
+    references.sort();
+    let expected: Vec<String> = (3..=14).map(|n| format!("EV-2017-{n:04}")).collect();
+    assert_eq!(references, expected);
+}
