@@ -15,9 +15,12 @@ use super::error::{ApiError, ApiResult};
 use super::extract::IdempotencyKey;
 use super::secrets::body_hash;
 
-/// How often a creation reads its register again when another creation took the
-/// number it read.
+/// How often a creation reads its register again when another process's creation
+/// took the number it read.
 const SEQUENCE_ATTEMPTS: u32 = 20;
+
+/// One creation at a time in this process (see [`IdempotentPost::run`]).
+static CREATIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// How long a first response is kept and replayed (real time).
 pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
@@ -100,6 +103,10 @@ impl IdempotentPost {
             Ok(input) => input,
             Err(refusal) => return self.refused(state, refusal).await,
         };
+        // Creations in this process take their turn, so that they do not race each
+        // other for the same number; other processes (Lambda instances) can still
+        // claim it first, and then `prepare` runs again.
+        let _turn = CREATIONS.lock().await;
         for _ in 0..SEQUENCE_ATTEMPTS {
             let (mut change, created) = match prepare(input.clone()).await {
                 Ok(prepared) => prepared,
