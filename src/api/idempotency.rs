@@ -19,6 +19,9 @@ use super::secrets::body_hash;
 /// took the number it read.
 const SEQUENCE_ATTEMPTS: u32 = 20;
 
+/// How long a creation waits for its turn before it races for its number.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One creation at a time in this process (see [`IdempotentPost::run`]).
 static CREATIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -105,8 +108,10 @@ impl IdempotentPost {
         };
         // Creations in this process take their turn, so that they do not race each
         // other for the same number; other processes (Lambda instances) can still
-        // claim it first, and then `prepare` runs again.
-        let _turn = CREATIONS.lock().await;
+        // claim it first, and then `prepare` runs again. The turn is waited for
+        // briefly: when the store hangs (an outage), a creation goes on without it
+        // and gets its 503 from the store, instead of queueing behind the others.
+        let _turn = tokio::time::timeout(TURN_WAIT, CREATIONS.lock()).await.ok();
         for _ in 0..SEQUENCE_ATTEMPTS {
             let (mut change, created) = match prepare(input.clone()).await {
                 Ok(prepared) => prepared,
