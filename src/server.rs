@@ -14,7 +14,12 @@
 //!   burst of as many; then 429 with `Retry-After`. Staff routes and reads are not
 //!   limited here. `0` turns the limit off.
 //!
+//! - **Protocol errors**: hyper's own 400, 414 and 431 leave as problem+json too
+//!   ([`protocol`]).
+//!
 //! On Lambda none of this applies: API Gateway holds the connections.
+
+mod protocol;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -129,7 +134,7 @@ pub async fn run(
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.head_timeout)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(protocol::ProblemIo::new(stream)), service);
             // Errors here are the client's (a reset, a timeout): nothing to report.
             let _ = connection.await;
             drop(slot);

@@ -93,6 +93,11 @@ pub enum ApiError {
     /// 500: logged in full, shown as a bare apology.
     #[error("internal: {0}")]
     Internal(String),
+    /// 400, 414 or 431 found by the HTTP layer itself (hyper), before any route: a
+    /// request head that is not HTTP, a target that is too long, headers too large.
+    /// Written on the wire by `server::protocol` (hardening #10).
+    #[error("HTTP protocol error {0}")]
+    Protocol(StatusCode),
 }
 
 impl ApiError {
@@ -119,6 +124,7 @@ impl ApiError {
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Protocol(status) => *status,
         }
     }
 
@@ -199,12 +205,42 @@ impl ApiError {
                 "internal",
                 "Er ging iets mis aan onze kant. Probeer het later opnieuw.".into(),
             ),
+            ApiError::Protocol(StatusCode::URI_TOO_LONG) => (
+                "uri_too_long",
+                "Het adres van het verzoek is te lang.".into(),
+            ),
+            ApiError::Protocol(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE) => (
+                "headers_too_large",
+                "De headers van het verzoek zijn te groot of te talrijk.".into(),
+            ),
+            ApiError::Protocol(_) => (
+                "malformed_request",
+                "Dit verzoek is geen geldig HTTP.".into(),
+            ),
         }
     }
 }
 
 fn title(status: StatusCode) -> String {
     status.canonical_reason().unwrap_or("Error").to_string()
+}
+
+impl ApiError {
+    /// The problem document this error is answered with.
+    pub fn into_problem(self) -> Problem {
+        let status = self.status();
+        let (code, detail) = self.code_and_detail();
+        Problem {
+            kind: format!("/problems/{code}"),
+            title: title(status),
+            status: status.as_u16(),
+            detail,
+            errors: match self {
+                ApiError::Validation(errors) | ApiError::InvalidQuery(errors) => errors,
+                _ => Vec::new(),
+            },
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -215,18 +251,7 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(e) => tracing::warn!(error = %e, "store unavailable"),
             _ => {}
         }
-        let (code, detail) = self.code_and_detail();
-        let problem = Problem {
-            kind: format!("/problems/{code}"),
-            title: title(status),
-            status: status.as_u16(),
-            detail,
-            errors: match self {
-                ApiError::Validation(errors) | ApiError::InvalidQuery(errors) => errors,
-                _ => Vec::new(),
-            },
-        };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let body = serde_json::to_vec(&self.into_problem()).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -219,3 +219,69 @@ async fn anonymous_writes_are_limited_per_client_with_429_and_retry_after() {
         .unwrap();
     assert_eq!(other.status(), 200);
 }
+
+/// Sends `request` raw on a fresh connection and reads until the server closes it.
+async fn raw_exchange(addr: &str, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
+/// #10: what hyper refuses before any route runs (not HTTP, a target too long, too
+/// many or too large headers) is answered as problem+json too, and the connection
+/// ends; so is a broken request that follows a good one on a kept-alive connection.
+#[tokio::test]
+async fn http_layer_errors_are_problem_json() {
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let many_headers: String = (0..150).map(|i| format!("X-Header-{i}: y\r\n")).collect();
+    let cases = [
+        ("GARBAGE\r\n\r\n".to_string(), 400, "malformed_request"),
+        (
+            "GET /health HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".to_string(),
+            400,
+            "malformed_request",
+        ),
+        (
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000)),
+            414,
+            "uri_too_long",
+        ),
+        (
+            format!("GET /health HTTP/1.1\r\nHost: x\r\n{many_headers}\r\n"),
+            431,
+            "headers_too_large",
+        ),
+        (
+            "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost x\r\n\r\n".to_string(),
+            400,
+            "malformed_request",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let answer = raw_exchange(&addr, request.as_bytes()).await;
+        // The last answer on the connection is the refusal.
+        let last = answer.rfind("HTTP/1.1 ").unwrap();
+        let (head, body) = answer[last..].split_once("\r\n\r\n").unwrap();
+        let head = head.to_ascii_lowercase();
+        assert!(head.starts_with(&format!("http/1.1 {status} ")), "{head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
+        assert!(head.contains("connection: close"), "{head}");
+        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(problem["type"], format!("/problems/{code}"), "{body}");
+        assert_eq!(problem["status"], status);
+        assert!(!problem["detail"].as_str().unwrap().is_empty());
+    }
+    // The router's own answers pass through untouched.
+    let health = app.get("/health").await;
+    assert_eq!(health.status(), 200);
+}
