@@ -14,9 +14,9 @@ use crate::clock::{ManualClock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
 use crate::domain::leges::TariffTable;
 use crate::domain::respect_week::Edition;
-use crate::store::SharedStore;
 use crate::store::dynamo::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
+use crate::store::{SharedStore, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
@@ -183,7 +183,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         None => CursorSealer::random(),
     };
     Ok(AppState {
-        store: open_store(settings).await?,
+        store: Store::new(open_store(settings).await?),
         clock: settings.clock(),
         real_clock: Arc::new(SystemClock),
         catalogue: Arc::new(load_catalogue(settings.config_path.as_deref())?),

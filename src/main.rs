@@ -140,17 +140,15 @@ fn token(sub: &str, hours: i64) -> Result<(), Box<dyn std::error::Error>> {
 /// `--verify` also recomputed from the applications of Y, with every difference.
 async fn coverage(year: i32, verify: bool) -> Result<(), Box<dyn std::error::Error>> {
     use loket::domain::coverage;
-    use loket::store::permits as records;
-
     let settings = Settings::from_env()?;
-    let store = config::open_store(&settings).await?;
+    let store = loket::store::Store::new(config::open_store(&settings).await?);
     let catalogue = config::load_catalogue(settings.config_path.as_deref())?;
     let cost = catalogue
         .tariffs
         .for_year(year)
         .ok_or_else(|| format!("no tariff table is in force for {year}"))?
         .coordination_cost_cents;
-    let stored = records::coverage_buckets(store.as_ref(), year).await?;
+    let stored = store.permits().coverage(year).await?;
     let report = |buckets: &std::collections::BTreeMap<coverage::Bucket, coverage::Sums>| {
         serde_json::to_string_pretty(&coverage::report(year, cost, buckets))
     };
@@ -158,7 +156,7 @@ async fn coverage(year: i32, verify: bool) -> Result<(), Box<dyn std::error::Err
     if !verify {
         return Ok(());
     }
-    let apps = records::submitted_in(store.as_ref(), year).await?;
+    let apps = store.permits().list_all(year).await?;
     let recomputed = coverage::recompute(year, &apps);
     println!(
         "recomputed from {} applications:\n{}",

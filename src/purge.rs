@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use crate::api::AppState;
 use crate::domain::Catalogue;
-use crate::store::{DocumentStore, StoreResult, registrations};
+use crate::store::registrations::Registrations;
+use crate::store::{DocumentStore, StoreResult};
 
 /// What one purge did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -34,7 +35,9 @@ pub async fn erase_contact_data(
     catalogue: &Catalogue,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
-    registrations::erase_due_contacts(store, &catalogue.editions, now).await
+    Registrations::new(store)
+        .erase_due_contacts(&catalogue.editions, now)
+        .await
 }
 
 /// Removes idempotency records that expired before `real_now` (real time).
@@ -68,7 +71,7 @@ pub async fn run(
 /// [`run`] with the app's store, catalogue and clocks.
 pub async fn run_for(state: &AppState) -> StoreResult<PurgeReport> {
     run(
-        state.store.as_ref(),
+        state.store.engine(),
         &state.catalogue,
         state.clock.now(),
         state.real_clock.now(),

@@ -32,9 +32,7 @@ use aws_sdk_dynamodb::config::{Credentials, Region};
 use chrono::{DateTime, Utc};
 use loket::api::AppState;
 use loket::api::auth::StaffAuth;
-use loket::api::secrets::CursorSealer;
 use loket::clock::ManualClock;
-use loket::domain::Catalogue;
 use loket::domain::coverage;
 use loket::domain::permit::Application;
 use loket::store::dynamo::{DynamoStore, config_loader};
@@ -181,14 +179,12 @@ async fn client_on(port: u16) -> Client {
 
 fn state(store: Arc<DynamoStore>) -> AppState {
     let now: DateTime<Utc> = "2017-03-01T10:00:00+01:00".parse().unwrap();
-    AppState {
-        store,
-        clock: Arc::new(ManualClock::new(now)),
-        real_clock: Arc::new(ManualClock::new(Utc::now())),
-        catalogue: Arc::new(Catalogue::default()),
-        cursors: CursorSealer::new(b"dynamo fault test"),
-        auth: Arc::new(StaffAuth::hs256(STAFF_SECRET, None, None).expect("an HS256 key")),
-    }
+    AppState::builder(loket::store::Store::new(store))
+        .clock(ManualClock::new(now))
+        .real_clock(ManualClock::new(Utc::now()))
+        .cursor_key(b"dynamo fault test")
+        .auth(StaffAuth::hs256(STAFF_SECRET, None, None).expect("an HS256 key"))
+        .build()
 }
 
 /// Serves the whole API on a free local port; returns its base URL.
@@ -318,7 +314,8 @@ async fn stored_applications(store: &DynamoStore) -> Vec<Application> {
 /// The stored coverage of 2017 equals the one recomputed from the applications: no
 /// aggregate moved without its application, none stored without its moves.
 async fn assert_coverage_matches(store: &DynamoStore, apps: &[Application]) {
-    let stored = records::coverage_buckets(store, 2017)
+    let stored = records::Permits::new(store)
+        .coverage(2017)
         .await
         .expect("reading the coverage aggregate");
     assert_eq!(

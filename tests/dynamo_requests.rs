@@ -13,9 +13,7 @@ use axum::http::Request;
 use chrono::{DateTime, Utc};
 use loket::api::AppState;
 use loket::api::auth::StaffAuth;
-use loket::api::secrets::CursorSealer;
 use loket::clock::ManualClock;
-use loket::domain::Catalogue;
 use loket::store::dynamo::DynamoStore;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -50,14 +48,12 @@ async fn each_api_operation_costs_at_most_its_budget_of_dynamodb_requests() {
     let now: DateTime<Utc> = "2017-03-01T09:00:00Z".parse().unwrap();
     let auth = StaffAuth::hs256(SECRET, None, None).unwrap();
     let staff_token = auth.mint("staff-1", Utc::now().timestamp(), 3600).unwrap();
-    let state = AppState {
-        store: store.clone(),
-        clock: Arc::new(ManualClock::new(now)),
-        real_clock: Arc::new(ManualClock::new(Utc::now())),
-        catalogue: Arc::new(Catalogue::default()),
-        cursors: CursorSealer::new(b"k"),
-        auth: Arc::new(auth),
-    };
+    let state = AppState::builder(loket::store::Store::new(store.clone()))
+        .clock(ManualClock::new(now))
+        .real_clock(ManualClock::new(Utc::now()))
+        .cursor_key(b"k")
+        .auth(auth)
+        .build();
     let app = loket::api::app(state);
     let body = include_str!("fixtures/zomerfestival.json");
 

@@ -8,9 +8,7 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use loket::api::AppState;
 use loket::api::auth::StaffAuth;
-use loket::api::secrets::CursorSealer;
 use loket::clock::ManualClock;
-use loket::domain::Catalogue;
 use loket::store::embedded::EmbeddedStore;
 use serde_json::Value;
 use tower::{Service, ServiceExt};
@@ -20,14 +18,13 @@ const STAFF_SECRET: &str = "lambda-events-test-secret-long-enough-for-hs256";
 
 fn state(dir: &std::path::Path) -> AppState {
     let now: DateTime<Utc> = "2017-03-01T09:00:00Z".parse().unwrap();
-    AppState {
-        store: Arc::new(EmbeddedStore::open(dir).unwrap()),
-        clock: Arc::new(ManualClock::new(now)),
-        real_clock: Arc::new(ManualClock::new(Utc::now())),
-        catalogue: Arc::new(Catalogue::default()),
-        cursors: CursorSealer::new(b"lambda test"),
-        auth: Arc::new(StaffAuth::hs256(STAFF_SECRET, None, None).expect("an HS256 key")),
-    }
+    let store = loket::store::Store::new(Arc::new(EmbeddedStore::open(dir).unwrap()));
+    AppState::builder(store)
+        .clock(ManualClock::new(now))
+        .real_clock(ManualClock::new(Utc::now()))
+        .cursor_key(b"lambda test")
+        .auth(StaffAuth::hs256(STAFF_SECRET, None, None).expect("an HS256 key"))
+        .build()
 }
 
 /// Runs one fixture event through a router as the Lambda runtime would, and returns

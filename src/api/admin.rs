@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::audit::ExportAudit;
 use crate::domain::coverage::{self, CoverageReport};
 use crate::domain::formats::Reference;
 use crate::domain::leges::Leges;
@@ -25,18 +26,15 @@ use crate::domain::permit::{
 };
 use crate::domain::risk::{Category, Deadline, Kind};
 use crate::domain::time::{local_rfc3339, local_year};
-use crate::store::permits as records;
-use crate::store::{Change, Collection, Document, Index, IndexEntry, ListQuery, StoreError};
+use crate::store::StoreError;
 
-use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, with_etag};
 use super::permits::transition_error;
-use super::query::{
-    CsvDialect, ExportQuery, PermitFilter, PermitListQuery, ValidatedQuery, YearQuery,
-};
+use super::query::{CsvDialect, ExportQuery, PermitListQuery, ValidatedQuery, YearQuery};
 use super::secrets::new_id;
+use super::state::AppState;
 use super::validate::{
     Field, RequestBody, Text, ValidatedJson, broken, choice, optional_choice, optional_paragraph,
     optional_text,
@@ -165,79 +163,26 @@ pub struct StaffPermitPage {
 pub async fn list(
     _staff: Staff,
     State(state): State<AppState>,
-    ValidatedQuery(filter): ValidatedQuery<PermitListQuery>,
+    ValidatedQuery((selection, page)): ValidatedQuery<PermitListQuery>,
 ) -> ApiResult<Json<StaffPermitPage>> {
-    let PermitFilter {
-        status,
-        year,
-        late,
-        page,
-    } = filter;
-    let range = match year {
-        // Every year 1970–2099 has a range; this is a bug, not the client's.
-        Some(y) => Some(
-            records::year_range(y)
-                .ok_or_else(|| ApiError::Internal(format!("no key range for {y}")))?,
-        ),
-        None => None,
-    };
-    let after = page.after(&state)?;
-    let limit = page.limit;
-
-    // All applications (gsi1) or one status (gsi2), both by submission time; the year
-    // is a range on that key, `late` a filter.
-    let (index, partition) = match status {
-        Some(s) => (Index::Gsi2, records::status_partition(s.as_str())),
-        None => (Index::Gsi1, records::ALL_PERMITS.to_string()),
-    };
-    let (sort_from, sort_to) = range.unzip();
-    let query = ListQuery {
-        collection: Collection::Permit,
-        index,
-        partition,
-        sort_from,
-        sort_to,
-        after,
-        limit,
-    };
-    let filter = move |doc: &Document| match late {
-        None => true,
-        Some(late) => is_late(doc) == Some(late),
-    };
-    let page = state.store.list(&query, &filter).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|doc| records::permit_from(doc).map(|app| StaffPermit::of(&app)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let page = state
+        .store
+        .permits()
+        .list(selection, page.after(&state)?, page.limit)
+        .await?;
     Ok(Json(StaffPermitPage {
-        items,
+        items: page.items.iter().map(StaffPermit::of).collect(),
         next_cursor: page.next.map(|p| state.cursors.seal(&p)),
     }))
 }
 
-/// `deadline.late` of a stored application, read without the rest of it.
-fn is_late(doc: &Document) -> Option<bool> {
-    #[derive(Deserialize)]
-    struct Partial {
-        deadline: PartialDeadline,
-    }
-    #[derive(Deserialize)]
-    struct PartialDeadline {
-        late: bool,
-    }
-    serde_json::from_str::<Partial>(&doc.body)
-        .ok()
-        .map(|p| p.deadline.late)
-}
-
 async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
-    let doc = state
+    state
         .store
-        .get(Collection::Permit, id)
+        .permits()
+        .get(id)
         .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(records::permit_from(&doc)?)
+        .ok_or(ApiError::NotFound)
 }
 
 #[utoipa::path(get, path = "/admin/permits/{id}", tag = "admin", operation_id = "staff_read_permit",
@@ -380,7 +325,7 @@ pub async fn review(
             &state.catalogue.tariffs,
         )
         .map_err(transition_error)?;
-    match records::save_transition(state.store.as_ref(), &app, &next).await {
+    match state.store.permits().transition(&app, &next).await {
         Ok(()) => {}
         // Someone else changed it between our read and our write: the version the
         // client sent is stale now.
@@ -503,42 +448,6 @@ pub fn permits_csv(apps: &[Application], dialect: CsvDialect) -> Result<Vec<u8>,
         .map_err(|e| csv::Error::from(e.into_error()))
 }
 
-/// The audit record of one export (collection `Audit`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportAudit {
-    /// `permits_csv`.
-    pub export: String,
-    /// The staff member's id.
-    pub staff: String,
-    pub year: i32,
-    #[serde(with = "local_rfc3339")]
-    pub at: DateTime<Utc>,
-    pub rows: usize,
-}
-
-/// Audit records, newest last: every one in gsi1 partition `audit`, and per staff
-/// member in gsi2 `audit#{staff}`.
-pub const AUDIT_PARTITION: &str = "audit";
-
-fn audit_document(audit: &ExportAudit) -> ApiResult<Document> {
-    let id = new_id();
-    let sort = format!("{}#{id}", records::sortable_time(audit.at));
-    Ok(Document {
-        collection: Collection::Audit,
-        id,
-        version: 1,
-        body: serde_json::to_string(audit).map_err(|e| ApiError::Internal(e.to_string()))?,
-        gsi1: Some(IndexEntry {
-            partition: AUDIT_PARTITION.into(),
-            sort: sort.clone(),
-        }),
-        gsi2: Some(IndexEntry {
-            partition: format!("{AUDIT_PARTITION}#{}", audit.staff),
-            sort,
-        }),
-    })
-}
-
 #[utoipa::path(get, path = "/admin/permits.csv", tag = "admin",
     params(ExportQuery),
     security(("staff_jwt" = [])),
@@ -557,7 +466,7 @@ pub async fn export_csv(
     let now = state.clock.now();
     let year = year.unwrap_or_else(|| local_year(now));
 
-    let apps = records::submitted_in(state.store.as_ref(), year).await?;
+    let apps = state.store.permits().list_all(year).await?;
     let body = permits_csv(&apps, dialect).map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
     // Recorded before anything is handed out: no export without its audit entry.
     let audit = ExportAudit {
@@ -567,10 +476,7 @@ pub async fn export_csv(
         at: now,
         rows: apps.len(),
     };
-    state
-        .store
-        .commit(Change::create(audit_document(&audit)?))
-        .await?;
+    state.store.audit().create(new_id(), &audit).await?;
     tracing::info!(staff = %audit.staff, year, rows = audit.rows, "permits exported");
 
     let mut response = body.into_response();
@@ -616,7 +522,7 @@ pub async fn leges_coverage(
                 "Voor {year} is geen tarieventabel en dus geen kostenpost vastgesteld."
             ),
         })?;
-    let buckets = records::coverage_buckets(state.store.as_ref(), year).await?;
+    let buckets = state.store.permits().coverage(year).await?;
     Ok(Json(coverage::report(
         year,
         table.coordination_cost_cents,

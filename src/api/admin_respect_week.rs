@@ -20,15 +20,14 @@ use crate::domain::respect_week::{
     RespectWeekSummary,
 };
 use crate::domain::time::local_rfc3339;
-use crate::store::registrations as records;
-use crate::store::{Collection, Document, Index, ListQuery, StoreError};
+use crate::store::StoreError;
 
-use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, with_etag};
 use super::query::{RegistrationListQuery, ValidatedQuery};
 use super::respect_week::{RegistrationRecord, edition_of, transition_error};
+use super::state::AppState;
 use super::validate::{
     Field, RequestBody, Text, ValidatedJson, choice, optional_paragraph, optional_text,
 };
@@ -122,29 +121,13 @@ pub async fn list(
     ValidatedQuery((status, page)): ValidatedQuery<RegistrationListQuery>,
 ) -> ApiResult<Json<StaffRegistrationPage>> {
     let edition = edition_of(&state, &year)?;
-    let after = page.after(&state)?;
-    let limit = page.limit;
-    let (index, partition) = match status {
-        Some(s) => (Index::Gsi2, records::status_partition(edition.year, s)),
-        None => (Index::Gsi1, records::edition_partition(edition.year)),
-    };
-    let query = ListQuery {
-        collection: Collection::Registration,
-        index,
-        partition,
-        sort_from: None,
-        sort_to: None,
-        after,
-        limit,
-    };
-    let page = state.store.list(&query, &|_: &Document| true).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|doc| records::registration_from(doc).map(|r| RegistrationRecord::of(&r)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let page = state
+        .store
+        .registrations()
+        .list(edition.year, status, page.after(&state)?, page.limit)
+        .await?;
     Ok(Json(StaffRegistrationPage {
-        items,
+        items: page.items.iter().map(RegistrationRecord::of).collect(),
         next_cursor: page.next.map(|p| state.cursors.seal(&p)),
     }))
 }
@@ -157,12 +140,12 @@ async fn load(
     id: &str,
 ) -> ApiResult<(respect_week::Edition, Registration)> {
     let edition = edition_of(state, year)?;
-    let doc = state
+    let reg = state
         .store
-        .get(Collection::Registration, id)
+        .registrations()
+        .get(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let reg = records::registration_from(&doc)?;
     if reg.year != edition.year {
         return Err(ApiError::NotFound);
     }
@@ -270,7 +253,7 @@ pub async fn review(
             state.clock.now(),
         )
         .map_err(transition_error)?;
-    match records::save_transition(state.store.as_ref(), &reg, &next).await {
+    match state.store.registrations().transition(&reg, &next).await {
         Ok(()) => {}
         // Changed between our read and our write: the client's version is stale now.
         Err(StoreError::VersionConflict) => return Err(ApiError::PreconditionFailed),
@@ -298,6 +281,6 @@ pub async fn summary(
     Path(year): Path<String>,
 ) -> ApiResult<Json<RespectWeekSummary>> {
     let edition = edition_of(&state, &year)?;
-    let buckets = records::summary_buckets(state.store.as_ref(), edition.year).await?;
+    let buckets = state.store.registrations().summary(edition.year).await?;
     Ok(Json(respect_week::summary(edition.year, &buckets)))
 }

@@ -37,9 +37,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde_json::{Map, Value, json};
 
-use super::AppState;
 use super::error::ApiError;
 use super::extract::bearer;
+use super::state::AppState;
 
 /// The group a staff member's token must carry.
 pub const STAFF_GROUP: &str = "staff";
@@ -303,6 +303,12 @@ impl StaffAuth {
             issuer,
             audience,
         })
+    }
+
+    /// HS256 with a random secret nobody knows: every token is refused until
+    /// another verifier is configured.
+    pub fn random() -> StaffAuth {
+        StaffAuth::hs256(&generate_secret(), None, None).expect("a generated secret is long enough")
     }
 
     /// RS256 with a JWKS given as JSON, a file path or a URL. A URL is not fetched

@@ -279,6 +279,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A concurrent change reported as an `ApiError` is still one to read again after.
+impl crate::store::Conflict for ApiError {
+    fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Conflict {
+                code: "concurrent_change",
+                ..
+            }
+        )
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {

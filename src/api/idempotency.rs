@@ -8,12 +8,12 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::store::{Change, IdempotencyRecord, StoreError};
+use crate::store::{Creation, IdempotencyRecord, StoreError};
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::IdempotencyKey;
 use super::secrets::body_hash;
+use super::state::AppState;
 
 /// How often a creation reads its register again when another process's creation
 /// took the number it read.
@@ -71,7 +71,7 @@ impl IdempotentPost {
             return Ok(None);
         };
         let now = state.real_clock.now().timestamp();
-        let Some(record) = state.store.idempotency(self.scope, key, now).await? else {
+        let Some(record) = state.store.remembered(self.scope, key, now).await? else {
             return Ok(None);
         };
         if record.body_hash != self.body_hash {
@@ -89,7 +89,7 @@ impl IdempotentPost {
     }
 
     /// Runs a creating POST. `checked` is the validated request; `prepare` turns it
-    /// into the change and its 201, with the next number of the register claimed in
+    /// into the creation and its 201, with the next number of the register claimed in
     /// the same change. The idempotency record rides along. When another creation took
     /// that number first, `prepare` runs again on a fresh read, so numbers are used
     /// only by what was created: a replay or a refusal takes none.
@@ -100,7 +100,7 @@ impl IdempotentPost {
         mut prepare: impl FnMut(T) -> Prepared,
     ) -> ApiResult<Response>
     where
-        Prepared: Future<Output = ApiResult<(Change, Created)>>,
+        Prepared: Future<Output = ApiResult<(Creation, Created)>>,
     {
         let input = match checked {
             Ok(input) => input,
@@ -113,13 +113,13 @@ impl IdempotentPost {
         // and gets its 503 from the store, instead of queueing behind the others.
         let _turn = tokio::time::timeout(TURN_WAIT, CREATIONS.lock()).await.ok();
         for _ in 0..SEQUENCE_ATTEMPTS {
-            let (mut change, created) = match prepare(input.clone()).await {
+            let (mut creation, created) = match prepare(input.clone()).await {
                 Ok(prepared) => prepared,
                 Err(refusal) => return self.refused(state, refusal).await,
             };
             if let Some(key) = &self.key {
                 let now = state.real_clock.now().timestamp();
-                change.idempotency = Some(IdempotencyRecord {
+                creation = creation.remember(IdempotencyRecord {
                     scope: self.scope.into(),
                     key: key.clone(),
                     body_hash: self.body_hash.clone(),
@@ -130,7 +130,7 @@ impl IdempotentPost {
                     expires_at: now + RETENTION_SECONDS,
                 });
             }
-            return match state.store.commit(change).await {
+            return match state.store.commit(creation).await {
                 Ok(()) => Ok(respond(201, Some(&created.location), created.body)),
                 Err(StoreError::SequenceTaken) => continue,
                 Err(StoreError::IdempotencyKeyUsed) => match self.replay(state).await? {

@@ -2,17 +2,11 @@
 //! locally (`axum::serve`) and inside Lambda (`lambda_http::run`); each Lambda
 //! function mounts only its own audience's routes.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::clock::SharedClock;
-use crate::domain::Catalogue;
-use crate::store::SharedStore;
 
 pub mod admin;
 pub mod admin_respect_week;
@@ -27,25 +21,11 @@ pub mod permits;
 pub mod query;
 pub mod respect_week;
 pub mod secrets;
+pub mod state;
 pub mod validate;
 
-use auth::StaffAuth;
 use error::ApiError;
-use secrets::CursorSealer;
-
-/// Everything a handler needs, built once per process.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub store: SharedStore,
-    /// The business clock (`LOKET_NOW` fixes it).
-    pub clock: SharedClock,
-    /// Real time, for idempotency expiry (API.md: 24 h of real time).
-    pub real_clock: SharedClock,
-    pub catalogue: Arc<Catalogue>,
-    pub cursors: CursorSealer,
-    /// Verifies staff tokens (HS256 secret or a JWKS).
-    pub auth: Arc<StaffAuth>,
-}
+pub use state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

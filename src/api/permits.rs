@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
-use crate::domain::coverage;
-use crate::domain::formats::{Email, KvkNumber, Phone, Reference, Register};
+use crate::domain::formats::{Email, KvkNumber, Phone, Reference};
 use crate::domain::leges::Leges;
 use crate::domain::permit::{
     self, Actor, Application, Event, Kern, Organiser, PermitAction, PermitStatus, SubmitError,
@@ -18,20 +17,19 @@ use crate::domain::permit::{
 };
 use crate::domain::risk::{Alcohol, Category, Deadline, Kind};
 use crate::domain::time::{local_rfc3339, local_year, parse_timestamp};
-use crate::store::{Change, Collection, SequenceClaim};
+use crate::store::retry_on_conflict;
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{BearerToken, IdempotencyKey, with_etag};
 use super::idempotency::{Created, IdempotentPost};
 use super::messages;
 use super::secrets::{new_access_token, new_id, token_opens};
+use super::state::AppState;
 use super::validate::{
     Field, Nested, RequestBody, Text, ValidatedJson, broken, choice, email, line, object, optional,
     optional_kvk_number, optional_line, optional_text, paragraph, parse_given, parse_optional,
     phone, required, timestamp,
 };
-use crate::store::permits as records;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -356,32 +354,26 @@ pub async fn submit(
     post.run(state, Ok(body.value), |(organiser, event)| async move {
         let now = state.clock.now();
         let q = permit::quote(&event, now, &state.catalogue.tariffs).map_err(submit_error)?;
-        let year = local_year(now);
-        let register = format!("EV-{year}");
-        let number = state.store.last_sequence(&register).await? + 1;
+        let permits = state.store.permits();
+        let reference = permits.next_reference(local_year(now)).await?;
         let (token, token_hash) = new_access_token();
         let app = Application::submit(
             new_id(),
-            Reference::new(Register::Permits, year, number),
+            reference,
             token_hash,
             organiser,
             event,
             q,
             now,
         );
-        let mut change = Change::create(records::permit_document(&app)?);
-        change.aggregates = records::coverage_aggregates(&coverage::deltas(None, &app));
-        change.sequence = Some(SequenceClaim {
-            name: register,
-            number,
-        });
+        let creation = permits.create(&app)?;
         let created = PermitCreated {
             access_token: token,
             application: PermitView::of(&app),
         };
         tracing::info!(reference = %app.reference, category = app.category.as_str(), "permit submitted");
         Ok((
-            change,
+            creation,
             Created {
                 location: format!("/permits/{}", app.id),
                 body: serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -398,12 +390,12 @@ async fn load_for_organiser(
     id: &str,
     token: Option<&str>,
 ) -> ApiResult<Application> {
-    let doc = state
+    let app = state
         .store
-        .get(Collection::Permit, id)
+        .permits()
+        .get(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let app = records::permit_from(&doc)?;
     if token_opens(token, &app.token_hash) {
         Ok(app)
     } else {
@@ -436,7 +428,7 @@ async fn organiser_action(
     token: Option<&str>,
     action: PermitAction,
 ) -> ApiResult<Response> {
-    for _ in 0..5 {
+    let next = retry_on_conflict(|| async {
         let app = load_for_organiser(state, id, token).await?;
         let next = app
             .apply(
@@ -446,13 +438,11 @@ async fn organiser_action(
                 &state.catalogue.tariffs,
             )
             .map_err(transition_error)?;
-        match records::save_transition(state.store.as_ref(), &app, &next).await {
-            Ok(()) => return Ok(with_etag(next.version, Json(PermitView::of(&next)))),
-            Err(crate::store::StoreError::VersionConflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(crate::store::StoreError::VersionConflict.into())
+        state.store.permits().transition(&app, &next).await?;
+        Ok::<_, ApiError>(next)
+    })
+    .await?;
+    Ok(with_etag(next.version, Json(PermitView::of(&next))))
 }
 
 #[utoipa::path(post, path = "/permits/{id}/withdraw", tag = "permits",

@@ -17,10 +17,12 @@ use crate::domain::permit::{Kern, PermitStatus};
 use crate::domain::respect_week::{OrganisationType, RegistrationStatus};
 use crate::domain::time::parse_date;
 use crate::store::Position;
+use crate::store::permits::PermitSelection;
+use crate::store::registrations::ProgrammeSelection;
 
-use super::AppState;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::messages;
+use super::state::AppState;
 use super::validate::{Field, JsonBody, RequestBody, formatted, optional_choice};
 
 /// Lists: `limit` 1–100, default 25 (API.md).
@@ -185,23 +187,16 @@ pub struct PermitListQuery {
     pub cursor: Field<String>,
 }
 
-pub struct PermitFilter {
-    pub status: Option<PermitStatus>,
-    pub year: Option<i32>,
-    pub late: Option<bool>,
-    pub page: Page,
-}
-
 impl RequestBody for PermitListQuery {
-    type Valid = PermitFilter;
+    type Valid = (PermitSelection, Page);
 
-    fn into_valid(self) -> Option<PermitFilter> {
-        Some(PermitFilter {
+    fn into_valid(self) -> Option<(PermitSelection, Page)> {
+        let selection = PermitSelection {
             status: self.status.into_given(),
             year: parsed(self.year, |v| Year::parse(v).map(Year::get))?,
             late: parsed(self.late, parse_flag)?,
-            page: Page::of(self.limit, self.cursor)?,
-        })
+        };
+        Some((selection, Page::of(self.limit, self.cursor)?))
     }
 }
 
@@ -324,22 +319,15 @@ pub struct ProgrammeQuery {
     pub cursor: Field<String>,
 }
 
-pub struct ProgrammeFilter {
-    pub date: Option<chrono::NaiveDate>,
-    pub organisation_type: Option<OrganisationType>,
-    pub kern: Option<Kern>,
-    pub page: Page,
-}
-
 impl RequestBody for ProgrammeQuery {
-    type Valid = ProgrammeFilter;
+    type Valid = (ProgrammeSelection, Page);
 
-    fn into_valid(self) -> Option<ProgrammeFilter> {
-        Some(ProgrammeFilter {
+    fn into_valid(self) -> Option<(ProgrammeSelection, Page)> {
+        let selection = ProgrammeSelection {
             date: parsed(self.date, parse_date)?,
             organisation_type: self.organisation_type.into_given(),
             kern: self.kern.into_given(),
-            page: Page::of(self.limit, self.cursor)?,
-        })
+        };
+        Some((selection, Page::of(self.limit, self.cursor)?))
     }
 }

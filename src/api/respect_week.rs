@@ -34,17 +34,16 @@ use crate::domain::respect_week::{
     PARTICIPANTS, Registration, RegistrationAction, RegistrationStatus, TransitionError, Violation,
 };
 use crate::domain::time::local_rfc3339;
-use crate::store::registrations as records;
-use crate::store::{Collection, Document, Index, ListQuery, SequenceClaim, StoreError};
+use crate::store::retry_on_conflict;
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{BearerToken, IdempotencyKey, with_etag};
 use super::headers;
 use super::idempotency::{Created, IdempotentPost};
 use super::messages;
-use super::query::{MAX_LIMIT, ProgrammeFilter, ProgrammeQuery, ValidatedQuery};
+use super::query::{ProgrammeQuery, ValidatedQuery};
 use super::secrets::{new_access_token, new_id, token_opens};
+use super::state::AppState;
 use super::validate::{
     Field, JsonBody, Nested, RequestBody, Text, broken, choice, date, email, line, object,
     paragraph, parse_given, phone, required, time_of_day,
@@ -537,30 +536,19 @@ pub async fn register(
     });
     let (state, edition) = (&state, &edition);
     post.run(state, checked, |form| async move {
-        let register = records::sequence_name(edition.year);
-        let number = state.store.last_sequence(&register).await? + 1;
+        let registrations = state.store.registrations();
+        let reference = registrations.next_reference(edition.year).await?;
         let (token, token_hash) = new_access_token();
-        let reg = Registration::register(
-            new_id(),
-            records::reference(edition.year, number),
-            token_hash,
-            form,
-            edition,
-            now,
-        )
-        .map_err(|v| violations_error(v, edition))?;
-        let mut change = records::registration_created(&reg)?;
-        change.sequence = Some(SequenceClaim {
-            name: register,
-            number,
-        });
+        let reg = Registration::register(new_id(), reference, token_hash, form, edition, now)
+            .map_err(|v| violations_error(v, edition))?;
+        let creation = registrations.create(&reg)?;
         let created = RegistrationCreated {
             access_token: token,
             registration: RegistrationView::of(&reg),
         };
         tracing::info!(reference = %reg.reference, "Week van Respect activity registered");
         Ok((
-            change,
+            creation,
             Created {
                 location: format!("/respect-week/{}/activities/{}", reg.year, reg.id),
                 body: serde_json::to_string(&created)
@@ -580,12 +568,12 @@ async fn load_for_registrant(
     token: Option<&str>,
 ) -> ApiResult<(Edition, Registration)> {
     let edition = edition_of(state, year)?;
-    let doc = state
+    let reg = state
         .store
-        .get(Collection::Registration, id)
+        .registrations()
+        .get(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let reg = records::registration_from(&doc)?;
     if reg.year == edition.year && token_opens(token, &reg.token_hash) {
         Ok((edition, reg))
     } else {
@@ -632,7 +620,7 @@ pub async fn cancel(
 ) -> ApiResult<Response> {
     // The registrant sends no version: a concurrent staff change is absorbed by
     // reading again and deciding again (a few times at most).
-    for _ in 0..5 {
+    let next = retry_on_conflict(|| async {
         let (edition, reg) = load_for_registrant(&state, &year, &id, token.as_deref()).await?;
         let next = reg
             .apply(
@@ -642,55 +630,16 @@ pub async fn cancel(
                 state.clock.now(),
             )
             .map_err(transition_error)?;
-        match records::save_transition(state.store.as_ref(), &reg, &next).await {
-            Ok(()) => {
-                tracing::info!(reference = %next.reference, "Week van Respect activity cancelled");
-                return Ok(with_etag(next.version, Json(RegistrationView::of(&next))));
-            }
-            Err(StoreError::VersionConflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(StoreError::VersionConflict.into())
+        state.store.registrations().transition(&reg, &next).await?;
+        Ok::<_, ApiError>(next)
+    })
+    .await?;
+    tracing::info!(reference = %next.reference, "Week van Respect activity cancelled");
+    Ok(with_etag(next.version, Json(RegistrationView::of(&next))))
 }
 
 // ---------------------------------------------------------------------------------
 // The public programme
-
-/// The organisation type and kern of a stored registration, read without the rest.
-fn type_and_kern(doc: &Document) -> Option<(OrganisationType, Kern)> {
-    #[derive(Deserialize)]
-    struct Partial {
-        organisation: PartialOrganisation,
-        activity: PartialActivity,
-    }
-    #[derive(Deserialize)]
-    struct PartialOrganisation {
-        #[serde(rename = "type")]
-        kind: OrganisationType,
-    }
-    #[derive(Deserialize)]
-    struct PartialActivity {
-        kern: Kern,
-    }
-    serde_json::from_str::<Partial>(&doc.body)
-        .ok()
-        .map(|p| (p.organisation.kind, p.activity.kern))
-}
-
-/// The published activities of an edition, by date and start time.
-fn published_query(edition: &Edition, date: Option<NaiveDate>) -> ListQuery {
-    let (sort_from, sort_to) = date.map(records::day_range).unzip();
-    ListQuery {
-        collection: Collection::Registration,
-        index: Index::Gsi2,
-        partition: records::status_partition(edition.year, RegistrationStatus::Published),
-        sort_from,
-        sort_to,
-        after: None,
-        limit: MAX_LIMIT,
-    }
-}
 
 #[utoipa::path(get, path = "/respect-week/{year}/activities", tag = "respect_week",
     params(
@@ -706,36 +655,15 @@ pub async fn programme(
     State(state): State<AppState>,
     Path(year): Path<String>,
     request: HeaderMap,
-    ValidatedQuery(filter): ValidatedQuery<ProgrammeQuery>,
+    ValidatedQuery((selection, page)): ValidatedQuery<ProgrammeQuery>,
 ) -> ApiResult<Response> {
     let edition = edition_of(&state, &year)?;
-    let ProgrammeFilter {
-        date,
-        organisation_type: want_type,
-        kern: want_kern,
-        page,
-    } = filter;
-    let after = page.after(&state)?;
-    let limit = page.limit;
-    let query = ListQuery {
-        after,
-        limit,
-        ..published_query(&edition, date)
-    };
-    let filter = move |doc: &Document| {
-        if want_type.is_none() && want_kern.is_none() {
-            return true;
-        }
-        type_and_kern(doc).is_some_and(|(t, k)| {
-            want_type.is_none_or(|w| w == t) && want_kern.is_none_or(|w| w == k)
-        })
-    };
-    let page = state.store.list(&query, &filter).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|doc| records::registration_from(doc).map(|r| ProgrammeItem::of(&r)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let page = state
+        .store
+        .registrations()
+        .programme(edition.year, selection, page.after(&state)?, page.limit)
+        .await?;
+    let items = page.items.iter().map(ProgrammeItem::of).collect();
     let body = serde_json::to_vec(&ProgrammePage {
         items,
         next_cursor: page.next.map(|p| state.cursors.seal(&p)),
@@ -823,18 +751,11 @@ pub async fn programme_ics(
     request: HeaderMap,
 ) -> ApiResult<Response> {
     let edition = edition_of(&state, &year)?;
-    let mut published = Vec::new();
-    let mut query = published_query(&edition, None);
-    loop {
-        let page = state.store.list(&query, &|_: &Document| true).await?;
-        for doc in &page.items {
-            published.push(records::registration_from(doc)?);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => break,
-        }
-    }
+    let published = state
+        .store
+        .registrations()
+        .programme_all(edition.year)
+        .await?;
     Ok(headers::public(
         &request,
         "text/calendar; charset=utf-8",

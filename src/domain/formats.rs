@@ -164,6 +164,13 @@ impl Reference {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The numbered series this reference belongs to (`EV-2017`) and its number in
+    /// it (1): what a creation claims, so that the register has no gaps.
+    pub fn series_and_number(&self) -> Option<(&str, u64)> {
+        let (series, number) = self.0.rsplit_once('-')?;
+        Some((series, number.parse().ok()?))
+    }
 }
 
 impl std::fmt::Display for Reference {
@@ -264,6 +271,11 @@ mod tests {
         assert_eq!(
             Reference::new(Register::RespectWeek, 2027, 12_345).as_str(),
             "WVR-2027-12345"
+        );
+        assert_eq!(ev.series_and_number(), Some(("EV-2017", 1)));
+        assert_eq!(
+            Reference::new(Register::RespectWeek, 2027, 12_345).series_and_number(),
+            Some(("WVR-2027", 12_345))
         );
         let pattern = regex::Regex::new(Reference::PATTERN).unwrap();
         for (text, ok) in [

@@ -1,6 +1,7 @@
 //! Pure rules: no I/O, no HTTP, no storage types. Everything here is unit-tested
 //! against DOMAIN.md.
 
+pub mod audit;
 pub mod coverage;
 pub mod formats;
 pub mod leges;

@@ -1,5 +1,7 @@
-//! Storage behind one narrow trait, [`DocumentStore`], with two implementations:
-//! [`embedded`] (a redb file, the local default) and [`dynamo`] (one DynamoDB table).
+//! Storage. The rest of loket sees [`Store`] and its repositories, one per aggregate
+//! ([`permits`], [`registrations`], [`audit`]), in domain types. Underneath is one
+//! narrow engine trait, [`DocumentStore`], with two implementations: [`embedded`] (a
+//! redb file, the local default) and [`dynamo`] (one DynamoDB table).
 //!
 //! Every aggregate (a permit application, a Week van Respect registration, an export
 //! audit entry) is a versioned JSON *document* with up to two index entries for
@@ -7,7 +9,7 @@
 //! plus whatever must move with it atomically: aggregate counters (leges coverage),
 //! unique claims (no duplicate registration) and the idempotency record of the POST
 //! that created it. Both stores apply a change all-or-nothing, so a crash never leaves
-//! half of it. The typed layer on top (in `api/` and `domain/`) does the serde.
+//! half of it. The repositories on top do the serde and the key layout.
 //!
 //! The key layout, the same for both stores and declared by `template.yaml`:
 //!
@@ -25,10 +27,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub mod audit;
 pub mod dynamo;
 pub mod embedded;
 pub mod permits;
 pub mod registrations;
+pub mod repository;
+
+pub use repository::{Conflict, Creation, Listing, Store, retry_on_conflict};
 
 /// What kind of document: its id space and its key prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,14 +1,27 @@
-//! How a permit application is stored: its document, its index entries and the
-//! coverage aggregates its changes move.
+//! The permit applications' repository: how an application is stored (its document,
+//! its index entries, its reference number) and the coverage aggregates its changes
+//! move.
+//!
+//! | what | key |
+//! |---|---|
+//! | every application, by submission (gsi1) | `permits`, sorted `{submitted_at}#{id}` |
+//! | per status (gsi2) | `permits#{status}`, same sort |
+//! | reference sequence | `EV-{year}` → `EV-2017-0001` |
+//! | coverage | group `coverage#{year}`, one item per bucket (category × year) |
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use crate::domain::coverage::{self, CoverageDelta};
-use crate::domain::permit::Application;
+use crate::domain::formats::{Reference, Register};
+use crate::domain::permit::{Application, PermitStatus};
 
+use super::repository::{Creation, Listing, every_page};
 use super::{
     AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
-    StoreError, StoreResult,
+    Position, SequenceClaim, StoreError, StoreResult,
 };
 
 /// Every application, oldest submission first (gsi1); per status (gsi2).
@@ -72,41 +85,6 @@ pub fn coverage_aggregates(deltas: &[CoverageDelta]) -> Vec<AggregateDelta> {
         .collect()
 }
 
-/// Writes `after` over `before` (conditional on `before`'s version) with the
-/// coverage it moves, in one atomic change.
-pub async fn save_transition(
-    store: &dyn DocumentStore,
-    before: &Application,
-    after: &Application,
-) -> StoreResult<()> {
-    let mut change = Change::update(permit_document(after)?, before.version);
-    change.aggregates = coverage_aggregates(&coverage::deltas(Some(before), after));
-    store.commit(change).await
-}
-
-/// A year's coverage buckets, read in one request.
-pub async fn coverage_buckets(
-    store: &dyn DocumentStore,
-    year: i32,
-) -> StoreResult<std::collections::BTreeMap<coverage::Bucket, coverage::Sums>> {
-    let items = store.aggregates(&coverage_group(year)).await?;
-    Ok(items
-        .into_iter()
-        .filter_map(|(key, fields)| {
-            let bucket = coverage::Bucket::parse(&key)?;
-            let get = |f: &str| fields.get(f).copied().unwrap_or(0);
-            let sums = coverage::Sums {
-                count: get("count"),
-                imposed_cents: get("imposed_cents"),
-                refunded_cents: get("refunded_cents"),
-                open_cents: get("open_cents"),
-                voided: get("voided"),
-            };
-            (!sums.is_zero()).then_some((bucket, sums))
-        })
-        .collect())
-}
-
 /// The sort-key range (inclusive bounds) of the applications submitted in a local
 /// year: from local midnight on 1 January up to, not including, the next year's.
 /// `None` for a year chrono cannot represent.
@@ -121,30 +99,161 @@ pub fn year_range(year: i32) -> Option<(String, String)> {
     ))
 }
 
-/// Every application submitted in a local year, oldest first: a Query on the
-/// submission index, page by page (no Scan).
-pub async fn submitted_in(store: &dyn DocumentStore, year: i32) -> StoreResult<Vec<Application>> {
-    let Some((from, to)) = year_range(year) else {
-        return Ok(Vec::new());
-    };
-    let mut query = ListQuery {
-        collection: Collection::Permit,
-        index: Index::Gsi1,
-        partition: ALL_PERMITS.into(),
-        sort_from: Some(from),
-        sort_to: Some(to),
-        after: None,
-        limit: 100,
-    };
-    let mut apps = Vec::new();
-    loop {
-        let page = store.list(&query, &|_| true).await?;
-        for doc in &page.items {
-            apps.push(permit_from(doc)?);
+/// Which applications a staff listing shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PermitSelection {
+    pub status: Option<PermitStatus>,
+    /// Submitted in this local year.
+    pub year: Option<i32>,
+    pub late: Option<bool>,
+}
+
+/// `deadline.late` of a stored application, read without the rest of it.
+fn is_late(doc: &Document) -> Option<bool> {
+    #[derive(Deserialize)]
+    struct Partial {
+        deadline: PartialDeadline,
+    }
+    #[derive(Deserialize)]
+    struct PartialDeadline {
+        late: bool,
+    }
+    serde_json::from_str::<Partial>(&doc.body)
+        .ok()
+        .map(|p| p.deadline.late)
+}
+
+/// The name of a year's reference sequence.
+pub fn sequence_name(year: i32) -> String {
+    format!("EV-{year}")
+}
+
+/// The claim of `reference`'s number in its series, made by the change that creates
+/// what carries it.
+pub(super) fn number_claim(reference: &Reference) -> StoreResult<SequenceClaim> {
+    let (series, number) = reference
+        .series_and_number()
+        .ok_or_else(|| StoreError::Internal(format!("not a numbered reference: {reference}")))?;
+    Ok(SequenceClaim {
+        name: series.to_string(),
+        number,
+    })
+}
+
+/// Permit applications, in domain types.
+pub struct Permits<'a> {
+    engine: &'a dyn DocumentStore,
+}
+
+impl<'a> Permits<'a> {
+    pub fn new(engine: &'a dyn DocumentStore) -> Permits<'a> {
+        Permits { engine }
+    }
+
+    pub async fn get(&self, id: &str) -> StoreResult<Option<Application>> {
+        match self.engine.get(Collection::Permit, id).await? {
+            Some(doc) => permit_from(&doc).map(Some),
+            None => Ok(None),
         }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(apps),
-        }
+    }
+
+    /// The reference the next application submitted in `year` gets, unless another
+    /// creation claims it first (then [`StoreError::SequenceTaken`] on commit).
+    pub async fn next_reference(&self, year: i32) -> StoreResult<Reference> {
+        let last = self.engine.last_sequence(&sequence_name(year)).await?;
+        Ok(Reference::new(Register::Permits, year, last + 1))
+    }
+
+    /// A new application with the coverage it adds and its reference number claimed.
+    pub fn create(&self, app: &Application) -> StoreResult<Creation> {
+        let mut change = Change::create(permit_document(app)?);
+        change.aggregates = coverage_aggregates(&coverage::deltas(None, app));
+        change.sequence = Some(number_claim(&app.reference)?);
+        Ok(Creation::new(change))
+    }
+
+    /// Writes `after` over `before` (conditional on `before`'s version) with the
+    /// coverage it moves, in one atomic change.
+    pub async fn transition(&self, before: &Application, after: &Application) -> StoreResult<()> {
+        let mut change = Change::update(permit_document(after)?, before.version);
+        change.aggregates = coverage_aggregates(&coverage::deltas(Some(before), after));
+        self.engine.commit(change).await
+    }
+
+    /// One page of the applications `selection` picks, oldest submission first: all
+    /// of them (gsi1) or one status (gsi2); the year is a range on the key, `late` a
+    /// filter.
+    pub async fn list(
+        &self,
+        selection: PermitSelection,
+        after: Option<Position>,
+        limit: usize,
+    ) -> StoreResult<Listing<Application>> {
+        let range = match selection.year {
+            // Every year 1970–2099 has a range; this is a bug, not the caller's.
+            Some(y) => Some(
+                year_range(y)
+                    .ok_or_else(|| StoreError::Internal(format!("no key range for {y}")))?,
+            ),
+            None => None,
+        };
+        let (index, partition) = match selection.status {
+            Some(s) => (Index::Gsi2, status_partition(s.as_str())),
+            None => (Index::Gsi1, ALL_PERMITS.to_string()),
+        };
+        let (sort_from, sort_to) = range.unzip();
+        let query = ListQuery {
+            collection: Collection::Permit,
+            index,
+            partition,
+            sort_from,
+            sort_to,
+            after,
+            limit,
+        };
+        let late = selection.late;
+        let filter = move |doc: &Document| late.is_none_or(|late| is_late(doc) == Some(late));
+        let page = self.engine.list(&query, &filter).await?;
+        Ok(Listing {
+            items: page
+                .items
+                .iter()
+                .map(permit_from)
+                .collect::<Result<_, _>>()?,
+            next: page.next,
+        })
+    }
+
+    /// Every application submitted in a local year, oldest first: a Query on the
+    /// submission index, page by page (no Scan).
+    pub async fn list_all(&self, year: i32) -> StoreResult<Vec<Application>> {
+        let selection = PermitSelection {
+            year: Some(year),
+            ..PermitSelection::default()
+        };
+        every_page(|after| self.list(selection, after, 100)).await
+    }
+
+    /// A year's coverage buckets, read in one request.
+    pub async fn coverage(
+        &self,
+        year: i32,
+    ) -> StoreResult<BTreeMap<coverage::Bucket, coverage::Sums>> {
+        let items = self.engine.aggregates(&coverage_group(year)).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|(key, fields)| {
+                let bucket = coverage::Bucket::parse(&key)?;
+                let get = |f: &str| fields.get(f).copied().unwrap_or(0);
+                let sums = coverage::Sums {
+                    count: get("count"),
+                    imposed_cents: get("imposed_cents"),
+                    refunded_cents: get("refunded_cents"),
+                    open_cents: get("open_cents"),
+                    voided: get("voided"),
+                };
+                (!sums.is_zero()).then_some((bucket, sums))
+            })
+            .collect())
     }
 }

@@ -17,10 +17,13 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::formats::{Reference, Register};
+use crate::domain::permit::Kern;
 use crate::domain::respect_week::{
     self, DuplicateKey, Edition, Editions, OrganisationType, Registration, RegistrationStatus,
 };
 
+use super::permits::number_claim;
+use super::repository::{Creation, Listing, every_page, retry_on_conflict};
 use super::{
     AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
     Position, StoreError, StoreResult,
@@ -158,25 +161,33 @@ pub fn registration_changed(before: &Registration, after: &Registration) -> Stor
     Ok(change)
 }
 
-pub async fn save_transition(
-    store: &dyn DocumentStore,
-    before: &Registration,
-    after: &Registration,
-) -> StoreResult<()> {
-    store.commit(registration_changed(before, after)?).await
+/// Which published activities the programme shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProgrammeSelection {
+    pub date: Option<NaiveDate>,
+    pub organisation_type: Option<OrganisationType>,
+    pub kern: Option<Kern>,
 }
 
-/// An edition's summary buckets (organisation type → field → sum), in one read.
-pub async fn summary_buckets(
-    store: &dyn DocumentStore,
-    year: i32,
-) -> StoreResult<BTreeMap<OrganisationType, BTreeMap<String, i64>>> {
-    Ok(store
-        .aggregates(&summary_group(year))
-        .await?
-        .into_iter()
-        .filter_map(|(key, fields)| OrganisationType::parse(&key).map(|kind| (kind, fields)))
-        .collect())
+/// The organisation type and kern of a stored registration, read without the rest.
+fn type_and_kern(doc: &Document) -> Option<(OrganisationType, Kern)> {
+    #[derive(Deserialize)]
+    struct Partial {
+        organisation: PartialOrganisation,
+        activity: PartialActivity,
+    }
+    #[derive(Deserialize)]
+    struct PartialOrganisation {
+        #[serde(rename = "type")]
+        kind: OrganisationType,
+    }
+    #[derive(Deserialize)]
+    struct PartialActivity {
+        kern: Kern,
+    }
+    serde_json::from_str::<Partial>(&doc.body)
+        .ok()
+        .map(|p| (p.organisation.kind, p.activity.kern))
 }
 
 /// Whether a stored registration still holds contact data, read without the rest.
@@ -188,104 +199,211 @@ fn has_contact(doc: &Document) -> bool {
     serde_json::from_str::<Partial>(&doc.body).is_ok_and(|p| p.contact.is_some())
 }
 
-/// Page size of the purge's listing.
-const PURGE_PAGE: usize = 100;
+/// Page size of the listings that read a whole edition.
+const WHOLE_EDITION_PAGE: usize = 100;
 
-/// Erases the contact data of every registration whose edition's erasure moment
-/// (DOMAIN.md §7) lies at or before `now`, one conditional write per registration;
-/// returns how many were erased. Safe to run at any time and as often as wanted.
-pub async fn erase_due_contacts(
-    store: &dyn DocumentStore,
-    editions: &Editions,
-    now: DateTime<Utc>,
-) -> StoreResult<u64> {
-    let mut erased = 0;
-    for edition in editions.iter().filter(|e| e.erasure_due(now)) {
-        let mut after: Option<Position> = None;
-        loop {
-            let query = ListQuery {
-                collection: Collection::Registration,
-                index: Index::Gsi1,
-                partition: edition_partition(edition.year),
-                sort_from: None,
-                sort_to: None,
-                after: after.take(),
-                limit: PURGE_PAGE,
-            };
-            let page = store.list(&query, &has_contact).await?;
-            for doc in &page.items {
-                if erase_one(store, edition, doc, now).await? {
-                    erased += 1;
-                }
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-    }
-    Ok(erased)
+/// Week van Respect registrations, in domain types.
+pub struct Registrations<'a> {
+    engine: &'a dyn DocumentStore,
 }
 
-/// Erases one registration's contact data; a concurrent change is absorbed by
-/// reading it again (a few times at most).
-async fn erase_one(
-    store: &dyn DocumentStore,
-    edition: &Edition,
-    doc: &Document,
-    now: DateTime<Utc>,
-) -> StoreResult<bool> {
-    let mut reg = registration_from(doc)?;
-    for _ in 0..5 {
-        let Some(next) = reg.erase_contact(edition, now) else {
-            return Ok(false);
+impl<'a> Registrations<'a> {
+    pub fn new(engine: &'a dyn DocumentStore) -> Registrations<'a> {
+        Registrations { engine }
+    }
+
+    pub async fn get(&self, id: &str) -> StoreResult<Option<Registration>> {
+        match self.engine.get(Collection::Registration, id).await? {
+            Some(doc) => registration_from(&doc).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The reference the next registration of an edition gets, unless another
+    /// creation claims it first (then [`StoreError::SequenceTaken`] on commit).
+    pub async fn next_reference(&self, year: i32) -> StoreResult<Reference> {
+        let last = self.engine.last_sequence(&sequence_name(year)).await?;
+        Ok(reference(year, last + 1))
+    }
+
+    /// A new registration with its duplicate claim, its summary counts and its
+    /// reference number.
+    pub fn create(&self, reg: &Registration) -> StoreResult<Creation> {
+        let mut change = registration_created(reg)?;
+        change.sequence = Some(number_claim(&reg.reference)?);
+        Ok(Creation::new(change))
+    }
+
+    /// Writes `after` over `before` (conditional on `before`'s version) with what it
+    /// moves, in one atomic change.
+    pub async fn transition(&self, before: &Registration, after: &Registration) -> StoreResult<()> {
+        self.engine
+            .commit(registration_changed(before, after)?)
+            .await
+    }
+
+    /// One page of an edition's registrations (all, or one status), by date and start.
+    pub async fn list(
+        &self,
+        year: i32,
+        status: Option<RegistrationStatus>,
+        after: Option<Position>,
+        limit: usize,
+    ) -> StoreResult<Listing<Registration>> {
+        let (index, partition) = match status {
+            Some(s) => (Index::Gsi2, status_partition(year, s)),
+            None => (Index::Gsi1, edition_partition(year)),
         };
-        match save_transition(store, &reg, &next).await {
-            Ok(()) => {
-                tracing::info!(reference = %next.reference, "contact data erased");
-                return Ok(true);
-            }
-            Err(StoreError::VersionConflict) => {
-                let Some(doc) = store.get(Collection::Registration, &reg.id).await? else {
-                    return Ok(false);
-                };
-                reg = registration_from(&doc)?;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::VersionConflict)
-}
-
-/// Every registration of an edition (for checks and tools, not for requests).
-pub async fn of_edition(store: &dyn DocumentStore, year: i32) -> StoreResult<Vec<Registration>> {
-    let mut all = Vec::new();
-    let mut after: Option<Position> = None;
-    loop {
         let query = ListQuery {
             collection: Collection::Registration,
-            index: Index::Gsi1,
-            partition: edition_partition(year),
+            index,
+            partition,
             sort_from: None,
             sort_to: None,
-            after: after.take(),
-            limit: PURGE_PAGE,
+            after,
+            limit,
         };
-        let page = store.list(&query, &|_: &Document| true).await?;
-        for doc in &page.items {
-            all.push(registration_from(doc)?);
+        self.page(&query, &|_| true).await
+    }
+
+    /// Every registration of an edition (for checks and tools, not for requests).
+    pub async fn list_all(&self, year: i32) -> StoreResult<Vec<Registration>> {
+        every_page(|after| self.list(year, None, after, WHOLE_EDITION_PAGE)).await
+    }
+
+    /// One page of an edition's published activities that `selection` picks, by date
+    /// and start time: a day is a range on the key, type and kern are filters.
+    pub async fn programme(
+        &self,
+        year: i32,
+        selection: ProgrammeSelection,
+        after: Option<Position>,
+        limit: usize,
+    ) -> StoreResult<Listing<Registration>> {
+        let (sort_from, sort_to) = selection.date.map(day_range).unzip();
+        let query = ListQuery {
+            collection: Collection::Registration,
+            index: Index::Gsi2,
+            partition: status_partition(year, RegistrationStatus::Published),
+            sort_from,
+            sort_to,
+            after,
+            limit,
+        };
+        let ProgrammeSelection {
+            organisation_type: want_type,
+            kern: want_kern,
+            ..
+        } = selection;
+        let filter = move |doc: &Document| {
+            if want_type.is_none() && want_kern.is_none() {
+                return true;
+            }
+            type_and_kern(doc).is_some_and(|(t, k)| {
+                want_type.is_none_or(|w| w == t) && want_kern.is_none_or(|w| w == k)
+            })
+        };
+        self.page(&query, &filter).await
+    }
+
+    /// Every published activity of an edition, by date and start time.
+    pub async fn programme_all(&self, year: i32) -> StoreResult<Vec<Registration>> {
+        let selection = ProgrammeSelection::default();
+        every_page(|after| self.programme(year, selection, after, WHOLE_EDITION_PAGE)).await
+    }
+
+    /// An edition's summary buckets (organisation type → field → sum), in one read.
+    pub async fn summary(
+        &self,
+        year: i32,
+    ) -> StoreResult<BTreeMap<OrganisationType, BTreeMap<String, i64>>> {
+        Ok(self
+            .engine
+            .aggregates(&summary_group(year))
+            .await?
+            .into_iter()
+            .filter_map(|(key, fields)| OrganisationType::parse(&key).map(|kind| (kind, fields)))
+            .collect())
+    }
+
+    /// Erases the contact data of every registration whose edition's erasure moment
+    /// (DOMAIN.md §7) lies at or before `now`, one conditional write per registration;
+    /// returns how many were erased. Safe to run at any time and as often as wanted.
+    pub async fn erase_due_contacts(
+        &self,
+        editions: &Editions,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut erased = 0;
+        for edition in editions.iter().filter(|e| e.erasure_due(now)) {
+            let mut after: Option<Position> = None;
+            loop {
+                let query = ListQuery {
+                    collection: Collection::Registration,
+                    index: Index::Gsi1,
+                    partition: edition_partition(edition.year),
+                    sort_from: None,
+                    sort_to: None,
+                    after: after.take(),
+                    limit: WHOLE_EDITION_PAGE,
+                };
+                let page = self.page(&query, &has_contact).await?;
+                for reg in &page.items {
+                    if self.erase_one(edition, &reg.id, now).await? {
+                        erased += 1;
+                    }
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
         }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(all),
-        }
+        Ok(erased)
+    }
+
+    /// Erases one registration's contact data, reading it again after a concurrent
+    /// change; `false` when there was nothing (left) to erase.
+    async fn erase_one(
+        &self,
+        edition: &Edition,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        retry_on_conflict(|| async {
+            let Some(reg) = self.get(id).await? else {
+                return Ok(false);
+            };
+            let Some(next) = reg.erase_contact(edition, now) else {
+                return Ok(false);
+            };
+            self.transition(&reg, &next).await?;
+            tracing::info!(reference = %next.reference, "contact data erased");
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn page(
+        &self,
+        query: &ListQuery,
+        filter: super::Filter<'_>,
+    ) -> StoreResult<Listing<Registration>> {
+        let page = self.engine.list(query, filter).await?;
+        Ok(Listing {
+            items: page
+                .items
+                .iter()
+                .map(registration_from)
+                .collect::<Result<_, _>>()?,
+            next: page.next,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::permit::Kern;
     use crate::domain::respect_week::{
         Activity, Actor, Contact, NewRegistration, Organisation, RegistrationAction,
     };
@@ -406,6 +524,7 @@ mod tests {
     async fn the_purge_erases_only_when_due_and_only_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path()).unwrap();
+        let registrations = Registrations::new(&store);
         for (id, title) in [("1", "A"), ("2", "B"), ("3", "C")] {
             let reg = registration(id, "VV Swift", title, "2017-11-08", "10:00");
             store
@@ -416,13 +535,15 @@ mod tests {
         let editions = Editions::built_in();
         let just_before = at("2018-11-12T23:59:59+01:00");
         assert_eq!(
-            erase_due_contacts(&store, &editions, just_before)
+            registrations
+                .erase_due_contacts(&editions, just_before)
                 .await
                 .unwrap(),
             0
         );
         assert!(
-            of_edition(&store, 2017)
+            registrations
+                .list_all(2017)
                 .await
                 .unwrap()
                 .iter()
@@ -431,10 +552,13 @@ mod tests {
 
         let moment = at("2018-11-13T00:00:00+01:00");
         assert_eq!(
-            erase_due_contacts(&store, &editions, moment).await.unwrap(),
+            registrations
+                .erase_due_contacts(&editions, moment)
+                .await
+                .unwrap(),
             3
         );
-        let after = of_edition(&store, 2017).await.unwrap();
+        let after = registrations.list_all(2017).await.unwrap();
         assert_eq!(after.len(), 3, "the activities stay");
         assert!(
             after
@@ -443,7 +567,10 @@ mod tests {
         );
         assert!(after.iter().all(|r| !r.activity.title.is_empty()));
         assert_eq!(
-            erase_due_contacts(&store, &editions, moment).await.unwrap(),
+            registrations
+                .erase_due_contacts(&editions, moment)
+                .await
+                .unwrap(),
             0,
             "nothing twice"
         );

@@ -1266,20 +1266,10 @@ async fn the_csv_export_has_one_row_per_application_of_the_year_neutralises_form
 }
 
 async fn audit_records(app: &TestApp) -> Vec<Value> {
-    use loket::store::{Collection, Index, ListQuery};
-    let query = ListQuery {
-        collection: Collection::Audit,
-        index: Index::Gsi1,
-        partition: loket::api::admin::AUDIT_PARTITION.into(),
-        sort_from: None,
-        sort_to: None,
-        after: None,
-        limit: 100,
-    };
-    let page = app.state.store.list(&query, &|_| true).await.unwrap();
-    page.items
+    let records = app.state.store.audit().list_all().await.unwrap();
+    records
         .iter()
-        .map(|d| serde_json::from_str(&d.body).unwrap())
+        .map(|r| serde_json::to_value(r).unwrap())
         .collect()
 }
 
@@ -1537,7 +1527,8 @@ mod model {
         step: usize,
     ) -> Result<(), TestCaseError> {
         for year in YEARS {
-            let stored = records::coverage_buckets(store, year)
+            let stored = records::Permits::new(store)
+                .coverage(year)
                 .await
                 .expect("read aggregates");
             let recomputed: BTreeMap<Bucket, Sums> = coverage::recompute(year, apps);
@@ -1621,7 +1612,8 @@ mod model {
             let before = apps[index].clone();
             // Refused transitions change nothing (the domain decides; not our concern).
             if let Ok(after) = before.apply(&action, actor, now, &tariffs) {
-                records::save_transition(store, &before, &after)
+                records::Permits::new(store)
+                    .transition(&before, &after)
                     .await
                     .expect("save");
                 apps[index] = after;
@@ -1630,7 +1622,10 @@ mod model {
         }
         // What the store lists per year is exactly the model's applications.
         for year in YEARS {
-            let listed = records::submitted_in(store, year).await.expect("list");
+            let listed = records::Permits::new(store)
+                .list_all(year)
+                .await
+                .expect("list");
             let mut wanted: Vec<&Application> = apps
                 .iter()
                 .filter(|a| a.submission_year() == year)

@@ -2,7 +2,6 @@
 //! its full history, the review under If-Match, and the summary per organisation type.
 
 use loket::domain::respect_week;
-use loket::store::registrations as records;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -462,7 +461,11 @@ async fn the_summary_counts_every_type_and_status_and_equals_a_recount() {
     assert_eq!(summary["published_participants"], 94);
 
     // The aggregates equal a recount of the registrations themselves.
-    let all = records::of_edition(app.state.store.as_ref(), 2017)
+    let all = app
+        .state
+        .store
+        .registrations()
+        .list_all(2017)
         .await
         .unwrap();
     let recount = serde_json::to_value(respect_week::recompute(2017, &all)).unwrap();

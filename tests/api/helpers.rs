@@ -6,7 +6,6 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 use loket::api::AppState;
 use loket::api::auth::StaffAuth;
-use loket::api::secrets::CursorSealer;
 use loket::clock::ManualClock;
 use loket::domain::Catalogue;
 use loket::store::SharedStore;
@@ -106,14 +105,13 @@ pub async fn serve_with_auth(
     auth: StaffAuth,
 ) -> TestApp {
     let real_clock = ManualClock::new(Utc::now());
-    let state = AppState {
-        store,
-        clock: Arc::new(clock.clone()),
-        real_clock: Arc::new(real_clock.clone()),
-        catalogue: Arc::new(catalogue),
-        cursors: CursorSealer::new(b"test cursor key"),
-        auth: Arc::new(auth),
-    };
+    let state = AppState::builder(loket::store::Store::new(store))
+        .clock(clock.clone())
+        .real_clock(real_clock.clone())
+        .catalogue(catalogue)
+        .cursor_key(b"test cursor key")
+        .auth(auth)
+        .build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
@@ -170,7 +168,7 @@ impl TestApp {
                 }
             }
             None => {
-                let store = self.state.store.clone();
+                let store = self.state.store.clone().into_engine();
                 drop(self);
                 store
             }

@@ -309,10 +309,8 @@ async fn a_withdrawal_without_a_body_works_too() {
 /// tested in admin.rs; here only the organiser's answer matters).
 async fn request_info(app: &TestApp, id: &str) {
     use loket::domain::permit::{Actor, PermitAction};
-    use loket::store::{Collection, permits};
-    let store = app.state.store.as_ref();
-    let doc = store.get(Collection::Permit, id).await.unwrap().unwrap();
-    let mut app_now = permits::permit_from(&doc).unwrap();
+    let permits = app.state.store.permits();
+    let mut app_now = permits.get(id).await.unwrap().unwrap();
     for action in [
         PermitAction::StartReview,
         PermitAction::RequestInfo {
@@ -327,9 +325,7 @@ async fn request_info(app: &TestApp, id: &str) {
                 &app.state.catalogue.tariffs,
             )
             .unwrap();
-        permits::save_transition(store, &app_now, &next)
-            .await
-            .unwrap();
+        permits.transition(&app_now, &next).await.unwrap();
         app_now = next;
     }
 }

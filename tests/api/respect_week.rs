@@ -9,8 +9,6 @@ use chrono_tz::Europe::Amsterdam;
 use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventLike};
 use loket::clock::Clock;
 use loket::domain::respect_week::{Actor, RegistrationAction};
-use loket::store::Collection;
-use loket::store::registrations as records;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -67,13 +65,8 @@ pub async fn register(app: &TestApp, body: &Value) -> Value {
 /// Publishes a registration as staff would, through the domain and the store (the
 /// staff route has its own tests).
 async fn publish(app: &TestApp, id: &str) {
-    let store = app.state.store.as_ref();
-    let doc = store
-        .get(Collection::Registration, id)
-        .await
-        .unwrap()
-        .expect("stored");
-    let reg = records::registration_from(&doc).unwrap();
+    let registrations = app.state.store.registrations();
+    let reg = registrations.get(id).await.unwrap().expect("stored");
     let edition = app.state.catalogue.editions.get(reg.year).unwrap();
     let next = reg
         .apply(
@@ -83,17 +76,12 @@ async fn publish(app: &TestApp, id: &str) {
             app.clock.now(),
         )
         .expect("a registered activity can be published");
-    records::save_transition(store, &reg, &next).await.unwrap();
+    registrations.transition(&reg, &next).await.unwrap();
 }
 
 async fn decline(app: &TestApp, id: &str) {
-    let store = app.state.store.as_ref();
-    let doc = store
-        .get(Collection::Registration, id)
-        .await
-        .unwrap()
-        .expect("stored");
-    let reg = records::registration_from(&doc).unwrap();
+    let registrations = app.state.store.registrations();
+    let reg = registrations.get(id).await.unwrap().expect("stored");
     let edition = app.state.catalogue.editions.get(reg.year).unwrap();
     let next = reg
         .apply(
@@ -105,7 +93,7 @@ async fn decline(app: &TestApp, id: &str) {
             app.clock.now(),
         )
         .unwrap();
-    records::save_transition(store, &reg, &next).await.unwrap();
+    registrations.transition(&reg, &next).await.unwrap();
 }
 
 pub fn token_of(created: &Value) -> &str {
