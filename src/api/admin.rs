@@ -18,20 +18,17 @@ use utoipa::ToSchema;
 
 use crate::domain::audit::ExportAudit;
 use crate::domain::coverage::{self, CoverageReport};
-use crate::domain::formats::Reference;
-use crate::domain::leges::Leges;
 use crate::domain::permit::{
-    Actor, Application, Event, HistoryEntry, Organiser, PermitAction, PermitStatus,
-    Reclassification,
+    Actor, Application, HistoryEntry, PermitAction, PermitStatus, Reclassification,
 };
-use crate::domain::risk::{Category, Deadline, Kind};
+use crate::domain::risk::{Category, Kind};
 use crate::domain::time::{local_rfc3339, local_year};
 use crate::store::StoreError;
 
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, with_etag};
-use super::permits::transition_error;
+use super::permits::{PermitRecord, transition_error};
 use super::query::{CsvDialect, ExportQuery, PermitListQuery, ValidatedQuery, YearQuery};
 use super::secrets::new_id;
 use super::state::AppState;
@@ -53,45 +50,6 @@ pub fn router() -> Router<AppState> {
 
 // ---------------------------------------------------------------------------------
 // Views
-
-/// An application as staff see it: everything submitted, contact data included.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StaffPermit {
-    pub id: String,
-    pub reference: Reference,
-    pub status: PermitStatus,
-    pub kind: Kind,
-    pub category: Category,
-    pub risk_score: u32,
-    pub leges: Leges,
-    /// `required_by` and `late`.
-    pub deadline: Deadline,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "local_rfc3339")]
-    pub submitted_at: DateTime<Utc>,
-    pub version: u64,
-    pub organiser: Organiser,
-    pub event: Event,
-}
-
-impl StaffPermit {
-    pub fn of(app: &Application) -> StaffPermit {
-        StaffPermit {
-            id: app.id.clone(),
-            reference: app.reference.clone(),
-            status: app.status,
-            kind: app.kind,
-            category: app.category,
-            risk_score: app.risk_score,
-            leges: app.leges.clone(),
-            deadline: app.deadline,
-            submitted_at: app.submitted_at,
-            version: app.version,
-            organiser: app.organiser.clone(),
-            event: app.event.clone(),
-        }
-    }
-}
 
 /// One change, with who made it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,14 +86,14 @@ impl StaffHistoryEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffPermitDetail {
     #[serde(flatten)]
-    pub permit: StaffPermit,
+    pub permit: PermitRecord,
     pub history: Vec<StaffHistoryEntry>,
 }
 
 impl StaffPermitDetail {
     pub fn of(app: &Application) -> StaffPermitDetail {
         StaffPermitDetail {
-            permit: StaffPermit::of(app),
+            permit: PermitRecord::of(app),
             history: app.history.iter().map(StaffHistoryEntry::of).collect(),
         }
     }
@@ -143,7 +101,8 @@ impl StaffPermitDetail {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffPermitPage {
-    pub items: Vec<StaffPermit>,
+    /// Contact data included.
+    pub items: Vec<PermitRecord>,
     /// Pass as `?cursor=` for the next page; `null` on the last.
     pub next_cursor: Option<String>,
 }
@@ -171,7 +130,7 @@ pub async fn list(
         .list(selection, page.after(&state)?, page.limit)
         .await?;
     Ok(Json(StaffPermitPage {
-        items: page.items.iter().map(StaffPermit::of).collect(),
+        items: page.items.iter().map(PermitRecord::of).collect(),
         next_cursor: page.next.map(|p| state.cursors.seal(&p)),
     }))
 }

@@ -274,10 +274,11 @@ pub struct PublicHistoryEntry {
     pub reason: Option<String>,
 }
 
-/// The application as its organiser sees it: everything submitted, no staff
-/// identities.
+/// An application as everybody who may see it sees it: everything submitted and
+/// everything decided so far. The organiser's view adds the public history, the
+/// staff's detail the full one.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PermitView {
+pub struct PermitRecord {
     pub id: String,
     pub reference: Reference,
     pub status: PermitStatus,
@@ -292,12 +293,11 @@ pub struct PermitView {
     pub version: u64,
     pub organiser: Organiser,
     pub event: Event,
-    pub history: Vec<PublicHistoryEntry>,
 }
 
-impl PermitView {
-    pub fn of(app: &Application) -> PermitView {
-        PermitView {
+impl PermitRecord {
+    pub fn of(app: &Application) -> PermitRecord {
+        PermitRecord {
             id: app.id.clone(),
             reference: app.reference.clone(),
             status: app.status,
@@ -310,6 +310,22 @@ impl PermitView {
             version: app.version,
             organiser: app.organiser.clone(),
             event: app.event.clone(),
+        }
+    }
+}
+
+/// The application as its organiser sees it: no staff identities in the history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermitView {
+    #[serde(flatten)]
+    pub permit: PermitRecord,
+    pub history: Vec<PublicHistoryEntry>,
+}
+
+impl PermitView {
+    pub fn of(app: &Application) -> PermitView {
+        PermitView {
+            permit: PermitRecord::of(app),
             history: app
                 .history
                 .iter()

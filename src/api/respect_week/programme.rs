@@ -1,0 +1,276 @@
+//! The public programme: published activities only, as JSON pages and as an RFC 5545
+//! calendar; never any contact data.
+
+use super::edition_of;
+use super::views::{ProgrammeItem, ProgrammePage};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use icalendar::{Calendar, Component, EventLike, Property};
+
+use crate::domain::permit::Kern;
+use crate::domain::respect_week::{Edition, OrganisationType, Registration};
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::headers;
+use crate::api::query::{ProgrammeQuery, ValidatedQuery};
+use crate::api::state::AppState;
+use crate::domain::text::{self, Lines};
+
+#[utoipa::path(get, path = "/respect-week/{year}/activities", tag = "respect_week",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        ProgrammeQuery,
+    ),
+    responses(
+        (status = 200, description = "Published activities only, by date and start time; no contact data", body = ProgrammePage),
+        (status = 400, description = "An unknown, repeated or malformed parameter, or a tampered cursor", body = crate::api::error::Problem),
+        (status = 404, description = "No edition in that year", body = crate::api::error::Problem),
+    ))]
+pub async fn programme(
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+    request: HeaderMap,
+    ValidatedQuery((selection, page)): ValidatedQuery<ProgrammeQuery>,
+) -> ApiResult<Response> {
+    let edition = edition_of(&state, &year)?;
+    let page = state
+        .store
+        .registrations()
+        .programme(edition.year, selection, page.after(&state)?, page.limit)
+        .await?;
+    let items = page.items.iter().map(ProgrammeItem::of).collect();
+    let body = serde_json::to_vec(&ProgrammePage {
+        items,
+        next_cursor: page.next.map(|p| state.cursors.seal(&p)),
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(headers::public(&request, "application/json", body))
+}
+
+fn kern_name(kern: Kern) -> &'static str {
+    match kern {
+        Kern::Dronten => "Dronten",
+        Kern::Biddinghuizen => "Biddinghuizen",
+        Kern::Swifterbant => "Swifterbant",
+        Kern::Buitengebied => "buitengebied Dronten",
+    }
+}
+
+fn type_name(kind: OrganisationType) -> &'static str {
+    match kind {
+        OrganisationType::PrimarySchool => "basisschool",
+        OrganisationType::SecondarySchool => "voortgezet onderwijs",
+        OrganisationType::VocationalSchool => "beroepsonderwijs",
+        OrganisationType::SportClub => "sportvereniging",
+        OrganisationType::Other => "overig",
+    }
+}
+
+/// Host part of the calendar UIDs: stable, so a subscribed calendar updates an
+/// activity instead of adding it again.
+pub const UID_DOMAIN: &str = "loket.dronten.nl";
+
+/// The programme as an RFC 5545 calendar: one VEVENT per published activity, no
+/// contact data. DTSTAMP is the activity's last change, so the feed is the same
+/// bytes until something changes.
+pub fn programme_calendar(edition: &Edition, published: &[Registration]) -> String {
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("PRODID", "-//Gemeente Dronten//loket//NL"))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"))
+        .append_property(Property::new("METHOD", "PUBLISH"))
+        .name(&format!("Week van Respect {} in Dronten", edition.year))
+        .timezone("Europe/Amsterdam");
+    for reg in published {
+        let a = &reg.activity;
+        let (starts, ends) = a.span();
+        // Whatever the store holds, no control character reaches the calendar: a lone
+        // CR could end a line for a lenient parser and inject an event.
+        let line = |t: &str| text::printable(t, Lines::One);
+        let description = format!(
+            "{}\n\nOrganisatie: {} ({})\nLeeftijd: {} tot en met {} jaar\nVerwachte deelnemers: {}\nOpen voor publiek: {}",
+            text::printable(&a.description, Lines::Many),
+            line(&reg.organisation.name),
+            type_name(reg.organisation.kind),
+            a.age_min,
+            a.age_max,
+            a.expected_participants,
+            if a.open_to_public { "ja" } else { "nee" },
+        );
+        let event = icalendar::Event::new()
+            .uid(&format!("{}@{UID_DOMAIN}", reg.id))
+            .timestamp(reg.last_changed_at())
+            .summary(&line(&a.title))
+            .description(&description)
+            .location(&format!("{}, {}", line(&a.location), kern_name(a.kern)))
+            .categories([type_name(reg.organisation.kind)])
+            .starts(starts)
+            .ends(ends)
+            .done();
+        calendar.push(event);
+    }
+    calendar.done().to_string()
+}
+
+#[utoipa::path(get, path = "/respect-week/{year}/program.ics", tag = "respect_week",
+    params(("year" = i32, Path, description = "The edition's year")),
+    responses(
+        (status = 200, description = "RFC 5545 calendar: one VEVENT per published activity, no contact data",
+         content_type = "text/calendar", body = String),
+        (status = 404, description = "No edition in that year", body = crate::api::error::Problem),
+    ))]
+pub async fn programme_ics(
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+    request: HeaderMap,
+) -> ApiResult<Response> {
+    let edition = edition_of(&state, &year)?;
+    let published = state
+        .store
+        .registrations()
+        .programme_all(edition.year)
+        .await?;
+    Ok(headers::public(
+        &request,
+        "text/calendar; charset=utf-8",
+        programme_calendar(&edition, &published).into_bytes(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::respect_week::{
+        Activity, Actor, Contact, Editions, NewRegistration, Organisation, RegistrationAction,
+    };
+    use crate::domain::risk::tests::at;
+
+    fn published(id: &str, title: &str, date: &str, start: &str, end: &str) -> Registration {
+        let edition = Editions::built_in().get(2017).cloned().unwrap();
+        let time = |t: &str| chrono::NaiveTime::parse_from_str(t, "%H:%M").unwrap();
+        let form = NewRegistration {
+            organisation: Organisation {
+                name: "OBS De Regenboog".into(),
+                kind: OrganisationType::PrimarySchool,
+            },
+            contact: Contact {
+                name: "J. Bakker".into(),
+                email: crate::domain::formats::Email::parse("j.bakker@regenboog.nl").unwrap(),
+                phone: crate::domain::formats::Phone::parse("0321 654321").unwrap(),
+            },
+            activity: Activity {
+                title: title.into(),
+                description: "Over polarisatie".into(),
+                date: date.parse().unwrap(),
+                starts_at: time(start),
+                ends_at: time(end),
+                location: "Lijsterbeslaan 2".into(),
+                kern: Kern::Dronten,
+                expected_participants: 54,
+                age_min: 10,
+                age_max: 12,
+                open_to_public: false,
+                guest_lesson_wanted: true,
+            },
+        };
+        let reg = Registration::register(
+            id.into(),
+            crate::domain::formats::Reference::parse("WVR-2017-0001").unwrap(),
+            "h".into(),
+            form,
+            &edition,
+            at("2017-10-02T10:00:00+02:00"),
+        )
+        .unwrap();
+        reg.apply(
+            &RegistrationAction::Publish { reason: None },
+            Actor::Staff("s".into()),
+            &edition,
+            at("2017-10-03T09:30:00+02:00"),
+        )
+        .unwrap()
+    }
+
+    /// Hardening F2: ICS-injection payloads stored before the input rules (or by
+    /// hand) cannot end a line, add a property or inject an event.
+    #[test]
+    fn stored_control_characters_never_reach_the_calendar() {
+        let edition = Editions::built_in().get(2017).cloned().unwrap();
+        let payloads = [
+            "Les\rEND:VEVENT\rBEGIN:VEVENT\rSUMMARY:NEP",
+            "Les\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:NEP",
+            "Les\nEND:VEVENT\nBEGIN:VEVENT",
+            "Les\u{0}\u{1b}[31m\u{7}\u{7f}",
+            "Les\u{2028}ATTACH:http://x\u{2029}",
+            "Les\u{85}END:VCALENDAR",
+            "Les;X-INJECT=1:waarde,meer\\",
+        ];
+        for payload in payloads {
+            let mut reg = published("abc", payload, "2017-11-08", "09:00", "11:30");
+            reg.activity.description = payload.into();
+            reg.activity.location = payload.into();
+            let ics = programme_calendar(&edition, &[reg]);
+            let body = ics.strip_suffix("\r\n").unwrap_or(&ics);
+            for line in body.split("\r\n") {
+                assert!(
+                    !line.chars().any(|c| c.is_control() && c != '\t'),
+                    "{payload:?}: a control character in {line:?}"
+                );
+                assert!(
+                    line.len() <= 75,
+                    "{payload:?}: {} octets in {line:?}",
+                    line.len()
+                );
+            }
+            let events = body.split("\r\n").filter(|l| *l == "BEGIN:VEVENT").count();
+            assert_eq!(events, 1, "{payload:?}:\n{ics}");
+            assert!(
+                !body.split("\r\n").any(|l| l.starts_with("SUMMARY:NEP")),
+                "{payload:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_calendar_gives_utc_times_stable_uids_and_escaped_text() {
+        let edition = Editions::built_in().get(2017).cloned().unwrap();
+        let ics = programme_calendar(
+            &edition,
+            &[
+                published(
+                    "abc",
+                    "Respect; samen, niet tegen elkaar",
+                    "2017-11-08",
+                    "09:00",
+                    "11:30",
+                ),
+                // After the switch to winter time: still +01:00 in November.
+                published("def", "Avondles", "2017-11-12", "19:00", "21:00"),
+            ],
+        );
+        let lines: Vec<&str> = ics.split("\r\n").collect();
+        for expected in [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Gemeente Dronten//loket//NL",
+            "X-WR-TIMEZONE:Europe/Amsterdam",
+            "UID:abc@loket.dronten.nl",
+            "DTSTART:20171108T080000Z",
+            "DTEND:20171108T103000Z",
+            "DTSTAMP:20171003T073000Z",
+            "SUMMARY:Respect\\; samen\\, niet tegen elkaar",
+            "LOCATION:Lijsterbeslaan 2\\, Dronten",
+            "UID:def@loket.dronten.nl",
+            "DTSTART:20171112T180000Z",
+            "END:VCALENDAR",
+        ] {
+            assert!(lines.contains(&expected), "missing {expected:?} in\n{ics}");
+        }
+        assert_eq!(lines.iter().filter(|l| **l == "BEGIN:VEVENT").count(), 2);
+        for secret in ["J. Bakker", "j.bakker@regenboog.nl", "0321 654321"] {
+            assert!(!ics.contains(secret), "{secret}");
+        }
+    }
+}
