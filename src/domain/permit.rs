@@ -11,36 +11,8 @@ use super::money::Cents;
 use super::risk::{self, Alcohol, Assessment, Category, Deadline, EventFacts, Kind};
 use super::time::{local_rfc3339, local_year};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Kern {
-    Dronten,
-    Biddinghuizen,
-    Swifterbant,
-    Buitengebied,
-}
-
-impl Kern {
-    pub const ALL: [Kern; 4] = [
-        Kern::Dronten,
-        Kern::Biddinghuizen,
-        Kern::Swifterbant,
-        Kern::Buitengebied,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kern::Dronten => "dronten",
-            Kern::Biddinghuizen => "biddinghuizen",
-            Kern::Swifterbant => "swifterbant",
-            Kern::Buitengebied => "buitengebied",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kern> {
-        Kern::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+// Moved to `place.rs`; re-exported so `permit::Kern` keeps working.
+pub use super::place::Kern;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Organiser {

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use super::edition::Edition;
 use crate::domain::formats::{Email, Phone};
-use crate::domain::permit::Kern;
-use crate::domain::time::to_utc;
+use crate::domain::place::Kern;
+use crate::domain::time::{hhmm, to_utc};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
@@ -59,21 +59,6 @@ pub struct Contact {
     pub name: String,
     pub email: Email,
     pub phone: Phone,
-}
-
-/// `HH:MM` on the wire and in storage.
-pub mod hhmm {
-    use chrono::NaiveTime;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.format("%H:%M").to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
-        let text = String::deserialize(d)?;
-        NaiveTime::parse_from_str(&text, "%H:%M").map_err(serde::de::Error::custom)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

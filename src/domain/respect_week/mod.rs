@@ -16,16 +16,20 @@ mod registration;
 mod summary;
 
 pub use activity::{
-    AGES, Activity, Contact, Organisation, OrganisationType, PARTICIPANTS, Violation, check, hhmm,
+    AGES, Activity, Contact, Organisation, OrganisationType, PARTICIPANTS, Violation, check,
 };
 pub use edition::{Edition, EditionError, Editions, MAX_EDITION_DAYS};
 pub use registration::{
     Actor, DuplicateKey, HistoryEntry, NewRegistration, Registration, RegistrationAction,
-    RegistrationStatus, TransitionError, normalise, opt_local_rfc3339,
+    RegistrationStatus, TransitionError, normalise,
 };
 pub use summary::{
     PUBLISHED_PARTICIPANTS, RespectWeekSummary, StatusCounts, recompute, summary, summary_deltas,
 };
+
+// The serde helpers moved to `crate::domain::time`; re-exported so
+// `respect_week::hhmm` and `respect_week::opt_local_rfc3339` keep working.
+pub use crate::domain::time::{hhmm, opt_local_rfc3339};
 
 /// What the tests of every file here start from: the 2017 edition and one valid
 /// registration of OBS De Regenboog.
@@ -35,7 +39,7 @@ mod fixtures {
 
     use super::*;
     use crate::domain::formats::{Email, Phone, Reference};
-    use crate::domain::permit::Kern;
+    use crate::domain::place::Kern;
     use crate::domain::risk::tests::at;
 
     pub(super) fn date(s: &str) -> NaiveDate {

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::activity::{Activity, Contact, Organisation, Violation, check};
 use super::edition::Edition;
 use crate::domain::formats::Reference;
-use crate::domain::time::local_rfc3339;
+use crate::domain::time::{local_rfc3339, opt_local_rfc3339};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
@@ -112,29 +112,6 @@ pub struct Registration {
     pub erased_at: Option<DateTime<Utc>>,
     pub version: u64,
     pub history: Vec<HistoryEntry>,
-}
-
-/// `Option<DateTime>` as local RFC 3339.
-pub mod opt_local_rfc3339 {
-    use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(at: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-        match at {
-            Some(at) => s.serialize_some(&super::local_rfc3339::format(at)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|text| {
-                DateTime::parse_from_rfc3339(&text)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(serde::de::Error::custom)
-            })
-            .transpose()
-    }
 }
 
 /// What a registrant sends, validated field by field.
