@@ -7,6 +7,7 @@ pub mod formats;
 pub mod leges;
 pub mod money;
 pub mod permit;
+pub mod place;
 pub mod respect_week;
 pub mod risk;
 pub mod text;

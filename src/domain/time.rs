@@ -1,4 +1,6 @@
 //! Local calendar: every date the rules use is a Europe/Amsterdam date (DOMAIN.md).
+//! Also the serde helpers that write moments and times of day the way they are kept:
+//! `local_rfc3339`, `opt_local_rfc3339` and `hhmm`.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::{Europe::Amsterdam, Tz};
@@ -136,5 +138,43 @@ pub mod local_rfc3339 {
         DateTime::<FixedOffset>::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))
             .map_err(serde::de::Error::custom)
+    }
+}
+
+/// `Option<DateTime>` as local RFC 3339.
+pub mod opt_local_rfc3339 {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => s.serialize_some(&super::local_rfc3339::format(at)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| {
+                DateTime::parse_from_rfc3339(&text)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(serde::de::Error::custom)
+            })
+            .transpose()
+    }
+}
+
+/// `HH:MM` on the wire and in storage.
+pub mod hhmm {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.format("%H:%M").to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(d)?;
+        NaiveTime::parse_from_str(&text, "%H:%M").map_err(serde::de::Error::custom)
     }
 }

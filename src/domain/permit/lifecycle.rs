@@ -1,98 +1,16 @@
-//! An event application and its lifecycle (DOMAIN.md §5): a state machine that
-//! refuses what is not allowed and appends every change to the history.
+//! The lifecycle of an application (DOMAIN.md §5): its statuses, what a person may
+//! ask of it, and the state machine that refuses what is not allowed and appends
+//! every change to the history.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::formats::{Email, KvkNumber, Phone, Reference};
-use super::leges::{self, Leges, Tariffs};
-use super::money::Cents;
-use super::risk::{self, Alcohol, Assessment, Category, Deadline, EventFacts, Kind};
-use super::time::{local_rfc3339, local_year};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Kern {
-    Dronten,
-    Biddinghuizen,
-    Swifterbant,
-    Buitengebied,
-}
-
-impl Kern {
-    pub const ALL: [Kern; 4] = [
-        Kern::Dronten,
-        Kern::Biddinghuizen,
-        Kern::Swifterbant,
-        Kern::Buitengebied,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kern::Dronten => "dronten",
-            Kern::Biddinghuizen => "biddinghuizen",
-            Kern::Swifterbant => "swifterbant",
-            Kern::Buitengebied => "buitengebied",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kern> {
-        Kern::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Organiser {
-    pub name: String,
-    pub organisation: Option<String>,
-    pub kvk_number: Option<KvkNumber>,
-    pub email: Email,
-    pub phone: Phone,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Event {
-    pub name: String,
-    pub description: String,
-    pub kern: Kern,
-    pub address: String,
-    #[serde(with = "local_rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub starts_at: DateTime<Utc>,
-    #[serde(with = "local_rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub ends_at: DateTime<Utc>,
-    pub expected_visitors: u32,
-    pub amplified_music: bool,
-    pub max_sound_dba: Option<u32>,
-    pub road_closure: bool,
-    pub alcohol: Alcohol,
-    pub largest_structure_m2: u32,
-    pub on_water: bool,
-    pub fireworks: bool,
-    pub commercial: bool,
-    pub non_profit: bool,
-}
-
-impl Event {
-    pub fn facts(&self) -> EventFacts {
-        EventFacts {
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            expected_visitors: self.expected_visitors,
-            amplified_music: self.amplified_music,
-            max_sound_dba: self.max_sound_dba,
-            road_closure: self.road_closure,
-            alcohol: self.alcohol,
-            largest_structure_m2: self.largest_structure_m2,
-            on_water: self.on_water,
-            fireworks: self.fireworks,
-            commercial: self.commercial,
-            non_profit: self.non_profit,
-        }
-    }
-}
+use super::application::Application;
+use crate::domain::leges::{self, Tariffs};
+use crate::domain::money::Cents;
+use crate::domain::risk::{self, Category};
+use crate::domain::time::local_rfc3339;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -183,69 +101,6 @@ pub struct Reclassification {
     pub leges_difference_cents: Cents,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Application {
-    pub id: String,
-    pub reference: Reference,
-    /// SHA-256 of the organiser's access token; the token itself is never stored.
-    pub token_hash: String,
-    pub status: PermitStatus,
-    pub organiser: Organiser,
-    pub event: Event,
-    pub kind: Kind,
-    pub category: Category,
-    pub risk_score: u32,
-    pub leges: Leges,
-    pub deadline: Deadline,
-    #[serde(with = "local_rfc3339")]
-    pub submitted_at: DateTime<Utc>,
-    pub version: u64,
-    pub history: Vec<HistoryEntry>,
-}
-
-/// What a submission now would give: `POST /permits/quote`, and the heart of a
-/// submission.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quote {
-    pub assessment: Assessment,
-    pub leges: Leges,
-    pub deadline: Deadline,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SubmitError {
-    #[error("the event starts before the moment of submission")]
-    StartsInThePast,
-    #[error("no tariff table is in force for {0}")]
-    NoTariff(i32),
-    /// Starts after the last year an application may be made for now.
-    #[error("the event starts after {last_year}")]
-    BeyondHorizon { last_year: i32 },
-}
-
-/// How many calendar years ahead an event may be applied for: plans further out
-/// change anyway, and the tariff tables and time-zone rules are not known that far.
-pub const HORIZON_YEARS: i32 = 3;
-
-pub fn quote(event: &Event, now: DateTime<Utc>, tariffs: &Tariffs) -> Result<Quote, SubmitError> {
-    let facts = event.facts();
-    if facts.starts_at < now {
-        return Err(SubmitError::StartsInThePast);
-    }
-    let year = local_year(now);
-    let last_year = year + HORIZON_YEARS;
-    if local_year(facts.starts_at) > last_year {
-        return Err(SubmitError::BeyondHorizon { last_year });
-    }
-    let table = tariffs.for_year(year).ok_or(SubmitError::NoTariff(year))?;
-    let assessment = risk::assess(&facts);
-    Ok(Quote {
-        leges: leges::compute(table, assessment.category, &facts, assessment.event_days),
-        deadline: risk::deadline(assessment.category, &facts, now),
-        assessment,
-    })
-}
-
 /// Something a person asks of an application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PermitAction {
@@ -302,48 +157,6 @@ pub enum TransitionError {
 }
 
 impl Application {
-    #[allow(clippy::too_many_arguments)]
-    pub fn submit(
-        id: String,
-        reference: Reference,
-        token_hash: String,
-        organiser: Organiser,
-        event: Event,
-        quote: Quote,
-        now: DateTime<Utc>,
-    ) -> Application {
-        Application {
-            id,
-            reference,
-            token_hash,
-            status: PermitStatus::Submitted,
-            organiser,
-            event,
-            kind: quote.assessment.kind,
-            category: quote.assessment.category,
-            risk_score: quote.assessment.risk_score,
-            leges: quote.leges,
-            deadline: quote.deadline,
-            submitted_at: now,
-            version: 1,
-            history: vec![HistoryEntry {
-                at: now,
-                actor: Actor::Organiser,
-                action: "submit".into(),
-                from: None,
-                to: PermitStatus::Submitted,
-                reason: None,
-                reclassification: None,
-            }],
-        }
-    }
-
-    /// Local year of submission: the reference's year, the tariff year, the
-    /// coverage year.
-    pub fn submission_year(&self) -> i32 {
-        local_year(self.submitted_at)
-    }
-
     /// The application after `action`, with one more history entry and the next
     /// version; `self` is left as it was.
     pub fn apply(
@@ -459,51 +272,11 @@ fn required_reason(action: &PermitAction, reason: &str) -> Result<String, Transi
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::domain::permit::tests::submitted;
+    use crate::domain::risk::Kind;
     use crate::domain::risk::tests::{at, jeugdtoernooi};
-
-    pub fn event_from(facts: &EventFacts) -> Event {
-        Event {
-            name: "Jeugdtoernooi".into(),
-            description: "Voetbaltoernooi voor de jeugd".into(),
-            kern: Kern::Dronten,
-            address: "Sportlaan 1".into(),
-            starts_at: facts.starts_at,
-            ends_at: facts.ends_at,
-            expected_visitors: facts.expected_visitors,
-            amplified_music: facts.amplified_music,
-            max_sound_dba: facts.max_sound_dba,
-            road_closure: facts.road_closure,
-            alcohol: facts.alcohol,
-            largest_structure_m2: facts.largest_structure_m2,
-            on_water: facts.on_water,
-            fireworks: facts.fireworks,
-            commercial: facts.commercial,
-            non_profit: facts.non_profit,
-        }
-    }
-
-    pub fn submitted(facts: &EventFacts, now: DateTime<Utc>) -> Application {
-        let event = event_from(facts);
-        let q = quote(&event, now, &Tariffs::built_in()).expect("quotable");
-        let organiser = Organiser {
-            name: "A. de Vries".into(),
-            organisation: None,
-            kvk_number: None,
-            email: crate::domain::formats::Email::parse("a@example.nl").unwrap(),
-            phone: crate::domain::formats::Phone::parse("0321 123456").unwrap(),
-        };
-        Application::submit(
-            "id".into(),
-            Reference::parse("EV-2017-0001").unwrap(),
-            "hash".into(),
-            organiser,
-            event,
-            q,
-            now,
-        )
-    }
 
     fn staff() -> Actor {
         Actor::Staff("staff-1".into())
@@ -670,27 +443,5 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(melding.kind, Kind::Melding);
         assert_eq!(melding.leges.total_cents, 1_500);
-    }
-
-    #[test]
-    fn an_event_that_already_started_cannot_be_submitted() {
-        let facts = jeugdtoernooi();
-        let event = event_from(&facts);
-        assert_eq!(
-            quote(
-                &event,
-                at("2017-05-14T13:00:01+02:00"),
-                &Tariffs::built_in()
-            ),
-            Err(SubmitError::StartsInThePast)
-        );
-        assert!(
-            quote(
-                &event,
-                at("2017-05-14T13:00:00+02:00"),
-                &Tariffs::built_in()
-            )
-            .is_ok()
-        );
     }
 }

@@ -1,0 +1,71 @@
+//! An event application and its lifecycle (DOMAIN.md §5): a state machine that
+//! refuses what is not allowed and appends every change to the history.
+//!
+//! One concept per file: `application.rs` (the organiser, the event, the quote and
+//! the submitted application) and `lifecycle.rs` (statuses, actions, transitions and
+//! the history). Every public name is re-exported here, so `permit::Application` and
+//! the like keep their paths.
+
+mod application;
+mod lifecycle;
+
+pub use application::{Application, Event, HORIZON_YEARS, Organiser, Quote, SubmitError, quote};
+pub use lifecycle::{
+    Actor, HistoryEntry, PermitAction, PermitStatus, Reclassification, TransitionError,
+};
+
+// Kern lives in `src/domain/place.rs`; re-exported so `permit::Kern` keeps working.
+pub use super::place::Kern;
+
+/// An application as submitted, for the tests here and in `coverage.rs`.
+#[cfg(test)]
+pub(crate) mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::domain::formats::Reference;
+    use crate::domain::leges::Tariffs;
+    use crate::domain::risk::EventFacts;
+
+    pub fn event_from(facts: &EventFacts) -> Event {
+        Event {
+            name: "Jeugdtoernooi".into(),
+            description: "Voetbaltoernooi voor de jeugd".into(),
+            kern: Kern::Dronten,
+            address: "Sportlaan 1".into(),
+            starts_at: facts.starts_at,
+            ends_at: facts.ends_at,
+            expected_visitors: facts.expected_visitors,
+            amplified_music: facts.amplified_music,
+            max_sound_dba: facts.max_sound_dba,
+            road_closure: facts.road_closure,
+            alcohol: facts.alcohol,
+            largest_structure_m2: facts.largest_structure_m2,
+            on_water: facts.on_water,
+            fireworks: facts.fireworks,
+            commercial: facts.commercial,
+            non_profit: facts.non_profit,
+        }
+    }
+
+    pub fn submitted(facts: &EventFacts, now: DateTime<Utc>) -> Application {
+        let event = event_from(facts);
+        let q = quote(&event, now, &Tariffs::built_in()).expect("quotable");
+        let organiser = Organiser {
+            name: "A. de Vries".into(),
+            organisation: None,
+            kvk_number: None,
+            email: crate::domain::formats::Email::parse("a@example.nl").unwrap(),
+            phone: crate::domain::formats::Phone::parse("0321 123456").unwrap(),
+        };
+        Application::submit(
+            "id".into(),
+            Reference::parse("EV-2017-0001").unwrap(),
+            "hash".into(),
+            organiser,
+            event,
+            q,
+            now,
+        )
+    }
+}
