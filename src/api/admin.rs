@@ -12,15 +12,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::audit::ExportAudit;
 use crate::domain::coverage::{self, CoverageReport};
-use crate::domain::permit::{
-    Actor, Application, HistoryEntry, PermitAction, PermitStatus, Reclassification,
-};
+use crate::domain::permit::{Actor, Application, PermitAction, PermitStatus};
 use crate::domain::risk::{Category, Kind};
 use crate::domain::time::{local_rfc3339, local_year};
 use crate::store::StoreError;
@@ -28,7 +25,8 @@ use crate::store::StoreError;
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, with_etag};
-use super::permits::{PermitRecord, transition_error};
+use super::history::StaffChange;
+use super::permits::PermitRecord;
 use super::query::{CsvDialect, ExportQuery, PermitListQuery, ValidatedQuery, YearQuery};
 use super::secrets::new_id;
 use super::state::AppState;
@@ -51,50 +49,19 @@ pub fn router() -> Router<AppState> {
 // ---------------------------------------------------------------------------------
 // Views
 
-/// One change, with who made it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StaffHistoryEntry {
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "local_rfc3339")]
-    pub at: DateTime<Utc>,
-    /// `organiser`, or the staff member's id.
-    pub actor: String,
-    pub action: String,
-    pub from: Option<PermitStatus>,
-    pub to: PermitStatus,
-    pub reason: Option<String>,
-    /// Only for `reclassify`: old and new category and the leges difference.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reclassification: Option<Reclassification>,
-}
-
-impl StaffHistoryEntry {
-    fn of(h: &HistoryEntry) -> StaffHistoryEntry {
-        StaffHistoryEntry {
-            at: h.at,
-            actor: h.actor.label().to_string(),
-            action: h.action.clone(),
-            from: h.from,
-            to: h.to,
-            reason: h.reason.clone(),
-            reclassification: h.reclassification.clone(),
-        }
-    }
-}
-
 /// The detail: the application and its full history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffPermitDetail {
     #[serde(flatten)]
     pub permit: PermitRecord,
-    pub history: Vec<StaffHistoryEntry>,
+    pub history: Vec<StaffChange<PermitStatus>>,
 }
 
 impl StaffPermitDetail {
     pub fn of(app: &Application) -> StaffPermitDetail {
         StaffPermitDetail {
             permit: PermitRecord::of(app),
-            history: app.history.iter().map(StaffHistoryEntry::of).collect(),
+            history: StaffChange::list(&app.history),
         }
     }
 }
@@ -276,14 +243,12 @@ pub async fn review(
     if app.version != if_match.version()? {
         return Err(ApiError::PreconditionFailed);
     }
-    let next = app
-        .apply(
-            &action,
-            Actor::Staff(staff.id.clone()),
-            state.clock.now(),
-            &state.catalogue.tariffs,
-        )
-        .map_err(transition_error)?;
+    let next = app.apply(
+        &action,
+        Actor::Staff(staff.id.clone()),
+        state.clock.now(),
+        &state.catalogue.tariffs,
+    )?;
     match state.store.permits().transition(&app, &next).await {
         Ok(()) => {}
         // Someone else changed it between our read and our write: the version the

@@ -11,22 +11,20 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::respect_week::{
-    self, Actor, HistoryEntry, Registration, RegistrationAction, RegistrationStatus,
-    RespectWeekSummary,
+    self, Actor, Registration, RegistrationAction, RegistrationStatus, RespectWeekSummary,
 };
-use crate::domain::time::local_rfc3339;
 use crate::store::StoreError;
 
 use super::auth::Staff;
 use super::error::{ApiError, ApiResult};
 use super::extract::{IfMatch, with_etag};
+use super::history::StaffChange;
 use super::query::{RegistrationListQuery, ValidatedQuery};
-use super::respect_week::{RegistrationRecord, edition_of, transition_error};
+use super::respect_week::{RegistrationRecord, edition_of};
 use super::state::AppState;
 use super::validate::{
     Field, RequestBody, Text, ValidatedJson, choice, optional_paragraph, optional_text,
@@ -47,46 +45,19 @@ pub fn router() -> Router<AppState> {
 // ---------------------------------------------------------------------------------
 // Views
 
-/// One change of a registration, with who made it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RegistrationChange {
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "local_rfc3339")]
-    pub at: DateTime<Utc>,
-    /// `registrant`, `system` (the erasure), or the staff member's id.
-    pub actor: String,
-    pub action: String,
-    pub from: Option<RegistrationStatus>,
-    pub to: RegistrationStatus,
-    pub reason: Option<String>,
-}
-
-impl RegistrationChange {
-    fn of(h: &HistoryEntry) -> RegistrationChange {
-        RegistrationChange {
-            at: h.at,
-            actor: h.actor.label().to_string(),
-            action: h.action.clone(),
-            from: h.from,
-            to: h.to,
-            reason: h.reason.clone(),
-        }
-    }
-}
-
 /// The detail: the registration and its full history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffRegistrationDetail {
     #[serde(flatten)]
     pub registration: RegistrationRecord,
-    pub history: Vec<RegistrationChange>,
+    pub history: Vec<StaffChange<RegistrationStatus>>,
 }
 
 impl StaffRegistrationDetail {
     pub fn of(reg: &Registration) -> StaffRegistrationDetail {
         StaffRegistrationDetail {
             registration: RegistrationRecord::of(reg),
-            history: reg.history.iter().map(RegistrationChange::of).collect(),
+            history: StaffChange::list(&reg.history),
         }
     }
 }
@@ -245,14 +216,12 @@ pub async fn review(
     if reg.version != if_match.version()? {
         return Err(ApiError::PreconditionFailed);
     }
-    let next = reg
-        .apply(
-            &action,
-            Actor::Staff(staff.id.clone()),
-            &edition,
-            state.clock.now(),
-        )
-        .map_err(transition_error)?;
+    let next = reg.apply(
+        &action,
+        Actor::Staff(staff.id.clone()),
+        &edition,
+        state.clock.now(),
+    )?;
     match state.store.registrations().transition(&reg, &next).await {
         Ok(()) => {}
         // Changed between our read and our write: the client's version is stale now.

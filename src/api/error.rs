@@ -7,6 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::messages;
+use crate::domain::history::TransitionError;
+use crate::domain::permit::SubmitError;
 use crate::store::StoreError;
 
 /// One failing field: a dotted path, a stable English code, a Dutch message.
@@ -276,6 +279,52 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// A refused change: 409 when the status does not allow it, 422 for a missing reason.
+impl From<TransitionError> for ApiError {
+    fn from(e: TransitionError) -> ApiError {
+        match e {
+            TransitionError::NotAllowed { action, status } => ApiError::Conflict {
+                code: "not_allowed",
+                detail: format!("'{action}' kan niet in status '{status}'."),
+            },
+            TransitionError::ReasonRequired(_) => {
+                ApiError::field("reason", "required", "Geef een reden op.")
+            }
+            TransitionError::EditionStarted => ApiError::Conflict {
+                code: "edition_started",
+                detail: "De Week van Respect is al begonnen; afmelden kan niet meer.".into(),
+            },
+            // The table of a stored application's year went missing: a bug.
+            TransitionError::NoTariff(year) => {
+                ApiError::Internal(format!("no tariff table for {year}"))
+            }
+        }
+    }
+}
+
+/// A submission the rules refuse, on the field that makes it so.
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> ApiError {
+        match e {
+            SubmitError::StartsInThePast => ApiError::field(
+                "event.starts_at",
+                "in_past",
+                messages::field("in_past", None),
+            ),
+            SubmitError::NoTariff(year) => ApiError::field(
+                "event",
+                "no_tariff",
+                messages::filled("no_tariff", &[("year", year.to_string())]),
+            ),
+            SubmitError::BeyondHorizon { last_year } => ApiError::field(
+                "event.starts_at",
+                "horizon",
+                messages::filled("horizon", &[("last_year", last_year.to_string())]),
+            ),
+        }
     }
 }
 

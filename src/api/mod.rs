@@ -14,6 +14,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod history;
 pub mod idempotency;
 pub mod messages;
 pub mod openapi;

@@ -12,8 +12,7 @@ use validator::{Validate, ValidationError};
 use crate::domain::formats::{Email, KvkNumber, Phone, Reference};
 use crate::domain::leges::Leges;
 use crate::domain::permit::{
-    self, Actor, Application, Event, Kern, Organiser, PermitAction, PermitStatus, SubmitError,
-    TransitionError,
+    self, Actor, Application, Event, Kern, Organiser, PermitAction, PermitStatus,
 };
 use crate::domain::risk::{Alcohol, Category, Deadline, Kind};
 use crate::domain::time::{local_rfc3339, local_year, parse_timestamp};
@@ -21,8 +20,8 @@ use crate::store::retry_on_conflict;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{BearerToken, IdempotencyKey, with_etag};
+use super::history::PublicChange;
 use super::idempotency::{Created, IdempotentPost};
-use super::messages;
 use super::secrets::{new_access_token, new_id, token_opens};
 use super::state::AppState;
 use super::validate::{
@@ -195,41 +194,6 @@ impl RequestBody for PermitRequest {
     }
 }
 
-fn submit_error(e: SubmitError) -> ApiError {
-    match e {
-        SubmitError::StartsInThePast => ApiError::field(
-            "event.starts_at",
-            "in_past",
-            messages::field("in_past", None),
-        ),
-        SubmitError::NoTariff(year) => ApiError::field(
-            "event",
-            "no_tariff",
-            messages::filled("no_tariff", &[("year", year.to_string())]),
-        ),
-        SubmitError::BeyondHorizon { last_year } => ApiError::field(
-            "event.starts_at",
-            "horizon",
-            messages::filled("horizon", &[("last_year", last_year.to_string())]),
-        ),
-    }
-}
-
-pub fn transition_error(e: TransitionError) -> ApiError {
-    match e {
-        TransitionError::NotAllowed { action, status } => ApiError::Conflict {
-            code: "not_allowed",
-            detail: format!("'{action}' kan niet in status '{status}'."),
-        },
-        TransitionError::ReasonRequired(_) => {
-            ApiError::field("reason", "required", "Geef een reden op.")
-        }
-        TransitionError::NoTariff(year) => {
-            ApiError::Internal(format!("no tariff table for {year}"))
-        }
-    }
-}
-
 /// What a submission now would give.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuoteView {
@@ -252,8 +216,7 @@ pub async fn quote(
     body: ValidatedJson<PermitRequest>,
 ) -> ApiResult<Json<QuoteView>> {
     let (_, event) = body.value;
-    let q =
-        permit::quote(&event, state.clock.now(), &state.catalogue.tariffs).map_err(submit_error)?;
+    let q = permit::quote(&event, state.clock.now(), &state.catalogue.tariffs)?;
     Ok(Json(QuoteView {
         kind: q.assessment.kind,
         category: q.assessment.category,
@@ -262,16 +225,6 @@ pub async fn quote(
         leges: q.leges,
         deadline: q.deadline,
     }))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PublicHistoryEntry {
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "local_rfc3339")]
-    pub at: DateTime<Utc>,
-    pub action: String,
-    pub status: PermitStatus,
-    pub reason: Option<String>,
 }
 
 /// An application as everybody who may see it sees it: everything submitted and
@@ -319,23 +272,14 @@ impl PermitRecord {
 pub struct PermitView {
     #[serde(flatten)]
     pub permit: PermitRecord,
-    pub history: Vec<PublicHistoryEntry>,
+    pub history: Vec<PublicChange<PermitStatus>>,
 }
 
 impl PermitView {
     pub fn of(app: &Application) -> PermitView {
         PermitView {
             permit: PermitRecord::of(app),
-            history: app
-                .history
-                .iter()
-                .map(|h| PublicHistoryEntry {
-                    at: h.at,
-                    action: h.action.clone(),
-                    status: h.to,
-                    reason: h.reason.clone(),
-                })
-                .collect(),
+            history: PublicChange::list(&app.history),
         }
     }
 }
@@ -369,7 +313,7 @@ pub async fn submit(
     let state = &state;
     post.run(state, Ok(body.value), |(organiser, event)| async move {
         let now = state.clock.now();
-        let q = permit::quote(&event, now, &state.catalogue.tariffs).map_err(submit_error)?;
+        let q = permit::quote(&event, now, &state.catalogue.tariffs)?;
         let permits = state.store.permits();
         let reference = permits.next_reference(local_year(now)).await?;
         let (token, token_hash) = new_access_token();
@@ -446,14 +390,12 @@ async fn organiser_action(
 ) -> ApiResult<Response> {
     let next = retry_on_conflict(|| async {
         let app = load_for_organiser(state, id, token).await?;
-        let next = app
-            .apply(
-                &action,
-                Actor::Organiser,
-                state.clock.now(),
-                &state.catalogue.tariffs,
-            )
-            .map_err(transition_error)?;
+        let next = app.apply(
+            &action,
+            Actor::Organiser,
+            state.clock.now(),
+            &state.catalogue.tariffs,
+        )?;
         state.store.permits().transition(&app, &next).await?;
         Ok::<_, ApiError>(next)
     })

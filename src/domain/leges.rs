@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::event::Event;
 use super::money::{Cents, format_euro, half_up, scale_half_up};
-use super::risk::{Alcohol, Category, EventFacts};
+use super::risk::{Alcohol, Category};
 
 /// One year's tariffs (titel 3, hoofdstuk 2 "Evenementen") and the coordination
 /// cost the leges are set against.
@@ -146,17 +147,12 @@ impl Leges {
 }
 
 /// Whether the 50% reduction applies to this application's base fee.
-fn reduced(category: Category, facts: &EventFacts) -> bool {
+fn reduced(category: Category, facts: &Event) -> bool {
     facts.non_profit && !facts.commercial && category != Category::C
 }
 
 /// The leges for a category and event under one table, a line per tariff code.
-pub fn compute(
-    table: &TariffTable,
-    category: Category,
-    facts: &EventFacts,
-    event_days: u32,
-) -> Leges {
+pub fn compute(table: &TariffTable, category: Category, facts: &Event, event_days: u32) -> Leges {
     let mut lines = Vec::new();
     let (code, description, base) = table.base_fee(category);
     if reduced(category, facts) {
@@ -213,7 +209,7 @@ mod tests {
     use super::*;
     use crate::domain::risk::{assess, tests::*};
 
-    fn leges_for(year: i32, facts: &EventFacts) -> Leges {
+    fn leges_for(year: i32, facts: &Event) -> Leges {
         let tariffs = Tariffs::built_in();
         let a = assess(facts);
         compute(

@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod coverage;
+pub mod event;
 pub mod formats;
+pub mod history;
 pub mod leges;
 pub mod money;
 pub mod permit;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::event::Event;
 use super::time::local;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -59,23 +60,6 @@ pub enum Kind {
     Vergunning,
 }
 
-/// What the rules look at: validated, with times as moments.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventFacts {
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub expected_visitors: u32,
-    pub amplified_music: bool,
-    pub max_sound_dba: Option<u32>,
-    pub road_closure: bool,
-    pub alcohol: Alcohol,
-    pub largest_structure_m2: u32,
-    pub on_water: bool,
-    pub fireworks: bool,
-    pub commercial: bool,
-    pub non_profit: bool,
-}
-
 /// The local calendar span of an event: an end at exactly 00:00 is 24:00 of the day
 /// before, so it does not touch the next date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +73,7 @@ pub struct EventSpan {
 }
 
 impl EventSpan {
-    pub fn of(facts: &EventFacts) -> EventSpan {
+    pub fn of(facts: &Event) -> EventSpan {
         let start = local(facts.starts_at);
         let end = local(facts.ends_at);
         let (last_day, end_minute) = if end.time() == chrono::NaiveTime::MIN && end > start {
@@ -130,7 +114,7 @@ pub struct Assessment {
     pub event_days: u32,
 }
 
-pub fn is_melding(facts: &EventFacts, span: &EventSpan) -> bool {
+pub fn is_melding(facts: &Event, span: &EventSpan) -> bool {
     let (open, close) = set_hours(span.first_day.weekday());
     let quiet_enough = !facts.amplified_music || facts.max_sound_dba.is_some_and(|dba| dba <= 70);
     span.days() == 1
@@ -146,7 +130,7 @@ pub fn is_melding(facts: &EventFacts, span: &EventSpan) -> bool {
         && span.end_minute <= close
 }
 
-pub fn risk_score(facts: &EventFacts, span: &EventSpan) -> u32 {
+pub fn risk_score(facts: &Event, span: &EventSpan) -> u32 {
     let visitors = match facts.expected_visitors {
         0..=100 => 0,
         101..=1_000 => 1,
@@ -172,7 +156,7 @@ pub fn category_for_score(score: u32) -> Category {
     }
 }
 
-pub fn assess(facts: &EventFacts) -> Assessment {
+pub fn assess(facts: &Event) -> Assessment {
     let span = EventSpan::of(facts);
     let risk_score = risk_score(facts, &span);
     let category = if is_melding(facts, &span) {
@@ -210,7 +194,7 @@ fn working_days_before(date: NaiveDate, count: u32) -> NaiveDate {
 
 /// The date an application for this category should have been in by; the earliest
 /// of the category's term and, for alcohol sale, the art. 35 exemption's 12 weeks.
-pub fn required_by(category: Category, facts: &EventFacts) -> NaiveDate {
+pub fn required_by(category: Category, facts: &Event) -> NaiveDate {
     let start = local(facts.starts_at).date();
     let by_category = match category {
         Category::Melding => working_days_before(start, 15),
@@ -224,7 +208,7 @@ pub fn required_by(category: Category, facts: &EventFacts) -> NaiveDate {
     }
 }
 
-pub fn deadline(category: Category, facts: &EventFacts, submitted_at: DateTime<Utc>) -> Deadline {
+pub fn deadline(category: Category, facts: &Event, submitted_at: DateTime<Utc>) -> Deadline {
     let required_by = required_by(category, facts);
     Deadline {
         required_by,
@@ -235,6 +219,7 @@ pub fn deadline(category: Category, facts: &EventFacts, submitted_at: DateTime<U
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::domain::place::Kern;
     use chrono::FixedOffset;
 
     pub fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -244,8 +229,12 @@ pub(crate) mod tests {
     }
 
     /// A quiet one-day event on Sat 2017-06-17 14:00–22:00: a melding.
-    pub fn quiet_event() -> EventFacts {
-        EventFacts {
+    pub fn quiet_event() -> Event {
+        Event {
+            name: "Buurtbarbecue".into(),
+            description: "Barbecue voor de straat".into(),
+            kern: Kern::Dronten,
+            address: "De Rede 1".into(),
             starts_at: at("2017-06-17T14:00:00+02:00"),
             ends_at: at("2017-06-17T22:00:00+02:00"),
             expected_visitors: 80,
@@ -261,8 +250,12 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn zomerfestival() -> EventFacts {
-        EventFacts {
+    pub fn zomerfestival() -> Event {
+        Event {
+            name: "Zomerfestival".into(),
+            description: "Muziekfestival".into(),
+            kern: Kern::Dronten,
+            address: "Meerveld".into(),
             starts_at: at("2017-08-18T12:00:00+02:00"),
             ends_at: at("2017-08-19T01:00:00+02:00"),
             expected_visitors: 4_000,
@@ -278,8 +271,8 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn jeugdtoernooi() -> EventFacts {
-        EventFacts {
+    pub fn jeugdtoernooi() -> Event {
+        Event {
             starts_at: at("2017-05-14T13:00:00+02:00"),
             ends_at: at("2017-05-14T20:00:00+02:00"),
             expected_visitors: 600,
@@ -355,7 +348,7 @@ pub(crate) mod tests {
 
     #[test]
     fn melding_boundaries() {
-        type Tweak = fn(&mut EventFacts);
+        type Tweak = fn(&mut Event);
         let cases: Vec<(&str, Tweak, bool)> = vec![
             ("100 visitors", |f| f.expected_visitors = 100, true),
             ("101 visitors", |f| f.expected_visitors = 101, false),
@@ -499,7 +492,7 @@ pub(crate) mod tests {
 
     #[test]
     fn risk_score_factors() {
-        type Tweak = fn(&mut EventFacts);
+        type Tweak = fn(&mut Event);
         let cases: Vec<(&str, Tweak, u32)> = vec![
             ("nothing", |_| {}, 0),
             ("1,000 visitors", |f| f.expected_visitors = 1_000, 1),

@@ -24,7 +24,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 
 use crate::domain::respect_week::{
-    self, AGES, Edition, PARTICIPANTS, Registration, RegistrationAction, TransitionError, Violation,
+    self, AGES, Edition, PARTICIPANTS, Registration, RegistrationAction, Violation,
 };
 use crate::store::retry_on_conflict;
 
@@ -110,22 +110,6 @@ fn violations_error(violations: Vec<Violation>, edition: &Edition) -> ApiError {
             })
             .collect(),
     )
-}
-
-pub fn transition_error(e: TransitionError) -> ApiError {
-    match e {
-        TransitionError::NotAllowed { action, status } => ApiError::Conflict {
-            code: "not_allowed",
-            detail: format!("'{action}' kan niet in status '{status}'."),
-        },
-        TransitionError::ReasonRequired(_) => {
-            ApiError::field("reason", "required", "Geef een reden op.")
-        }
-        TransitionError::EditionStarted => ApiError::Conflict {
-            code: "edition_started",
-            detail: "De Week van Respect is al begonnen; afmelden kan niet meer.".into(),
-        },
-    }
 }
 
 #[utoipa::path(get, path = "/respect-week/editions", tag = "respect_week",
@@ -264,14 +248,12 @@ pub async fn cancel(
     // reading again and deciding again (a few times at most).
     let next = retry_on_conflict(|| async {
         let (edition, reg) = load_for_registrant(&state, &year, &id, token.as_deref()).await?;
-        let next = reg
-            .apply(
-                &RegistrationAction::Cancel,
-                respect_week::Actor::Registrant,
-                &edition,
-                state.clock.now(),
-            )
-            .map_err(transition_error)?;
+        let next = reg.apply(
+            &RegistrationAction::Cancel,
+            respect_week::Actor::Registrant,
+            &edition,
+            state.clock.now(),
+        )?;
         state.store.registrations().transition(&reg, &next).await?;
         Ok::<_, ApiError>(next)
     })

@@ -9,6 +9,7 @@ use crate::domain::respect_week::{
 };
 use crate::domain::time::local_rfc3339;
 
+use crate::api::history::PublicChange;
 use crate::domain::formats::Reference;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,16 +34,6 @@ impl EditionView {
             registration_closes_at: e.registration_closes_at(),
         }
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RegistrationHistoryEntry {
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "local_rfc3339")]
-    pub at: DateTime<Utc>,
-    pub action: String,
-    pub status: RegistrationStatus,
-    pub reason: Option<String>,
 }
 
 /// A registration's own fields: everything sent (contact data until it is erased),
@@ -91,23 +82,14 @@ impl RegistrationRecord {
 pub struct RegistrationView {
     #[serde(flatten)]
     pub registration: RegistrationRecord,
-    pub history: Vec<RegistrationHistoryEntry>,
+    pub history: Vec<PublicChange<RegistrationStatus>>,
 }
 
 impl RegistrationView {
     pub fn of(reg: &Registration) -> RegistrationView {
         RegistrationView {
             registration: RegistrationRecord::of(reg),
-            history: reg
-                .history
-                .iter()
-                .map(|h| RegistrationHistoryEntry {
-                    at: h.at,
-                    action: h.action.clone(),
-                    status: h.to,
-                    reason: h.reason.clone(),
-                })
-                .collect(),
+            history: PublicChange::list(&reg.history),
         }
     }
 }

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::lifecycle::{Actor, HistoryEntry, PermitStatus};
+pub use crate::domain::event::Event;
 use crate::domain::formats::{Email, KvkNumber, Phone, Reference};
 use crate::domain::leges::{self, Leges, Tariffs};
-use crate::domain::place::Kern;
-use crate::domain::risk::{self, Alcohol, Assessment, Category, Deadline, EventFacts, Kind};
+use crate::domain::risk::{self, Assessment, Category, Deadline, Kind};
 use crate::domain::time::{local_rfc3339, local_year};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -19,49 +19,6 @@ pub struct Organiser {
     pub kvk_number: Option<KvkNumber>,
     pub email: Email,
     pub phone: Phone,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Event {
-    pub name: String,
-    pub description: String,
-    pub kern: Kern,
-    pub address: String,
-    #[serde(with = "local_rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub starts_at: DateTime<Utc>,
-    #[serde(with = "local_rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub ends_at: DateTime<Utc>,
-    pub expected_visitors: u32,
-    pub amplified_music: bool,
-    pub max_sound_dba: Option<u32>,
-    pub road_closure: bool,
-    pub alcohol: Alcohol,
-    pub largest_structure_m2: u32,
-    pub on_water: bool,
-    pub fireworks: bool,
-    pub commercial: bool,
-    pub non_profit: bool,
-}
-
-impl Event {
-    pub fn facts(&self) -> EventFacts {
-        EventFacts {
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            expected_visitors: self.expected_visitors,
-            amplified_music: self.amplified_music,
-            max_sound_dba: self.max_sound_dba,
-            road_closure: self.road_closure,
-            alcohol: self.alcohol,
-            largest_structure_m2: self.largest_structure_m2,
-            on_water: self.on_water,
-            fireworks: self.fireworks,
-            commercial: self.commercial,
-            non_profit: self.non_profit,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,20 +66,19 @@ pub enum SubmitError {
 pub const HORIZON_YEARS: i32 = 3;
 
 pub fn quote(event: &Event, now: DateTime<Utc>, tariffs: &Tariffs) -> Result<Quote, SubmitError> {
-    let facts = event.facts();
-    if facts.starts_at < now {
+    if event.starts_at < now {
         return Err(SubmitError::StartsInThePast);
     }
     let year = local_year(now);
     let last_year = year + HORIZON_YEARS;
-    if local_year(facts.starts_at) > last_year {
+    if local_year(event.starts_at) > last_year {
         return Err(SubmitError::BeyondHorizon { last_year });
     }
     let table = tariffs.for_year(year).ok_or(SubmitError::NoTariff(year))?;
-    let assessment = risk::assess(&facts);
+    let assessment = risk::assess(event);
     Ok(Quote {
-        leges: leges::compute(table, assessment.category, &facts, assessment.event_days),
-        deadline: risk::deadline(assessment.category, &facts, now),
+        leges: leges::compute(table, assessment.category, event, assessment.event_days),
+        deadline: risk::deadline(assessment.category, event, now),
         assessment,
     })
 }

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::application::Application;
+pub use crate::domain::history::{Actor, TransitionError};
 use crate::domain::leges::{self, Tariffs};
 use crate::domain::money::Cents;
 use crate::domain::risk::{self, Category};
-use crate::domain::time::local_rfc3339;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -62,37 +62,8 @@ impl PermitStatus {
     }
 }
 
-/// Who made a change: the organiser (holder of the access token) or a staff member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "role", content = "id", rename_all = "lowercase")]
-pub enum Actor {
-    Organiser,
-    Staff(String),
-}
-
-impl Actor {
-    /// `organiser`, or the staff member's id (the JWT subject).
-    pub fn label(&self) -> &str {
-        match self {
-            Actor::Organiser => "organiser",
-            Actor::Staff(id) => id,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    #[serde(with = "local_rfc3339")]
-    pub at: DateTime<Utc>,
-    pub actor: Actor,
-    pub action: String,
-    pub from: Option<PermitStatus>,
-    pub to: PermitStatus,
-    pub reason: Option<String>,
-    /// Reclassification: the category before and after, and what it did to the leges.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reclassification: Option<Reclassification>,
-}
+/// One change of an application.
+pub type HistoryEntry = crate::domain::history::HistoryEntry<PermitStatus>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Reclassification {
@@ -141,19 +112,6 @@ impl PermitAction {
             PermitAction::Void { .. } => "void",
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransitionError {
-    #[error("'{action}' is not allowed while the application is {status}")]
-    NotAllowed {
-        action: &'static str,
-        status: &'static str,
-    },
-    #[error("'{0}' needs a reason")]
-    ReasonRequired(&'static str),
-    #[error("no tariff table is in force for {0}")]
-    NoTariff(i32),
 }
 
 impl Application {
@@ -234,12 +192,11 @@ impl Application {
                 let table = tariffs
                     .for_year(year)
                     .ok_or(TransitionError::NoTariff(year))?;
-                let facts = self.event.facts();
-                let days = risk::EventSpan::of(&facts).days();
+                let days = risk::EventSpan::of(&self.event).days();
                 next.category = *category;
                 next.kind = category.kind();
-                next.leges = leges::compute(table, *category, &facts, days);
-                next.deadline = risk::deadline(*category, &facts, self.submitted_at);
+                next.leges = leges::compute(table, *category, &self.event, days);
+                next.deadline = risk::deadline(*category, &self.event, self.submitted_at);
                 reclassification = Some(Reclassification {
                     from_category: self.category,
                     to_category: *category,

@@ -25,30 +25,19 @@ pub(crate) mod tests {
     use super::*;
     use crate::domain::formats::Reference;
     use crate::domain::leges::Tariffs;
-    use crate::domain::risk::EventFacts;
 
-    pub fn event_from(facts: &EventFacts) -> Event {
+    /// `facts` as the jeugdtoernooi's organiser would name and place it.
+    pub fn event_from(facts: &Event) -> Event {
         Event {
             name: "Jeugdtoernooi".into(),
             description: "Voetbaltoernooi voor de jeugd".into(),
             kern: Kern::Dronten,
             address: "Sportlaan 1".into(),
-            starts_at: facts.starts_at,
-            ends_at: facts.ends_at,
-            expected_visitors: facts.expected_visitors,
-            amplified_music: facts.amplified_music,
-            max_sound_dba: facts.max_sound_dba,
-            road_closure: facts.road_closure,
-            alcohol: facts.alcohol,
-            largest_structure_m2: facts.largest_structure_m2,
-            on_water: facts.on_water,
-            fireworks: facts.fireworks,
-            commercial: facts.commercial,
-            non_profit: facts.non_profit,
+            ..facts.clone()
         }
     }
 
-    pub fn submitted(facts: &EventFacts, now: DateTime<Utc>) -> Application {
+    pub fn submitted(facts: &Event, now: DateTime<Utc>) -> Application {
         let event = event_from(facts);
         let q = quote(&event, now, &Tariffs::built_in()).expect("quotable");
         let organiser = Organiser {

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::activity::{Activity, Contact, Organisation, Violation, check};
 use super::edition::Edition;
 use crate::domain::formats::Reference;
+pub use crate::domain::history::{Actor, TransitionError};
 use crate::domain::time::{local_rfc3339, opt_local_rfc3339};
 
 #[derive(
@@ -54,38 +55,8 @@ impl RegistrationStatus {
     }
 }
 
-/// Who made a change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "role", content = "id", rename_all = "lowercase")]
-pub enum Actor {
-    /// The holder of the access token.
-    Registrant,
-    Staff(String),
-    /// The service itself (the erasure of contact data).
-    System,
-}
-
-impl Actor {
-    /// `registrant`, `system`, or the staff member's id.
-    pub fn label(&self) -> &str {
-        match self {
-            Actor::Registrant => "registrant",
-            Actor::Staff(id) => id,
-            Actor::System => "system",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    #[serde(with = "local_rfc3339")]
-    pub at: DateTime<Utc>,
-    pub actor: Actor,
-    pub action: String,
-    pub from: Option<RegistrationStatus>,
-    pub to: RegistrationStatus,
-    pub reason: Option<String>,
-}
+/// One change of a registration.
+pub type HistoryEntry = crate::domain::history::HistoryEntry<RegistrationStatus>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
@@ -159,20 +130,6 @@ impl RegistrationAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransitionError {
-    #[error("'{action}' is not allowed while the registration is {status}")]
-    NotAllowed {
-        action: &'static str,
-        status: &'static str,
-    },
-    #[error("'{0}' needs a reason")]
-    ReasonRequired(&'static str),
-    /// A registrant cannot cancel once the week has begun.
-    #[error("the edition has started")]
-    EditionStarted,
-}
-
 impl Registration {
     /// A new registration, or every rule it breaks.
     pub fn register(
@@ -206,6 +163,7 @@ impl Registration {
                 from: None,
                 to: RegistrationStatus::Registered,
                 reason: None,
+                reclassification: None,
             }],
         })
     }
@@ -279,6 +237,7 @@ impl Registration {
             from: Some(self.status),
             to,
             reason,
+            reclassification: None,
         });
         next
     }
