@@ -1,6 +1,6 @@
 //! The layers of docs/architecture.md, checked on the source: the HTTP edge speaks
 //! to the store only through its repositories, in domain types; the domain knows
-//! neither HTTP nor storage.
+//! neither HTTP nor storage; no source file grows past what a reader takes in at once.
 
 use std::path::{Path, PathBuf};
 
@@ -88,5 +88,21 @@ fn the_domain_knows_neither_http_nor_storage() {
         leaks.is_empty(),
         "src/domain reaches out:\n{}",
         leaks.join("\n")
+    );
+}
+#[test]
+fn no_source_file_is_over_about_six_hundred_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let long: Vec<String> = rust_files(&root)
+        .into_iter()
+        .filter_map(|file| {
+            let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+            (lines > 650).then(|| format!("{}: {lines} lines", file.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these by concept:\n{}",
+        long.join("\n")
     );
 }

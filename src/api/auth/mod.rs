@@ -20,44 +20,33 @@
 //! the staff id (`sub`, else `cognito:username` or `username`) 1–128 of
 //! `[A-Za-z0-9._@+-]`, so that it can be written to a log line or a history as is.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_smithy_http_client::Connector;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_types::byte_stream::ByteStream;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
-use super::extract::bearer;
-use super::state::AppState;
+use crate::api::error::ApiError;
+use crate::api::extract::bearer;
+use crate::api::state::AppState;
+
+mod claims;
+mod jwks;
+
+pub use claims::{CLOCK_SKEW_SECONDS, MAX_LIFETIME_SECONDS, MAX_TOKEN_BYTES, is_safe_id};
+use claims::{groups, has_audience};
+use jwks::{KeySet, RemoteJwks, is_loopback_http};
 
 /// The group a staff member's token must carry.
 pub const STAFF_GROUP: &str = "staff";
 
 /// An HS256 key shorter than its hash output is refused (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
-
-/// A remote JWKS is fetched again for an unknown `kid` at most this often (seconds).
-const REFETCH_AFTER_SECONDS: i64 = 60;
-
-/// After a failed JWKS fetch, the next attempt waits this long (seconds).
-const RETRY_FAILED_AFTER_SECONDS: i64 = 5;
-
-/// How long one JWKS fetch may take.
-const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// A JWKS document larger than this is refused.
-const MAX_JWKS_BYTES: usize = 1024 * 1024;
 
 /// A signed-in staff member: the handler's proof that the request is allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,153 +79,11 @@ impl From<AuthError> for ApiError {
     }
 }
 
-fn invalid(reason: impl Into<String>) -> AuthError {
+pub(super) fn invalid(reason: impl Into<String>) -> AuthError {
     AuthError::Invalid(reason.into())
 }
 
 /// RSA verification keys by `kid`.
-#[derive(Clone, Default)]
-struct KeySet {
-    by_kid: HashMap<String, Arc<DecodingKey>>,
-    /// The only key, for a token without `kid` against a one-key set.
-    sole: Option<Arc<DecodingKey>>,
-}
-
-impl KeySet {
-    /// The RSA signing keys of a JWKS (other key types, and keys meant for other
-    /// algorithms or for encryption, are left out: no algorithm confusion).
-    fn from_jwks(text: &str) -> Result<KeySet, String> {
-        let set: JwkSet = serde_json::from_str(text).map_err(|e| format!("not a JWKS: {e}"))?;
-        let mut keys = Vec::new();
-        for jwk in &set.keys {
-            let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
-                continue;
-            };
-            if jwk
-                .common
-                .key_algorithm
-                .is_some_and(|a| a != KeyAlgorithm::RS256)
-                || jwk
-                    .common
-                    .public_key_use
-                    .as_ref()
-                    .is_some_and(|u| *u != PublicKeyUse::Signature)
-            {
-                continue;
-            }
-            let key = DecodingKey::from_rsa_components(&rsa.n, &rsa.e)
-                .map_err(|e| format!("RSA key {:?}: {e}", jwk.common.key_id))?;
-            keys.push((jwk.common.key_id.clone(), Arc::new(key)));
-        }
-        if keys.is_empty() {
-            return Err("the JWKS has no RSA signing key".into());
-        }
-        Ok(KeySet {
-            sole: (keys.len() == 1).then(|| keys[0].1.clone()),
-            by_kid: keys
-                .into_iter()
-                .filter_map(|(kid, key)| Some((kid?, key)))
-                .collect(),
-        })
-    }
-
-    fn find(&self, kid: Option<&str>) -> Option<Arc<DecodingKey>> {
-        match kid {
-            Some(kid) => self.by_kid.get(kid).cloned(),
-            None => self.sole.clone(),
-        }
-    }
-}
-
-/// A JWKS behind a URL: fetched on first use, then cached.
-struct RemoteJwks {
-    url: String,
-    /// Built on first use too: loading the trust roots is I/O.
-    connector: tokio::sync::OnceCell<Connector>,
-    cache: tokio::sync::Mutex<Cached>,
-}
-
-#[derive(Default)]
-struct Cached {
-    keys: Option<KeySet>,
-    fetched_at: i64,
-    /// When the last fetch failed: requests in the next few seconds fail fast
-    /// instead of queueing behind another timeout.
-    failed_at: Option<i64>,
-}
-
-impl RemoteJwks {
-    async fn fetch(&self) -> Result<KeySet, AuthError> {
-        let unavailable = |e: String| AuthError::KeysUnavailable(format!("{}: {e}", self.url));
-        let connector = self
-            .connector
-            .get_or_init(|| async {
-                Connector::builder()
-                    .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                    .build()
-            })
-            .await;
-        let request = HttpRequest::get(&self.url).map_err(|e| unavailable(e.to_string()))?;
-        let fetch = async {
-            let response = connector
-                .call(request)
-                .await
-                .map_err(|e| unavailable(format!("{e:?}")))?;
-            let status = response.status().as_u16();
-            if status != 200 {
-                return Err(unavailable(format!("status {status}")));
-            }
-            let body = ByteStream::new(response.into_body())
-                .collect()
-                .await
-                .map_err(|e| unavailable(e.to_string()))?
-                .into_bytes();
-            if body.len() > MAX_JWKS_BYTES {
-                return Err(unavailable("document too large".into()));
-            }
-            let text = std::str::from_utf8(&body).map_err(|e| unavailable(e.to_string()))?;
-            KeySet::from_jwks(text).map_err(unavailable)
-        };
-        tokio::time::timeout(FETCH_TIMEOUT, fetch)
-            .await
-            .map_err(|_| unavailable("timed out".into()))?
-    }
-
-    /// The key for `kid`: from the cache, or after a (re)fetch. `now` is real time.
-    async fn key(&self, kid: Option<&str>, now: i64) -> Result<Arc<DecodingKey>, AuthError> {
-        let mut cached = self.cache.lock().await;
-        if let Some(key) = cached.keys.as_ref().and_then(|k| k.find(kid)) {
-            return Ok(key);
-        }
-        if cached.keys.is_some() && now - cached.fetched_at < REFETCH_AFTER_SECONDS {
-            return Err(invalid("unknown kid"));
-        }
-        if cached
-            .failed_at
-            .is_some_and(|at| now - at < RETRY_FAILED_AFTER_SECONDS)
-        {
-            return Err(AuthError::KeysUnavailable(format!(
-                "{}: failed moments ago",
-                self.url
-            )));
-        }
-        let keys = match self.fetch().await {
-            Ok(keys) => keys,
-            Err(e) => {
-                tracing::warn!(error = %e, "staff JWKS fetch failed");
-                cached.failed_at = Some(now);
-                return Err(e);
-            }
-        };
-        tracing::info!(url = %self.url, keys = keys.by_kid.len(), "staff JWKS fetched");
-        cached.failed_at = None;
-        let key = keys.find(kid);
-        cached.keys = Some(keys);
-        cached.fetched_at = now;
-        key.ok_or_else(|| invalid("unknown kid"))
-    }
-}
-
 enum Keys {
     Hs256 {
         decoding: Arc<DecodingKey>,
@@ -266,19 +113,6 @@ impl std::fmt::Debug for StaffAuth {
             .field("audience", &self.audience)
             .finish()
     }
-}
-
-/// Whether a URL is served by this machine (plain HTTP is allowed only there).
-fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split('/').next().unwrap_or("");
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
-        _ => authority,
-    };
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 
 impl StaffAuth {
@@ -329,7 +163,7 @@ impl StaffAuth {
             Keys::RemoteJwks(RemoteJwks {
                 url: source.to_string(),
                 connector: tokio::sync::OnceCell::new(),
-                cache: tokio::sync::Mutex::new(Cached::default()),
+                cache: tokio::sync::Mutex::new(Default::default()),
             })
         } else if source.starts_with("http://") {
             return Err(
@@ -472,55 +306,6 @@ impl StaffAuth {
         }
         Ok(Staff { id: id.to_string() })
     }
-}
-
-/// `aud` (a string or an array) names the audience, or, without `aud`, Cognito's
-/// `client_id` does.
-fn has_audience(claims: &Map<String, Value>, audience: &str) -> bool {
-    match claims.get("aud") {
-        Some(Value::String(aud)) => aud == audience,
-        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
-        Some(_) => false,
-        None => claims.get("client_id").and_then(Value::as_str) == Some(audience),
-    }
-}
-
-/// Tokens above this are refused unread (Cognito's are about 1 KiB).
-pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// The longest a staff token may still be valid (Cognito allows at most 24 h).
-pub const MAX_LIFETIME_SECONDS: i64 = 24 * 3600;
-/// Clocks differ a little: `nbf` and `iat` may lie this far in the future.
-pub const CLOCK_SKEW_SECONDS: i64 = 30;
-
-/// A staff id that is safe in a log line and a history: 1–128 of `[A-Za-z0-9._@+-]`
-/// (Cognito's `sub` is a UUID; usernames are often e-mail addresses).
-pub fn is_safe_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'))
-}
-
-/// The groups from `groups` and `cognito:groups`, each an array of strings when
-/// present; anything else makes the token invalid (a string `"users staff"` is not a
-/// list that contains `staff`).
-fn groups(claims: &Map<String, Value>) -> Result<Vec<String>, AuthError> {
-    let mut out = Vec::new();
-    for name in ["groups", "cognito:groups"] {
-        match claims.get(name) {
-            None => {}
-            Some(Value::Array(items)) => {
-                for item in items {
-                    let group = item
-                        .as_str()
-                        .ok_or_else(|| invalid(format!("{name}: not an array of strings")))?;
-                    out.push(group.to_string());
-                }
-            }
-            Some(_) => return Err(invalid(format!("{name}: not an array of strings"))),
-        }
-    }
-    Ok(out)
 }
 
 /// A new random HS256 secret (256 bits, URL-safe base64).
