@@ -24,23 +24,43 @@ pub enum StoreKind {
     DynamoDb,
 }
 
-#[derive(Debug, Clone)]
+/// The settings, read from the environment only (by clap's `env` support; the flags
+/// exist for clap, nobody passes them). A blank variable counts as unset.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "loket settings", no_binary_name = true)]
 pub struct Settings {
+    /// `LOKET_STORE`: `embedded` or `dynamodb`.
+    #[arg(long, env = "LOKET_STORE", default_value = "embedded", value_parser = store_kind)]
     pub store: StoreKind,
+    /// `LOKET_DATA_DIR`: the embedded store's folder.
+    #[arg(long, env = "LOKET_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// `LOKET_TABLE`: the DynamoDB table.
+    #[arg(long, env = "LOKET_TABLE", default_value = "loket")]
     pub table: String,
+    /// `LOKET_BIND`: where the local server listens.
+    #[arg(long, env = "LOKET_BIND", default_value = "127.0.0.1:3000")]
     pub bind: String,
     /// `LOKET_NOW`: a fixed business clock.
+    #[arg(long, env = "LOKET_NOW", value_parser = fixed_now)]
     pub now: Option<DateTime<Utc>>,
+    #[arg(long, env = "LOKET_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    #[arg(long, env = "LOKET_JWT_JWKS")]
     pub jwt_jwks: Option<String>,
+    #[arg(long, env = "LOKET_JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
+    #[arg(long, env = "LOKET_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// `LOKET_CONFIG`: extra tariff tables and editions (TOML).
+    #[arg(long, env = "LOKET_CONFIG")]
     pub config_path: Option<PathBuf>,
     /// `LOKET_CURSOR_KEY`: signs list cursors; must be the same on every instance.
+    #[arg(long, env = "LOKET_CURSOR_KEY", hide_env_values = true)]
     pub cursor_key: Option<String>,
     /// `LOKET_RATE_LIMIT`: anonymous writes and quotes per minute per client on the
     /// local server; 0 turns the limit off (load tests).
+    #[arg(long, env = "LOKET_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT_PER_MINUTE, value_parser = rate_limit)]
     pub rate_limit_per_minute: u32,
 }
 
@@ -57,55 +77,47 @@ pub enum ConfigError {
     Store(#[from] crate::store::StoreError),
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// Anonymous writes and quotes a client may send per minute, unless configured.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 60;
 
+fn store_kind(value: &str) -> Result<StoreKind, String> {
+    match value {
+        "embedded" => Ok(StoreKind::Embedded),
+        "dynamodb" => Ok(StoreKind::DynamoDb),
+        other => Err(format!(
+            "LOKET_STORE must be 'embedded' or 'dynamodb', not '{other}'"
+        )),
+    }
+}
+
+fn fixed_now(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::<FixedOffset>::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("LOKET_NOW '{value}': {e}"))
+}
+
+fn rate_limit(value: &str) -> Result<u32, String> {
+    value.parse().map_err(|_| {
+        format!(
+            "LOKET_RATE_LIMIT must be a whole number of requests per minute (0: off), not '{value}'"
+        )
+    })
+}
+
 impl Settings {
     pub fn from_env() -> Result<Settings, ConfigError> {
-        let store = match var("LOKET_STORE").as_deref() {
-            None | Some("embedded") => StoreKind::Embedded,
-            Some("dynamodb") => StoreKind::DynamoDb,
-            Some(other) => {
-                return Err(ConfigError::Invalid(format!(
-                    "LOKET_STORE must be 'embedded' or 'dynamodb', not '{other}'"
-                )));
-            }
-        };
-        let now = var("LOKET_NOW")
-            .map(|v| {
-                DateTime::<FixedOffset>::parse_from_rfc3339(&v)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|e| ConfigError::Invalid(format!("LOKET_NOW '{v}': {e}")))
-            })
-            .transpose()?;
-        let rate_limit_per_minute = match var("LOKET_RATE_LIMIT") {
-            None => DEFAULT_RATE_LIMIT_PER_MINUTE,
-            Some(v) => v.parse().map_err(|_| {
-                ConfigError::Invalid(format!(
-                    "LOKET_RATE_LIMIT must be a whole number of requests per minute (0: off), not '{v}'"
-                ))
-            })?,
-        };
-        Ok(Settings {
-            rate_limit_per_minute,
-            store,
-            data_dir: var("LOKET_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| "./data".into()),
-            table: var("LOKET_TABLE").unwrap_or_else(|| "loket".into()),
-            bind: var("LOKET_BIND").unwrap_or_else(|| "127.0.0.1:3000".into()),
-            now,
-            jwt_secret: var("LOKET_JWT_SECRET"),
-            jwt_jwks: var("LOKET_JWT_JWKS"),
-            jwt_issuer: var("LOKET_JWT_ISSUER"),
-            jwt_audience: var("LOKET_JWT_AUDIENCE"),
-            config_path: var("LOKET_CONFIG").map(PathBuf::from),
-            cursor_key: var("LOKET_CURSOR_KEY"),
-        })
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Settings::command().mut_args(|arg| {
+            let blank = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|v| v.to_string_lossy().trim().is_empty());
+            if blank { arg.env(None::<&str>) } else { arg }
+        });
+        let matches = command
+            .try_get_matches_from(std::iter::empty::<String>())
+            .map_err(invalid_setting)?;
+        Settings::from_arg_matches(&matches).map_err(invalid_setting)
     }
 
     /// The business clock: fixed by `LOKET_NOW`, else the system clock.
@@ -118,6 +130,14 @@ impl Settings {
             None => Arc::new(SystemClock),
         }
     }
+}
+
+/// The message of a bad setting as our own parser wrote it, without clap's frame.
+fn invalid_setting(e: clap::Error) -> ConfigError {
+    let message = std::error::Error::source(&e)
+        .map(|source| source.to_string())
+        .unwrap_or_else(|| e.to_string());
+    ConfigError::Invalid(message)
 }
 
 /// Extra data from `LOKET_CONFIG` (TOML): tariff tables and Week van Respect editions
