@@ -20,6 +20,7 @@ use crate::domain::formats::{Reference, Register};
 use crate::domain::permit::Kern;
 use crate::domain::respect_week::{
     self, DuplicateKey, Edition, Editions, OrganisationType, Registration, RegistrationStatus,
+    TypeSums,
 };
 
 use super::permits::number_claim;
@@ -116,11 +117,13 @@ pub fn summary_aggregates(
 ) -> Vec<AggregateDelta> {
     respect_week::summary_deltas(before, after)
         .into_iter()
-        .map(|(kind, fields)| AggregateDelta {
+        .map(|(kind, sums)| AggregateDelta {
             group: summary_group(after.year),
             key: kind.as_str().to_string(),
-            add: fields
+            add: sums
+                .fields()
                 .into_iter()
+                .filter(|(_, v)| *v != 0)
                 .map(|(f, v)| (f.to_string(), v))
                 .collect(),
         })
@@ -313,16 +316,17 @@ impl<'a> Registrations<'a> {
     }
 
     /// An edition's summary buckets (organisation type → field → sum), in one read.
-    pub async fn summary(
-        &self,
-        year: i32,
-    ) -> StoreResult<BTreeMap<OrganisationType, BTreeMap<String, i64>>> {
+    pub async fn summary(&self, year: i32) -> StoreResult<BTreeMap<OrganisationType, TypeSums>> {
         Ok(self
             .engine
             .aggregates(&summary_group(year))
             .await?
             .into_iter()
-            .filter_map(|(key, fields)| OrganisationType::parse(&key).map(|kind| (kind, fields)))
+            .filter_map(|(key, fields)| {
+                let kind = OrganisationType::parse(&key)?;
+                let sums = TypeSums::from_fields(|f| fields.get(f).copied().unwrap_or(0));
+                Some((kind, sums))
+            })
             .collect())
     }
 

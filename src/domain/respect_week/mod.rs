@@ -24,7 +24,8 @@ pub use registration::{
     RegistrationStatus, TransitionError, normalise,
 };
 pub use summary::{
-    PUBLISHED_PARTICIPANTS, RespectWeekSummary, StatusCounts, recompute, summary, summary_deltas,
+    PUBLISHED_PARTICIPANTS, RespectWeekSummary, StatusCounts, TypeSums, recompute, summary,
+    summary_deltas,
 };
 
 // The serde helpers moved to `crate::domain::time`; re-exported so

@@ -19,6 +19,15 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
+    pub fn get(&self, status: RegistrationStatus) -> i64 {
+        match status {
+            RegistrationStatus::Registered => self.registered,
+            RegistrationStatus::Published => self.published,
+            RegistrationStatus::Declined => self.declined,
+            RegistrationStatus::Cancelled => self.cancelled,
+        }
+    }
+
     pub fn get_mut(&mut self, status: RegistrationStatus) -> &mut i64 {
         match status {
             RegistrationStatus::Registered => &mut self.registered,
@@ -32,44 +41,84 @@ impl StatusCounts {
 /// The field a summary bucket keeps the participants of published activities in.
 pub const PUBLISHED_PARTICIPANTS: &str = "published_participants";
 
-/// What one registration adds to its edition's bucket of its organisation type:
-/// one in its status, and its participants while it is published.
-fn contribution(reg: &Registration) -> (OrganisationType, BTreeMap<&'static str, i64>) {
-    let mut fields = BTreeMap::from([(reg.status.as_str(), 1)]);
-    if reg.status == RegistrationStatus::Published {
-        fields.insert(
-            PUBLISHED_PARTICIPANTS,
-            reg.activity.expected_participants.into(),
-        );
+/// What one organisation type's bucket of an edition holds: its registrations per
+/// status, and the expected participants of its published activities. Signed, so
+/// that a change is the difference of two of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeSums {
+    pub counts: StatusCounts,
+    pub published_participants: i64,
+}
+
+impl TypeSums {
+    /// What one registration adds: one in its status, and its participants while it
+    /// is published.
+    fn of(reg: &Registration) -> TypeSums {
+        let mut sums = TypeSums::default();
+        *sums.counts.get_mut(reg.status) += 1;
+        if reg.status == RegistrationStatus::Published {
+            sums.published_participants = reg.activity.expected_participants.into();
+        }
+        sums
     }
-    (reg.organisation.kind, fields)
+
+    fn add(&mut self, other: TypeSums, sign: i64) {
+        for status in RegistrationStatus::ALL {
+            *self.counts.get_mut(status) += sign * other.counts.get(status);
+        }
+        self.published_participants += sign * other.published_participants;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == TypeSums::default()
+    }
+
+    /// The sums by the names they are stored under (a status, or
+    /// [`PUBLISHED_PARTICIPANTS`]).
+    pub fn fields(&self) -> [(&'static str, i64); 5] {
+        let [registered, published, declined, cancelled] =
+            RegistrationStatus::ALL.map(|s| (s.as_str(), self.counts.get(s)));
+        [
+            registered,
+            published,
+            declined,
+            cancelled,
+            (PUBLISHED_PARTICIPANTS, self.published_participants),
+        ]
+    }
+
+    /// The sums from their stored names (a missing one counts as zero).
+    pub fn from_fields(get: impl Fn(&str) -> i64) -> TypeSums {
+        let mut sums = TypeSums {
+            published_participants: get(PUBLISHED_PARTICIPANTS),
+            ..TypeSums::default()
+        };
+        for status in RegistrationStatus::ALL {
+            *sums.counts.get_mut(status) = get(status.as_str());
+        }
+        sums
+    }
 }
 
 /// The signed changes that take an edition's summary from `before` to `after`
-/// (`None`: a new registration), per organisation type; zero fields left out.
+/// (`None`: a new registration), per organisation type; types without a change left
+/// out.
 pub fn summary_deltas(
     before: Option<&Registration>,
     after: &Registration,
-) -> Vec<(OrganisationType, BTreeMap<&'static str, i64>)> {
-    let mut by_type: BTreeMap<OrganisationType, BTreeMap<&'static str, i64>> = BTreeMap::new();
-    let (kind, fields) = contribution(after);
-    for (f, v) in fields {
-        *by_type.entry(kind).or_default().entry(f).or_default() += v;
-    }
-    if let Some(before) = before {
-        let (kind, fields) = contribution(before);
-        for (f, v) in fields {
-            *by_type.entry(kind).or_default().entry(f).or_default() -= v;
-        }
-    }
+) -> Vec<(OrganisationType, TypeSums)> {
+    let mut by_type: BTreeMap<OrganisationType, TypeSums> = BTreeMap::new();
     by_type
-        .into_iter()
-        .map(|(kind, mut fields)| {
-            fields.retain(|_, v| *v != 0);
-            (kind, fields)
-        })
-        .filter(|(_, fields)| !fields.is_empty())
-        .collect()
+        .entry(after.organisation.kind)
+        .or_default()
+        .add(TypeSums::of(after), 1);
+    if let Some(before) = before {
+        by_type
+            .entry(before.organisation.kind)
+            .or_default()
+            .add(TypeSums::of(before), -1);
+    }
+    by_type.into_iter().filter(|(_, d)| !d.is_zero()).collect()
 }
 
 /// `GET /admin/respect-week/{year}/summary`: every type and status, zeros included.
@@ -81,22 +130,16 @@ pub struct RespectWeekSummary {
     pub published_participants: i64,
 }
 
-/// The summary from the stored buckets (type → field → sum).
-pub fn summary(
-    year: i32,
-    buckets: &BTreeMap<OrganisationType, BTreeMap<String, i64>>,
-) -> RespectWeekSummary {
+/// The summary from the stored buckets, one per organisation type.
+pub fn summary(year: i32, buckets: &BTreeMap<OrganisationType, TypeSums>) -> RespectWeekSummary {
     let mut by_type: BTreeMap<OrganisationType, StatusCounts> = OrganisationType::ALL
         .into_iter()
         .map(|t| (t, StatusCounts::default()))
         .collect();
     let mut published_participants = 0;
-    for (kind, fields) in buckets {
-        let counts = by_type.entry(*kind).or_default();
-        for status in RegistrationStatus::ALL {
-            *counts.get_mut(status) += fields.get(status.as_str()).copied().unwrap_or(0);
-        }
-        published_participants += fields.get(PUBLISHED_PARTICIPANTS).copied().unwrap_or(0);
+    for (kind, sums) in buckets {
+        by_type.insert(*kind, sums.counts);
+        published_participants += sums.published_participants;
     }
     RespectWeekSummary {
         year,
@@ -111,16 +154,12 @@ pub fn recompute<'a>(
     year: i32,
     regs: impl IntoIterator<Item = &'a Registration>,
 ) -> RespectWeekSummary {
-    let mut buckets: BTreeMap<OrganisationType, BTreeMap<String, i64>> = BTreeMap::new();
+    let mut buckets: BTreeMap<OrganisationType, TypeSums> = BTreeMap::new();
     for reg in regs.into_iter().filter(|r| r.year == year) {
-        let (kind, fields) = contribution(reg);
-        for (f, v) in fields {
-            *buckets
-                .entry(kind)
-                .or_default()
-                .entry(f.to_string())
-                .or_default() += v;
-        }
+        buckets
+            .entry(reg.organisation.kind)
+            .or_default()
+            .add(TypeSums::of(reg), 1);
     }
     summary(year, &buckets)
 }
@@ -194,9 +233,15 @@ mod tests {
             ("erasing contact data", Some(&cancelled), &erased, vec![]),
         ];
         for (case, before, after, expected) in cases {
+            // The non-zero sums by name, in name order.
             let got: Vec<(OrganisationType, Vec<(&str, i64)>)> = summary_deltas(before, after)
                 .into_iter()
-                .map(|(k, f)| (k, f.into_iter().collect()))
+                .map(|(k, sums)| {
+                    let mut fields: Vec<_> =
+                        sums.fields().into_iter().filter(|(_, v)| *v != 0).collect();
+                    fields.sort();
+                    (k, fields)
+                })
                 .collect();
             assert_eq!(got, expected, "{case}");
         }
@@ -215,16 +260,10 @@ mod tests {
         let mut other_year = b.clone();
         other_year.year = 2027;
 
-        let mut buckets: BTreeMap<OrganisationType, BTreeMap<String, i64>> = BTreeMap::new();
+        let mut buckets: BTreeMap<OrganisationType, TypeSums> = BTreeMap::new();
         for reg in [&a, &b, &c] {
-            for (kind, fields) in summary_deltas(None, reg) {
-                for (f, v) in fields {
-                    *buckets
-                        .entry(kind)
-                        .or_default()
-                        .entry(f.to_string())
-                        .or_default() += v;
-                }
+            for (kind, sums) in summary_deltas(None, reg) {
+                buckets.entry(kind).or_default().add(sums, 1);
             }
         }
         let s = summary(2017, &buckets);
