@@ -1,7 +1,7 @@
 //! Time is injected: every rule that depends on "now" asks a [`Clock`].
 //!
 //! `LOKET_NOW` fixes the business clock (demos and tests replay 2017). Idempotency
-//! records expire by real time (API.md), so the app state carries a second clock for
+//! records expire by real time (docs/api.md), so the app state carries a second clock for
 //! that, which tests can also move.
 
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,4 @@
-//! Settings from the environment (DESIGN.md "Configuration"), and the wiring of the
+//! Settings from the environment (the README's "Configuration"), and the wiring of the
 //! app state from them. Reading the environment happens here and nowhere else.
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Housekeeping that follows the service's own clock, on either store:
 //!
-//! - contact data of Week van Respect registrations is erased at the moment DOMAIN.md
+//! - contact data of Week van Respect registrations is erased at the moment docs/domain.md
 //!   §7 gives (00:00 local, 365 days after the edition's last day) — by the business
 //!   clock, so `LOKET_NOW` and the tests govern it, not DynamoDB TTL;
 //! - idempotency records older than their 24 hours (real time) are removed (the

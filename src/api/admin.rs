@@ -1,4 +1,4 @@
-//! Staff routes for event permits (API.md "Staff"): the list with filters, the detail
+//! Staff routes for event permits (docs/api.md "Staff"): the list with filters, the detail
 //! with its full history, review actions under `If-Match`, the CSV export (itself
 //! recorded) and the live leges coverage report. Every handler takes [`Staff`] first,
 //! so a request without a valid staff token is refused before anything else is read.
@@ -425,7 +425,7 @@ pub async fn export_csv(
     params(YearQuery),
     security(("staff_jwt" = [])),
     responses(
-        (status = 200, description = "DOMAIN.md §6, exact at this moment, from one read of the year's aggregates", body = CoverageReport),
+        (status = 200, description = "The coverage of docs/domain.md, exact at this moment, from one read of the year's aggregates", body = CoverageReport),
         (status = 400, description = "A bad or unknown parameter, or a year without a tariff table", body = super::error::Problem),
         (status = 401, description = "No valid staff token", body = super::error::Problem),
         (status = 403, description = "Not a staff member", body = super::error::Problem),

@@ -1,4 +1,4 @@
-//! Staff routes for the Week van Respect (API.md "Staff"): the registrations of an
+//! Staff routes for the Week van Respect (docs/api.md "Staff"): the registrations of an
 //! edition with contact data, one registration with its full history, the review
 //! (`publish` or `decline`) under `If-Match`, and the summary per organisation type.
 //! Every handler takes [`Staff`] first, so a request without a valid staff token is

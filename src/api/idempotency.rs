@@ -1,4 +1,4 @@
-//! `Idempotency-Key` for every creating POST (API.md), one mechanism for all routes.
+//! `Idempotency-Key` for every creating POST (docs/api.md), one mechanism for all routes.
 //!
 //! The record is written in the same atomic change as what the POST creates, so a
 //! success costs no extra request and no "in progress" record can be left behind by

@@ -13,7 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use crate::domain::formats::Year;
-use crate::domain::permit::{Kern, PermitStatus};
+use crate::domain::permit::PermitStatus;
+use crate::domain::place::Kern;
 use crate::domain::respect_week::{OrganisationType, RegistrationStatus};
 use crate::domain::time::parse_date;
 use crate::store::Position;
@@ -25,7 +26,7 @@ use super::messages;
 use super::state::AppState;
 use super::validate::{Field, JsonBody, RequestBody, formatted, optional_choice};
 
-/// Lists: `limit` 1–100, default 25 (API.md).
+/// Lists: `limit` 1–100, default 25 (docs/api.md).
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
 

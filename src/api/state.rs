@@ -17,7 +17,7 @@ pub struct AppState {
     pub store: Store,
     /// The business clock (`LOKET_NOW` fixes it).
     pub clock: SharedClock,
-    /// Real time, for idempotency expiry (API.md: 24 h of real time).
+    /// Real time, for idempotency expiry (docs/api.md: 24 h of real time).
     pub real_clock: SharedClock,
     pub catalogue: Arc<Catalogue>,
     pub cursors: CursorSealer,

@@ -1,4 +1,4 @@
-//! The `purge` Lambda function: the daily personal-data purge (DOMAIN.md §7), started
+//! The `purge` Lambda function: the daily personal-data purge (docs/domain.md "Week van Respect"), started
 //! by the EventBridge schedule in template.yaml. The event's content is ignored; the
 //! result is the purge report.
 

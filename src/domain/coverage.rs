@@ -1,4 +1,4 @@
-//! Leges coverage (dekkingsgraad, DOMAIN.md §6).
+//! Leges coverage (dekkingsgraad, docs/domain.md "Coverage").
 //!
 //! Every application contributes to three buckets of its submission year: the year
 //! itself, its category and its month. A change moves the buckets by

@@ -1,4 +1,4 @@
-//! Leges from tariff tables (DOMAIN.md §4). Tables are data: 2017 is built in, 2026
+//! Leges from tariff tables (docs/domain.md "Leges"). Tables are data: 2017 is built in, 2026
 //! and 2027 derive from it by a factor, and more come from `LOKET_CONFIG`.
 
 use std::collections::BTreeMap;

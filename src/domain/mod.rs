@@ -1,5 +1,5 @@
 //! Pure rules: no I/O, no HTTP, no storage types. Everything here is unit-tested
-//! against DOMAIN.md.
+//! against docs/domain.md.
 
 pub mod audit;
 pub mod coverage;

@@ -1,5 +1,5 @@
 //! Money is integer euro cents. The only arithmetic that can produce a fraction is a
-//! percentage or a scale factor, and those round half up to a whole cent (DOMAIN.md §4).
+//! percentage or a scale factor, and those round half up to a whole cent (docs/domain.md "Leges").
 
 /// An amount in euro cents.
 pub type Cents = i64;
@@ -44,7 +44,7 @@ mod tests {
 
     #[test]
     fn scaling_rounds_half_up() {
-        // 2026 = 2017 × 1.20; 2027 = 2017 × 1.25 (DOMAIN.md §4).
+        // 2026 = 2017 × 1.20; 2027 = 2017 × 1.25 (docs/domain.md "Leges").
         assert_eq!(scale_half_up(15_000, 125, 100), 18_750);
         assert_eq!(scale_half_up(11_800, 120, 100), 14_160);
         assert_eq!(scale_half_up(5, 125, 100), 6); // 6.25 → 6

@@ -1,4 +1,4 @@
-//! Melding or vergunning, the risk score and category (DOMAIN.md §2), and the
+//! Melding or vergunning, the risk score and category (docs/domain.md "Event applications"), and the
 //! deadline by which an application should have been in (§3).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};

@@ -1,4 +1,4 @@
-//! Local calendar: every date the rules use is a Europe/Amsterdam date (DOMAIN.md).
+//! Local calendar: every date the rules use is a Europe/Amsterdam date (docs/domain.md).
 //! Also the serde helpers that write moments and times of day the way they are kept:
 //! `local_rfc3339`, `opt_local_rfc3339` and `hhmm`.
 

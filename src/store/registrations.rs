@@ -17,7 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::formats::{Reference, Register};
-use crate::domain::permit::Kern;
+use crate::domain::place::Kern;
 use crate::domain::respect_week::{
     self, DuplicateKey, Edition, Editions, OrganisationType, Registration, RegistrationStatus,
     TypeSums,
@@ -331,7 +331,7 @@ impl<'a> Registrations<'a> {
     }
 
     /// Erases the contact data of every registration whose edition's erasure moment
-    /// (DOMAIN.md §7) lies at or before `now`, one conditional write per registration;
+    /// (docs/domain.md "Week van Respect") lies at or before `now`, one conditional write per registration;
     /// returns how many were erased. Safe to run at any time and as often as wanted.
     pub async fn erase_due_contacts(
         &self,

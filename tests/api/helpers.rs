@@ -20,7 +20,7 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// DOMAIN.md §8: "submitted 2017-03-01 10:00 local".
+/// docs/domain.md "Worked examples": "submitted 2017-03-01 10:00 local".
 pub const SUBMISSION_MOMENT: &str = "2017-03-01T10:00:00+01:00";
 
 pub struct TestApp {

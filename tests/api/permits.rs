@@ -1,5 +1,5 @@
-//! Organisers' permit routes: DOMAIN.md's worked examples through HTTP, and every
-//! error status of API.md.
+//! Organisers' permit routes: the worked examples of docs/domain.md through HTTP, and every
+//! error status of docs/api.md.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ pub fn zomerfestival() -> Value {
     serde_json::from_str(include_str!("../fixtures/zomerfestival.json")).expect("fixture")
 }
 
-/// DOMAIN.md example 1: Buurtbarbecue, a melding.
+/// docs/domain.md worked example 1: Buurtbarbecue, a melding.
 pub fn buurtbarbecue() -> Value {
     json!({
         "organiser": {"name": "P. Jansen", "email": "p.jansen@example.nl", "phone": "0321 111222"},
@@ -25,7 +25,7 @@ pub fn buurtbarbecue() -> Value {
     })
 }
 
-/// DOMAIN.md example 3: Jeugdtoernooi of a sport club.
+/// docs/domain.md worked example 3: Jeugdtoernooi of a sport club.
 pub fn jeugdtoernooi() -> Value {
     json!({
         "organiser": {"name": "K. Smit", "organisation": "SV Dronten", "email": "k.smit@svdronten.nl", "phone": "0321 333444"},

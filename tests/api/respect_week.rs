@@ -1,4 +1,4 @@
-//! Week van Respect through HTTP (DOMAIN.md §7, API.md "Week van Respect"): every
+//! Week van Respect through HTTP (docs/domain.md "Week van Respect", docs/api.md "Week van Respect"): every
 //! rule with its status and code, the token routes, the public programme as JSON and
 //! as a calendar, and the erasure of contact data a year after the edition.
 
@@ -17,7 +17,7 @@ use crate::helpers::*;
 /// While registration for 2017 is open.
 pub const OPEN: &str = "2017-10-02T10:00:00+02:00";
 
-/// API.md's example registration.
+/// An example registration (the one the founding API contract gave).
 pub fn regenboog() -> Value {
     json!({
         "organisation": {"name": "OBS De Regenboog", "type": "primary_school"},

@@ -1,4 +1,4 @@
-//! Staff authentication, verified inside the service in every mode (API.md
+//! Staff authentication, verified inside the service in every mode (docs/api.md
 //! "Conventions"): a JWT in `Authorization: Bearer`, with a valid signature, `exp` in
 //! the future (real time), issuer and audience as configured, and the group `staff` in
 //! `groups` or `cognito:groups`.

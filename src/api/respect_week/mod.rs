@@ -1,4 +1,4 @@
-//! Week van Respect for schools, sport clubs and the public (API.md "Week van
+//! Week van Respect for schools, sport clubs and the public (docs/api.md "Week van
 //! Respect"): the editions, registering an activity, the registrant's own
 //! registration (read, cancel) and the public programme as JSON and as an RFC 5545
 //! calendar.

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use icalendar::{Calendar, Component, EventLike, Property};
 
-use crate::domain::permit::Kern;
+use crate::domain::place::Kern;
 use crate::domain::respect_week::{Edition, OrganisationType, Registration};
 
 use crate::api::error::{ApiError, ApiResult};

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
-use crate::domain::permit::Kern;
+use crate::domain::place::Kern;
 use crate::domain::respect_week::{
     Activity, Contact, Edition, NewRegistration, Organisation, OrganisationType,
 };

@@ -1,5 +1,5 @@
 //! Request bodies: one type per request, read leniently by serde and checked by
-//! `validator`, so that a 422 names *every* failing field at once (API.md), wrong
+//! `validator`, so that a 422 names *every* failing field at once (docs/api.md), wrong
 //! JSON types and unknown fields included, in the order the fields are declared.
 //!
 //! - [`Field`] and [`Nested`] are the lenient wrappers: a field that is missing, null
@@ -21,5 +21,5 @@ pub use body::*;
 pub use checks::*;
 pub use field::*;
 
-/// Request bodies above this are refused with 413 (API.md).
+/// Request bodies above this are refused with 413 (docs/api.md).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

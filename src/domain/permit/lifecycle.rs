@@ -1,4 +1,4 @@
-//! The lifecycle of an application (DOMAIN.md §5): its statuses, what a person may
+//! The lifecycle of an application (docs/domain.md "Application lifecycle"): its statuses, what a person may
 //! ask of it, and the state machine that refuses what is not allowed and appends
 //! every change to the history.
 

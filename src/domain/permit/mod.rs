@@ -1,4 +1,4 @@
-//! An event application and its lifecycle (DOMAIN.md §5): a state machine that
+//! An event application and its lifecycle (docs/domain.md "Application lifecycle"): a state machine that
 //! refuses what is not allowed and appends every change to the history.
 //!
 //! One concept per file: `application.rs` (the organiser, the event, the quote and

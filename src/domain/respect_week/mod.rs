@@ -1,4 +1,4 @@
-//! Week van Respect (DOMAIN.md §7): editions as data, the rules of a registration,
+//! Week van Respect (docs/domain.md "Week van Respect"): editions as data, the rules of a registration,
 //! its lifecycle, the duplicate rule, the staff summary and the erasure of contact
 //! data (AVG) a year after the edition.
 //!

@@ -1,0 +1,107 @@
+//! docs/ and the code stay true together: every test a document cites exists where it
+//! says, and every link in the README and docs/ points at a file of this repository.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn documents() -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    docs.push(root().join("README.md"));
+    docs
+}
+
+/// `` `src/x.rs::name` `` citations: (file, function).
+fn citations(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for piece in text.split('`').skip(1).step_by(2) {
+        if let Some((file, name)) = piece.split_once("::")
+            && (file.starts_with("src/") || file.starts_with("tests/"))
+            && file.ends_with(".rs")
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            out.push((file.to_string(), name.to_string()));
+        }
+    }
+    out
+}
+
+/// Relative link targets of `[text](target)`, without their `#anchor`.
+fn links(text: &str) -> Vec<String> {
+    text.split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(')').map(|(target, _)| target))
+        .filter(|t| !t.starts_with("http://") && !t.starts_with("https://") && !t.starts_with('#'))
+        .map(|t| t.split('#').next().unwrap_or(t).to_string())
+        .collect()
+}
+
+#[test]
+fn every_cited_test_exists_where_the_docs_say() {
+    let mut missing = Vec::new();
+    let mut count = 0;
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        for (file, name) in citations(&text) {
+            count += 1;
+            let source = std::fs::read_to_string(root().join(&file)).unwrap_or_default();
+            if !source.contains(&format!("fn {name}(")) {
+                missing.push(format!("{}: {file}::{name}", doc.display()));
+            }
+        }
+    }
+    assert!(count > 20, "the docs cite their tests ({count} found)");
+    assert!(
+        missing.is_empty(),
+        "cited but not found:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn every_link_points_into_the_repository() {
+    let mut broken = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let dir = doc.parent().unwrap();
+        for target in links(&text) {
+            let resolved = dir.join(&target);
+            let inside = resolved
+                .canonicalize()
+                .is_ok_and(|p| p.starts_with(root().canonicalize().unwrap()));
+            if !inside {
+                broken.push(format!("{}: {target}", doc.display()));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "links outside the repository or to nothing:\n{}",
+        broken.join("\n")
+    );
+}
+
+#[test]
+fn the_architecture_names_only_modules_that_exist() {
+    let text = std::fs::read_to_string(root().join("docs/architecture.md")).unwrap();
+    let named: Vec<&str> = text
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|p| p.starts_with("src/") && !p.contains("::") && !p.contains(' '))
+        .collect();
+    assert!(named.len() > 10, "the architecture names its modules");
+    for path in named {
+        assert!(
+            Path::new(&root().join(path)).exists(),
+            "docs/architecture.md: {path}"
+        );
+    }
+}
