@@ -114,23 +114,82 @@ pub struct Assessment {
     pub event_days: u32,
 }
 
-pub fn is_melding(facts: &Event, span: &EventSpan) -> bool {
-    let (open, close) = set_hours(span.first_day.weekday());
-    let quiet_enough = !facts.amplified_music || facts.max_sound_dba.is_some_and(|dba| dba <= 70);
-    span.days() == 1
-        && facts.expected_visitors <= 100
-        && quiet_enough
-        && !facts.road_closure
-        && facts.largest_structure_m2 < 25
-        && !facts.on_water
-        && !facts.fireworks
-        && facts.alcohol != Alcohol::Sale
-        && !facts.commercial
-        && span.start_minute >= open
-        && span.end_minute <= close
+/// A condition of a melding that an event does not meet: one is enough to make it a
+/// vergunning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeldingBlocker {
+    MoreThanOneDay,
+    MoreThan100Visitors,
+    LoudMusic,
+    RoadClosure,
+    StructureOf25SquareMetres,
+    OnWater,
+    Fireworks,
+    AlcoholSale,
+    Commercial,
+    OutsideSetHours,
 }
 
-pub fn risk_score(facts: &Event, span: &EventSpan) -> u32 {
+/// What makes this event a vergunning rather than a melding; empty for a melding.
+pub fn melding_blockers(facts: &Event, span: &EventSpan) -> Vec<MeldingBlocker> {
+    let (open, close) = set_hours(span.first_day.weekday());
+    let quiet_enough = !facts.amplified_music || facts.max_sound_dba.is_some_and(|dba| dba <= 70);
+    [
+        (span.days() != 1, MeldingBlocker::MoreThanOneDay),
+        (facts.expected_visitors > 100, MeldingBlocker::MoreThan100Visitors),
+        (!quiet_enough, MeldingBlocker::LoudMusic),
+        (facts.road_closure, MeldingBlocker::RoadClosure),
+        (
+            facts.largest_structure_m2 >= 25,
+            MeldingBlocker::StructureOf25SquareMetres,
+        ),
+        (facts.on_water, MeldingBlocker::OnWater),
+        (facts.fireworks, MeldingBlocker::Fireworks),
+        (facts.alcohol == Alcohol::Sale, MeldingBlocker::AlcoholSale),
+        (facts.commercial, MeldingBlocker::Commercial),
+        (
+            span.start_minute < open || span.end_minute > close,
+            MeldingBlocker::OutsideSetHours,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(applies, blocker)| applies.then_some(blocker))
+    .collect()
+}
+
+pub fn is_melding(facts: &Event, span: &EventSpan) -> bool {
+    melding_blockers(facts, span).is_empty()
+}
+
+/// One reason for points on the risk score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RiskFactor {
+    /// 101–1,000 visitors: 1; 1,001–5,000: 2; more: 4.
+    Visitors { points: u32 },
+    RoadClosure,
+    AlcoholSale,
+    /// Amplified music on a multi-day event or after 23:00.
+    LateMusic,
+    /// 2 points.
+    Fireworks,
+    OnWater,
+    /// A structure of 100 m² or more.
+    LargeStructure,
+    MultiDay,
+}
+
+impl RiskFactor {
+    pub fn points(self) -> u32 {
+        match self {
+            RiskFactor::Visitors { points } => points,
+            RiskFactor::Fireworks => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Every reason for points on the risk score, in the order the rules list them.
+pub fn risk_factors(facts: &Event, span: &EventSpan) -> Vec<RiskFactor> {
     let visitors = match facts.expected_visitors {
         0..=100 => 0,
         101..=1_000 => 1,
@@ -138,14 +197,23 @@ pub fn risk_score(facts: &Event, span: &EventSpan) -> u32 {
         _ => 4,
     };
     let runs_late = span.days() > 1 || span.end_minute > 23 * 60;
-    visitors
-        + u32::from(facts.road_closure)
-        + u32::from(facts.alcohol == Alcohol::Sale)
-        + u32::from(facts.amplified_music && runs_late)
-        + 2 * u32::from(facts.fireworks)
-        + u32::from(facts.on_water)
-        + u32::from(facts.largest_structure_m2 >= 100)
-        + u32::from(span.days() > 1)
+    [
+        (visitors > 0, RiskFactor::Visitors { points: visitors }),
+        (facts.road_closure, RiskFactor::RoadClosure),
+        (facts.alcohol == Alcohol::Sale, RiskFactor::AlcoholSale),
+        (facts.amplified_music && runs_late, RiskFactor::LateMusic),
+        (facts.fireworks, RiskFactor::Fireworks),
+        (facts.on_water, RiskFactor::OnWater),
+        (facts.largest_structure_m2 >= 100, RiskFactor::LargeStructure),
+        (span.days() > 1, RiskFactor::MultiDay),
+    ]
+    .into_iter()
+    .filter_map(|(applies, factor)| applies.then_some(factor))
+    .collect()
+}
+
+pub fn risk_score(facts: &Event, span: &EventSpan) -> u32 {
+    risk_factors(facts, span).into_iter().map(RiskFactor::points).sum()
 }
 
 pub fn category_for_score(score: u32) -> Category {
@@ -281,6 +349,40 @@ pub(crate) mod tests {
             non_profit: true,
             ..quiet_event()
         }
+    }
+
+    #[test]
+    fn the_zomerfestival_names_why_it_is_a_vergunning_and_where_its_points_come_from() {
+        let festival = zomerfestival();
+        let span = EventSpan::of(&festival);
+        assert_eq!(
+            risk_factors(&festival, &span),
+            [
+                RiskFactor::Visitors { points: 2 },
+                RiskFactor::RoadClosure,
+                RiskFactor::AlcoholSale,
+                RiskFactor::LateMusic,
+                RiskFactor::LargeStructure,
+                RiskFactor::MultiDay,
+            ]
+        );
+        assert_eq!(risk_score(&festival, &span), 7);
+        assert_eq!(
+            melding_blockers(&festival, &span),
+            [
+                MeldingBlocker::MoreThanOneDay,
+                MeldingBlocker::MoreThan100Visitors,
+                MeldingBlocker::LoudMusic,
+                MeldingBlocker::RoadClosure,
+                MeldingBlocker::StructureOf25SquareMetres,
+                MeldingBlocker::AlcoholSale,
+                MeldingBlocker::Commercial,
+            ]
+        );
+        let quiet = quiet_event();
+        let span = EventSpan::of(&quiet);
+        assert!(melding_blockers(&quiet, &span).is_empty());
+        assert!(risk_factors(&quiet, &span).is_empty());
     }
 
     #[test]
