@@ -310,8 +310,18 @@ pub async fn submit(
     body: ValidatedJson<PermitRequest>,
 ) -> ApiResult<Response> {
     let post = IdempotentPost::new("POST /permits", key, &body.raw);
-    let state = &state;
-    post.run(state, Ok(body.value), |(organiser, event)| async move {
+    file(&state, &post, Ok(body.value)).await
+}
+
+/// Files an application (the API's `POST /permits` and the permit form): the rules,
+/// the next reference, the creation with its coverage and, under `post`'s key, the
+/// first response. Answers the 201 with [`PermitCreated`], or a replay of it.
+pub async fn file(
+    state: &AppState,
+    post: &IdempotentPost,
+    checked: ApiResult<(Organiser, Event)>,
+) -> ApiResult<Response> {
+    post.run(state, checked, |(organiser, event)| async move {
         let now = state.clock.now();
         let q = permit::quote(&event, now, &state.catalogue.tariffs)?;
         let permits = state.store.permits();
@@ -345,7 +355,7 @@ pub async fn submit(
 
 /// The application behind `id` if `token` opens it; otherwise 404, whether the id
 /// exists or not.
-async fn load_for_organiser(
+pub async fn load_for_organiser(
     state: &AppState,
     id: &str,
     token: Option<&str>,
@@ -388,7 +398,19 @@ async fn organiser_action(
     token: Option<&str>,
     action: PermitAction,
 ) -> ApiResult<Response> {
-    let next = retry_on_conflict(|| async {
+    let next = act_as_organiser(state, id, token, action).await?;
+    Ok(with_etag(next.version, Json(PermitView::of(&next))))
+}
+
+/// An organiser's action on the application `token` opens (the API and the private
+/// page): read, decide, write, again after a concurrent change; the new state.
+pub async fn act_as_organiser(
+    state: &AppState,
+    id: &str,
+    token: Option<&str>,
+    action: PermitAction,
+) -> ApiResult<Application> {
+    retry_on_conflict(|| async {
         let app = load_for_organiser(state, id, token).await?;
         let next = app.apply(
             &action,
@@ -399,8 +421,7 @@ async fn organiser_action(
         state.store.permits().transition(&app, &next).await?;
         Ok::<_, ApiError>(next)
     })
-    .await?;
-    Ok(with_etag(next.version, Json(PermitView::of(&next))))
+    .await
 }
 
 #[utoipa::path(post, path = "/permits/{id}/withdraw", tag = "permits",
