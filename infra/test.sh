@@ -54,12 +54,11 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
 export AWS_REGION=eu-west-1
-# Tests needing DynamoDB must fail, not skip, when it is unreachable.
+# Tests needing DynamoDB must fail, not skip, when it is unreachable (or, for
+# those starting instances of their own, not installed).
 export LOKET_TEST_DYNAMODB=required
 # ... and the CSV test fails, not skips, without LibreOffice.
 export LOKET_TEST_LIBREOFFICE=required
-# Lets tests start instances of their own (e.g. with --db-path).
-export LOKET_DYNAMODB_LOCAL_SCRIPT="$ROOT/infra/dynamodb-local.sh"
 export PATH="$ROOT/.venv/bin:$PATH"
 
 step "cargo fmt --check"

@@ -1,6 +1,6 @@
 //! Fault tests of the DynamoDB store (issue 3). Each runs a DynamoDB Local instance of
 //! its own, on disk (`-dbPath`), and takes it down in the middle of a burst of
-//! submissions: stopped (SIGTERM, the script's `stop`) or crashed (`kill -9`). While
+//! submissions: stopped (SIGTERM, the fixture's `stop`) or crashed (`kill -9`). While
 //! it is down the API answers 503 problem+json with `Retry-After`, never a 500 or a
 //! hang. Restarted on the same folder and port: no item is half written, the coverage
 //! aggregate equals the one recomputed from the applications, every acknowledged
@@ -14,15 +14,16 @@
 //! therefore tolerates losing an acknowledgement answered within [`LOSS_WINDOW`] of
 //! the kill, and checks that such a loss is complete; the stop test tolerates none.
 //!
-//! Needs `LOKET_DYNAMODB_LOCAL_SCRIPT` (set by infra/test.sh) to start the instances;
-//! without it the tests skip with a notice, unless `LOKET_TEST_DYNAMODB=required`.
+//! The instances are processes of the test (`tests/common/dynamodb_local.rs`); without
+//! DynamoDB Local installed (`infra/dynamodb-local.sh install`) or without java the
+//! tests skip with a notice, unless `LOKET_TEST_DYNAMODB=required`.
 
 #[path = "common/dynamo.rs"]
 mod dynamo;
+#[path = "common/dynamodb_local.rs"]
+mod dynamodb_local;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -30,6 +31,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use chrono::{DateTime, Utc};
+use dynamodb_local::{DynamoDbLocal, Options};
 use loket::api::AppState;
 use loket::api::auth::StaffAuth;
 use loket::clock::ManualClock;
@@ -41,7 +43,6 @@ use loket::store::{Collection, DocumentStore, Index, ListQuery};
 use serde_json::Value;
 use tokio::sync::{Notify, Semaphore};
 
-const SCRIPT_VAR: &str = "LOKET_DYNAMODB_LOCAL_SCRIPT";
 /// Submissions in the burst, each with its own Idempotency-Key.
 const BURST: usize = 60;
 /// Submissions in flight at once.
@@ -58,105 +59,10 @@ const STAFF_SECRET: &str = "dynamo-fault-test-secret-of-32-bytes!";
 /// How DynamoDB Local is taken down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
-    /// SIGTERM through the script's `stop`: the JVM shuts down in order.
+    /// SIGTERM (the fixture's `stop`): the JVM shuts down in order.
     Stop,
-    /// `kill -9`: the process dies on the spot.
+    /// `kill -9` (the fixture's `crash`): the process dies on the spot.
     Crash,
-}
-
-/// The helper script, or `None` after printing why the test skips.
-fn script() -> Option<PathBuf> {
-    match std::env::var_os(SCRIPT_VAR) {
-        Some(path) => Some(PathBuf::from(path)),
-        None if std::env::var("LOKET_TEST_DYNAMODB").as_deref() == Ok("required") => {
-            panic!("LOKET_TEST_DYNAMODB=required but {SCRIPT_VAR} is unset")
-        }
-        None => {
-            eprintln!("skipping DynamoDB fault test: {SCRIPT_VAR} unset");
-            None
-        }
-    }
-}
-
-/// A DynamoDB Local process started by the script, stopped when dropped (also on
-/// panic). A crashed instance and its restart share the port, so either guard stops
-/// whichever runs there; stopping twice is a no-op.
-struct Instance {
-    script: PathBuf,
-    port: u16,
-}
-
-impl Instance {
-    /// Starts an instance on `db_path` (on `port`, or a free one) and waits until it
-    /// answers.
-    fn start(script: &Path, db_path: &Path, port: Option<u16>) -> Instance {
-        let mut command = Command::new(script);
-        command.arg("start").arg("--db-path").arg(db_path);
-        if let Some(port) = port {
-            command.arg("--port").arg(port.to_string());
-        }
-        let output = command.output().expect("running the DynamoDB Local script");
-        assert!(
-            output.status.success(),
-            "starting DynamoDB Local failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let port = String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .expect("the script prints the port");
-        Instance {
-            script: script.to_path_buf(),
-            port,
-        }
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        stop(&self.script, self.port);
-    }
-}
-
-/// The script's `stop`: SIGTERM, and waits until the process is gone.
-fn stop(script: &Path, port: u16) {
-    let _ = Command::new(script)
-        .args(["stop", &port.to_string()])
-        .status();
-}
-
-/// `kill -9` of the instance on `port` (its pid as the script recorded it), then waits
-/// until the process is gone or a zombie (containers do not always reap orphans), so
-/// that its port and files are released.
-fn crash(script: &Path, port: u16) {
-    let file = script
-        .parent()
-        .expect("the script's folder")
-        .join(".run")
-        .join(format!("dynamodb-local-{port}.pid"));
-    let pid: u32 = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()))
-        .trim()
-        .parse()
-        .expect("a pid");
-    let status = Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .expect("running kill");
-    assert!(status.success(), "kill -9 {pid} failed");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            return;
-        };
-        // The state follows the parenthesised command name.
-        let state = stat.rsplit(')').next().unwrap_or("").trim_start();
-        if state.starts_with(['Z', 'X']) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("DynamoDB Local (pid {pid}) survived kill -9 for 10 s");
 }
 
 /// A client for the instance on `port`, with a fixed local configuration whatever
@@ -334,12 +240,14 @@ async fn assert_coverage_matches(store: &DynamoStore, apps: &[Application]) {
 /// Runs the burst, takes DynamoDB Local down after [`FAULT_AFTER`] acknowledgements,
 /// restarts it on the same folder and checks what survived.
 async fn burst_with(fault: Fault) {
-    let Some(script) = script() else { return };
     let started = Instant::now();
     let db_dir = tempfile::tempdir().unwrap();
 
-    let first = tokio::task::block_in_place(|| Instance::start(&script, db_dir.path(), None));
-    let port = first.port;
+    let options = Options::on_disk(db_dir.path());
+    let Some(mut local) = tokio::task::block_in_place(|| DynamoDbLocal::start(options)) else {
+        return;
+    };
+    let port = local.port();
     let client = client_on(port).await;
     let table = dynamo::fresh_table(&client).await;
     let store = Arc::new(DynamoStore::new(client, table));
@@ -358,18 +266,22 @@ async fn burst_with(fault: Fault) {
     let enough = Arc::new(Notify::new());
     let burst_start = Instant::now();
     let saboteur = {
-        let (enough, acknowledged, script) = (enough.clone(), acknowledged.clone(), script.clone());
+        let (enough, acknowledged) = (enough.clone(), acknowledged.clone());
         async move {
             enough.notified().await;
             let acked = acknowledged.load(Ordering::SeqCst);
             let down_from = burst_start.elapsed();
-            tokio::task::spawn_blocking(move || match fault {
-                Fault::Stop => stop(&script, port),
-                Fault::Crash => crash(&script, port),
+            // The instance comes back for the restart (and is stopped if a panic drops it).
+            let local = tokio::task::spawn_blocking(move || {
+                match fault {
+                    Fault::Stop => local.stop(),
+                    Fault::Crash => local.crash(),
+                }
+                local
             })
             .await
             .expect("taking DynamoDB Local down");
-            (down_from, burst_start.elapsed(), acked)
+            (local, down_from, burst_start.elapsed(), acked)
         }
     };
     let burst = async {
@@ -408,7 +320,8 @@ async fn burst_with(fault: Fault) {
         enough.notify_one();
         answers
     };
-    let ((down_from, down_at, acked_before_fault), mut answers) = tokio::join!(saboteur, burst);
+    let ((mut local, down_from, down_at, acked_before_fault), mut answers) =
+        tokio::join!(saboteur, burst);
     let burst_time = burst_start.elapsed();
     answers.sort_by(|a, b| a.key.cmp(&b.key));
 
@@ -459,8 +372,7 @@ async fn burst_with(fault: Fault) {
 
     // Restart on the same folder and port: the same client and server reach it.
     let restart = Instant::now();
-    let _second =
-        tokio::task::block_in_place(|| Instance::start(&script, db_dir.path(), Some(port)));
+    tokio::task::block_in_place(|| local.restart());
     eprintln!(
         "{fault:?}: restarted on the same folder in {:.1?}",
         restart.elapsed()

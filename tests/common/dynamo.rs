@@ -1,9 +1,10 @@
 //! DynamoDB Local for integration tests, shared by the test binaries:
 //! `#[path = "../common/dynamo.rs"] mod dynamo;` (or `"common/dynamo.rs"` from `tests/`).
 //!
-//! The endpoint comes from `AWS_ENDPOINT_URL_DYNAMODB` (start one with
-//! `infra/dynamodb-local.sh`). Without it the DynamoDB tests skip with a notice, unless
-//! `LOKET_TEST_DYNAMODB=required` (CI), which makes them fail instead.
+//! The endpoint comes from `AWS_ENDPOINT_URL_DYNAMODB` (infra/test.sh starts one shared
+//! instance with `infra/dynamodb-local.sh start`). Without it the DynamoDB tests skip
+//! with a notice, unless `LOKET_TEST_DYNAMODB=required` (CI), which makes them fail
+//! instead. A test that needs an instance of its own uses `dynamodb_local.rs`.
 #![allow(dead_code)] // each test binary uses a different part
 
 use aws_sdk_dynamodb::Client;
