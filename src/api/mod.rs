@@ -61,13 +61,16 @@ fn operational(routes: Router<AppState>, state: AppState) -> Router {
 
 /// The organisers' routes: the `permits` Lambda function.
 pub fn permits_app(state: AppState) -> Router {
-    operational(permits::router(), state)
+    operational(permits::router().merge(crate::web::permit_pages()), state)
 }
 
 /// Week van Respect for schools, sport clubs and the public: the `respect_week`
 /// Lambda function.
 pub fn respect_week_app(state: AppState) -> Router {
-    operational(respect_week::router(), state)
+    operational(
+        respect_week::router().merge(crate::web::respect_week_pages()),
+        state,
+    )
 }
 
 /// The staff routes: the `admin` Lambda function. The Week van Respect staff routes
@@ -83,7 +86,8 @@ pub fn app(state: AppState) -> Router {
             .merge(permits::router())
             .merge(respect_week::router())
             .merge(admin::router())
-            .merge(admin_respect_week::router()),
+            .merge(admin_respect_week::router())
+            .merge(crate::web::pages()),
         state,
     )
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod coverage;
+pub mod deadline;
 pub mod event;
 pub mod formats;
 pub mod history;

@@ -155,12 +155,24 @@ pub async fn register(
     ]
     .concat();
     let post = IdempotentPost::new(REGISTER_SCOPE, key, &request_identity);
-    let now = state.clock.now();
     let checked = body.validate_with(&RegistrationContext {
         edition: &edition,
-        now,
+        now: state.clock.now(),
     });
-    let (state, edition) = (&state, &edition);
+    file(&state, &edition, &post, checked).await
+}
+
+/// Registers an activity (the API's `POST` and the registration form): the next
+/// reference of the edition, the creation with its duplicate claim and summary, and
+/// under `post`'s key the first response. Answers the 201 with
+/// [`RegistrationCreated`], or a replay of it.
+pub async fn file(
+    state: &AppState,
+    edition: &Edition,
+    post: &IdempotentPost,
+    checked: ApiResult<respect_week::NewRegistration>,
+) -> ApiResult<Response> {
+    let now = state.clock.now();
     post.run(state, checked, |form| async move {
         let registrations = state.store.registrations();
         let reference = registrations.next_reference(edition.year).await?;
@@ -187,7 +199,7 @@ pub async fn register(
 
 /// The registration behind `id` in this edition if `token` opens it; otherwise 404,
 /// whether it exists or not.
-async fn load_for_registrant(
+pub async fn load_for_registrant(
     state: &AppState,
     year: &str,
     id: &str,
@@ -244,10 +256,20 @@ pub async fn cancel(
     Path((year, id)): Path<(String, String)>,
     BearerToken(token): BearerToken,
 ) -> ApiResult<Response> {
-    // The registrant sends no version: a concurrent staff change is absorbed by
-    // reading again and deciding again (a few times at most).
+    let next = cancel_as_registrant(&state, &year, &id, token.as_deref()).await?;
+    Ok(with_etag(next.version, Json(RegistrationView::of(&next))))
+}
+
+/// The registrant cancels (the API and the private page). They send no version: a
+/// concurrent staff change is absorbed by reading again and deciding again.
+pub async fn cancel_as_registrant(
+    state: &AppState,
+    year: &str,
+    id: &str,
+    token: Option<&str>,
+) -> ApiResult<Registration> {
     let next = retry_on_conflict(|| async {
-        let (edition, reg) = load_for_registrant(&state, &year, &id, token.as_deref()).await?;
+        let (edition, reg) = load_for_registrant(state, year, id, token).await?;
         let next = reg.apply(
             &RegistrationAction::Cancel,
             respect_week::Actor::Registrant,
@@ -259,5 +281,5 @@ pub async fn cancel(
     })
     .await?;
     tracing::info!(reference = %next.reference, "Week van Respect activity cancelled");
-    Ok(with_etag(next.version, Json(RegistrationView::of(&next))))
+    Ok(next)
 }

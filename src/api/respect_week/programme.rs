@@ -48,7 +48,7 @@ pub async fn programme(
     Ok(headers::public(&request, "application/json", body))
 }
 
-fn kern_name(kern: Kern) -> &'static str {
+pub fn kern_name(kern: Kern) -> &'static str {
     match kern {
         Kern::Dronten => "Dronten",
         Kern::Biddinghuizen => "Biddinghuizen",
@@ -57,7 +57,7 @@ fn kern_name(kern: Kern) -> &'static str {
     }
 }
 
-fn type_name(kind: OrganisationType) -> &'static str {
+pub fn type_name(kind: OrganisationType) -> &'static str {
     match kind {
         OrganisationType::PrimarySchool => "basisschool",
         OrganisationType::SecondarySchool => "voortgezet onderwijs",

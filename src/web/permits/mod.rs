@@ -1,0 +1,346 @@
+//! The organiser's pages: the permit form with its summary, the confirmation, and the
+//! private page behind the link (status, history, answering a question,
+//! withdrawing).
+//!
+//! The summary is computed by the same domain code as `POST /permits/quote`, and a
+//! submission goes through the same `file` as `POST /permits`, under an
+//! `Idempotency-Key` that rides in the form: a double click or a refresh replays the
+//! first answer instead of filing twice.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::api::error::ApiError;
+use crate::api::extract::IdempotencyKey;
+use crate::api::idempotency::IdempotentPost;
+use crate::api::permits::{PermitRequest, file};
+use crate::api::secrets::new_id;
+use crate::api::state::AppState;
+use crate::api::validate::JsonBody;
+use crate::domain::permit::{self};
+use crate::domain::risk::{self, Category, Kind};
+
+use crate::web::cookies::{self, CSRF_FIELD};
+use crate::web::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
+use crate::web::{Page, html};
+
+mod private;
+mod summary;
+
+use private::{answer, private_page, withdraw, withdraw_page};
+pub use summary::*;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/evenementen/aanvragen", get(form).post(submit))
+        .route("/evenementen/aanvraag/{id}", get(private_page))
+        .route(
+            "/evenementen/aanvraag/{id}/intrekken",
+            get(withdraw_page).post(withdraw),
+        )
+        .route("/evenementen/aanvraag/{id}/antwoord", post(answer))
+}
+
+const SCOPE: &str = "POST /evenementen/aanvragen";
+
+fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {
+    vec![
+        (
+            "Over u",
+            vec![
+                FieldSpec::text("organiser.name", "Uw naam").autocomplete("name"),
+                FieldSpec::text("organiser.organisation", "Organisatie")
+                    .hint("Als u aanvraagt namens een vereniging, stichting of bedrijf.")
+                    .autocomplete("organization")
+                    .optional(),
+                FieldSpec::text("organiser.kvk_number", "KvK-nummer")
+                    .hint("8 cijfers.")
+                    .number()
+                    .optional(),
+                FieldSpec::text("organiser.email", "E-mailadres")
+                    .kind("email")
+                    .autocomplete("email"),
+                FieldSpec::text("organiser.phone", "Telefoonnummer")
+                    .kind("tel")
+                    .autocomplete("tel"),
+            ],
+        ),
+        (
+            "Het evenement",
+            vec![
+                FieldSpec::text("event.name", "Naam van het evenement"),
+                FieldSpec::text("event.description", "Wat gaat er gebeuren?").textarea(),
+                FieldSpec::text("event.kern", "Kern").select(vec![
+                    ("", "Kies een kern"),
+                    ("dronten", "Dronten"),
+                    ("biddinghuizen", "Biddinghuizen"),
+                    ("swifterbant", "Swifterbant"),
+                    ("buitengebied", "Buitengebied"),
+                ]),
+                FieldSpec::text("event.address", "Adres of plek"),
+                FieldSpec::text("event.start_date", "Begindatum").kind("date"),
+                FieldSpec::text("event.start_time", "Begintijd").kind("time"),
+                FieldSpec::text("event.end_date", "Einddatum").kind("date"),
+                FieldSpec::text("event.end_time", "Eindtijd").kind("time"),
+            ],
+        ),
+        (
+            "Details",
+            vec![
+                FieldSpec::text("event.expected_visitors", "Hoeveel bezoekers verwacht u?")
+                    .number(),
+                FieldSpec::text(
+                    "event.largest_structure_m2",
+                    "Grootste tent of bouwwerk (m²)",
+                )
+                .hint("Vul 0 in als er geen tent of bouwwerk is.")
+                .number(),
+                FieldSpec::text("event.alcohol", "Alcohol").select(vec![
+                    ("none", "Geen alcohol"),
+                    ("free", "Alcohol, gratis geschonken"),
+                    ("sale", "Alcohol wordt verkocht"),
+                ]),
+                FieldSpec::checkbox("event.amplified_music", "Er is versterkte muziek"),
+                FieldSpec::text("event.max_sound_dba", "Hoogste geluidsniveau in dB(A)")
+                    .hint("Alleen bij versterkte muziek.")
+                    .number()
+                    .optional(),
+                FieldSpec::checkbox("event.road_closure", "Er gaat een weg dicht"),
+                FieldSpec::checkbox("event.on_water", "Het evenement is (deels) op het water"),
+                FieldSpec::checkbox("event.fireworks", "Er is vuurwerk"),
+                FieldSpec::checkbox("event.commercial", "Het evenement is commercieel"),
+                FieldSpec::checkbox(
+                    "event.non_profit",
+                    "U organiseert als vereniging of stichting zonder winstoogmerk",
+                ),
+            ],
+        ),
+    ]
+}
+
+/// The API field an error names → the form field it is shown at.
+fn place(field: &str) -> String {
+    match field {
+        "event.starts_at" | "event" => "event.start_date".into(),
+        "event.ends_at" => "event.end_date".into(),
+        "organiser" => "organiser.name".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The form's values as the body of `POST /permits`.
+fn request_json(v: &Values) -> Value {
+    let mut organiser = Map::new();
+    v.text("organiser.name", &mut organiser, "name");
+    v.text("organiser.organisation", &mut organiser, "organisation");
+    v.text("organiser.kvk_number", &mut organiser, "kvk_number");
+    v.text("organiser.email", &mut organiser, "email");
+    v.text("organiser.phone", &mut organiser, "phone");
+    let mut event = Map::new();
+    v.text("event.name", &mut event, "name");
+    v.text("event.description", &mut event, "description");
+    v.text("event.kern", &mut event, "kern");
+    v.text("event.address", &mut event, "address");
+    v.moment(
+        "event.start_date",
+        "event.start_time",
+        &mut event,
+        "starts_at",
+    );
+    v.moment("event.end_date", "event.end_time", &mut event, "ends_at");
+    v.number("event.expected_visitors", &mut event, "expected_visitors");
+    v.number(
+        "event.largest_structure_m2",
+        &mut event,
+        "largest_structure_m2",
+    );
+    v.text("event.alcohol", &mut event, "alcohol");
+    v.flag("event.amplified_music", &mut event, "amplified_music");
+    v.number("event.max_sound_dba", &mut event, "max_sound_dba");
+    for flag in [
+        "road_closure",
+        "on_water",
+        "fireworks",
+        "commercial",
+        "non_profit",
+    ] {
+        v.flag(&format!("event.{flag}"), &mut event, flag);
+    }
+    json!({ "organiser": organiser, "event": event })
+}
+#[derive(Template)]
+#[template(path = "permit_form.html")]
+struct FormPage {
+    page: Page,
+    csrf: String,
+    idempotency_key: String,
+    sections: Vec<Section>,
+    errors: Errors,
+    summary: Option<Summary>,
+    /// Why no summary can be shown yet.
+    summary_note: &'static str,
+}
+
+fn render_form(
+    headers: &HeaderMap,
+    values: &Values,
+    errors: Errors,
+    summary: Option<Summary>,
+    key: String,
+) -> Response {
+    let mut errors = errors;
+    let specs = fields();
+    label_errors(&mut errors, &specs);
+    let (csrf, fresh) = cookies::csrf_token(headers);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = if errors.is_empty() {
+        "Evenement aanvragen"
+    } else {
+        "Fout: evenement aanvragen"
+    };
+    let page = FormPage {
+        page: Page::new(title),
+        csrf: csrf.clone(),
+        idempotency_key: key,
+        sections: sections(&specs, values, &errors),
+        errors,
+        summary_note: if summary.is_none() {
+            "Vul het formulier in en kies ‘Bereken’ om te zien of u een melding doet of een vergunning nodig hebt, wat het kost en wanneer u uiterlijk moet aanvragen."
+        } else {
+            ""
+        },
+        summary,
+    };
+    let mut response = (status, html(page.render())).into_response();
+    if fresh {
+        cookies::remember_csrf(&mut response, headers, &csrf);
+    }
+    response
+}
+
+async fn form(headers: HeaderMap) -> Response {
+    let mut values = Values::default();
+    values.set("event.alcohol", "none");
+    render_form(&headers, &values, Errors::default(), None, new_id())
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = Values::from_pairs(pairs);
+    if !cookies::csrf_ok(&headers, values.get(CSRF_FIELD)) {
+        return super::csrf_refused(&headers);
+    }
+    let key = Some(values.get("idempotency_key").to_string())
+        .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or_else(new_id);
+    let raw = serde_json::to_vec(&request_json(&values)).unwrap_or_default();
+    let checked =
+        JsonBody::<PermitRequest>::read(Bytes::from(raw.clone())).and_then(|b| b.validate());
+    if values.get("actie") != "indienen" {
+        // "Bereken": the summary, or what is missing for it.
+        let summary = match &checked {
+            Ok((_, event)) => permit::quote(event, state.clock.now(), &state.catalogue.tariffs)
+                .map(|q| summary_of(event, &q))
+                .map_err(ApiError::from),
+            Err(e) => Err(ApiError::Validation(match e {
+                ApiError::Validation(f) => f.clone(),
+                _ => Vec::new(),
+            })),
+        };
+        return match summary {
+            Ok(summary) => render_form(&headers, &values, Errors::default(), Some(summary), key),
+            Err(e) => render_form(
+                &headers,
+                &values,
+                Errors::of(&e, place).unwrap_or_default(),
+                None,
+                key,
+            ),
+        };
+    }
+    let post = IdempotentPost::new(SCOPE, IdempotencyKey(Some(key.clone())), &raw);
+    match file(&state, &post, checked).await {
+        Ok(response) => confirmation(&headers, response).await,
+        Err(e) => match Errors::of(&e, place) {
+            Some(errors) => render_form(&headers, &values, errors, None, key),
+            None => super::error_page(&e),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+    access_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "permit_confirmation.html")]
+struct ConfirmationPage {
+    page: Page,
+    reference: String,
+    link: String,
+    summary: Summary,
+}
+
+/// The confirmation from the 201 of `file` (the first, or its replay).
+async fn confirmation(headers: &HeaderMap, created: Response) -> Response {
+    let Ok(body) = axum::body::to_bytes(created.into_body(), 1 << 20).await else {
+        return super::error_page(&ApiError::Internal("unreadable 201".into()));
+    };
+    let (Ok(ids), Ok(app)) = (
+        serde_json::from_slice::<Created>(&body),
+        serde_json::from_slice::<AppFacts>(&body),
+    ) else {
+        return super::error_page(&ApiError::Internal("unexpected 201".into()));
+    };
+    let page = ConfirmationPage {
+        page: Page::new("Aanvraag ontvangen"),
+        reference: app.reference.clone(),
+        link: super::absolute(
+            headers,
+            &format!(
+                "/evenementen/aanvraag/{}?sleutel={}",
+                ids.id, ids.access_token
+            ),
+        ),
+        summary: app.summary(),
+    };
+    html(page.render()).into_response()
+}
+
+/// What the confirmation shows of the 201's application.
+#[derive(Deserialize)]
+struct AppFacts {
+    reference: String,
+    kind: Kind,
+    category: Category,
+    leges: crate::domain::leges::Leges,
+    deadline: risk::Deadline,
+}
+
+impl AppFacts {
+    fn summary(&self) -> Summary {
+        Summary::new(
+            self.kind,
+            self.category,
+            &self.leges,
+            &self.deadline,
+            Vec::new(),
+        )
+    }
+}
