@@ -17,9 +17,10 @@
 #   Purge        the schedule's event, its clock a year after the 2017 edition
 #                                                  → the registration's contact erased
 #
-# Each function reaches DynamoDB Local only through infra/iam_proxy.py, which
-# enforces that function's IAM statements from template.yaml: a request its role
-# would not be allowed fails the smoke test.
+# Each function reaches DynamoDB Local only through examples/iam_proxy.rs, which
+# enforces that function's IAM statements from template.yaml with the IAM model
+# tests/template.rs checks them with (tests/common/iam.rs): a request its role would
+# not be allowed fails the smoke test.
 #
 #   infra/lambda-smoke.sh DIR   # DIR/<Function>/bootstrap (`sam build`'s layout) or
 #                               # DIR/<binary>/bootstrap (`cargo lambda build`'s)
@@ -110,22 +111,25 @@ if file -b "$(bootstrap_of Permits permits)" | grep -q 'aarch64' && [[ "$(uname 
   log "running the arm64 binaries under qemu-aarch64"
 fi
 
-# The native CLI, for create-table and token: the `loket` binary `cargo test` builds
-# (a plain `cargo build` resolves features without the dev-dependencies and would
-# compile much of the tree again).
-LOKET_CLI="$(cargo test --locked --no-run --message-format=json 2>"$RUN/cargo-test-no-run.log" |
+# The native CLI, for create-table and token, and the IAM-enforcing proxy: the
+# `loket` binary and the `iam_proxy` example `cargo test` builds (a plain `cargo
+# build` resolves features without the dev-dependencies and would compile much of
+# the tree again).
+read -r LOKET_CLI IAM_PROXY < <(cargo test --locked --no-run --message-format=json 2>"$RUN/cargo-test-no-run.log" |
   "$PY" -c '
 import json, sys
-found = []
+found = {}
 for line in sys.stdin:  # read it all: cargo must not meet a closed pipe
     m = json.loads(line)
     t = m.get("target", {})
-    if (m.get("reason") == "compiler-artifact" and t.get("name") == "loket"
-            and "bin" in t.get("kind", []) and not m["profile"]["test"]):
-        found.append(m["executable"])
-print(found[0] if found else "")
-')" || true
-[[ -x "$LOKET_CLI" ]] || { cat "$RUN/cargo-test-no-run.log" >&2; log "could not build the loket CLI"; exit 1; }
+    if m.get("reason") == "compiler-artifact" and not m["profile"]["test"]:
+        for name, kind in (("loket", "bin"), ("iam_proxy", "example")):
+            if t.get("name") == name and kind in t.get("kind", []):
+                found[name] = m["executable"]
+print(found.get("loket", "-"), found.get("iam_proxy", "-"))
+') || true
+[[ -x "$LOKET_CLI" && -x "$IAM_PROXY" ]] ||
+  { cat "$RUN/cargo-test-no-run.log" >&2; log "could not build the loket CLI and the IAM proxy"; exit 1; }
 
 export AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 unset AWS_PROFILE AWS_SESSION_TOKEN
@@ -171,7 +175,7 @@ fi
 log "starting the IAM-enforcing proxy"
 : >"$RUN/denials.txt"
 : >"$RUN/requests.txt"
-"$PY" infra/iam_proxy.py template.yaml "$AWS_ENDPOINT_URL_DYNAMODB" "$RUN/denials.txt" \
+"$IAM_PROXY" template.yaml "$AWS_ENDPOINT_URL_DYNAMODB" "$RUN/denials.txt" \
   "$RUN/requests.txt" >"$RUN/proxy.port" 2>"$RUN/proxy.log" &
 PIDS+=($!)
 for ((i = 0; i < 100; i++)); do [[ -s "$RUN/proxy.port" ]] && break; sleep 0.1; done
