@@ -17,15 +17,17 @@
 #   Purge        the schedule's event, its clock a year after the 2017 edition
 #                                                  → the registration's contact erased
 #
-# Each function reaches DynamoDB Local only through infra/iam_proxy.py, which
-# enforces that function's IAM statements from template.yaml: a request its role
-# would not be allowed fails the smoke test.
+# Each function reaches DynamoDB Local only through examples/iam_proxy.rs, which
+# enforces that function's IAM statements from template.yaml with the IAM model
+# tests/template.rs checks them with (tests/common/iam.rs): a request its role would
+# not be allowed fails the smoke test. At the end, requests outside a policy are sent
+# through it on purpose to show that it refuses them.
 #
 #   infra/lambda-smoke.sh DIR   # DIR/<Function>/bootstrap (`sam build`'s layout) or
 #                               # DIR/<binary>/bootstrap (`cargo lambda build`'s)
 #
 # Needs AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local) and .venv/bin (cargo-lambda,
-# cfn-lint's Python) as infra/test.sh sets them up. arm64 binaries on an x86_64
+# cfn-lint's Python, boto3) as infra/test.sh sets them up. arm64 binaries on an x86_64
 # host run under qemu-aarch64 (Debian's qemu-user, with libc6-arm64-cross).
 set -euo pipefail
 
@@ -110,22 +112,25 @@ if file -b "$(bootstrap_of Permits permits)" | grep -q 'aarch64' && [[ "$(uname 
   log "running the arm64 binaries under qemu-aarch64"
 fi
 
-# The native CLI, for create-table and token: the `loket` binary `cargo test` builds
-# (a plain `cargo build` resolves features without the dev-dependencies and would
-# compile much of the tree again).
-LOKET_CLI="$(cargo test --locked --no-run --message-format=json 2>"$RUN/cargo-test-no-run.log" |
+# The native CLI, for create-table and token, and the IAM-enforcing proxy: the
+# `loket` binary and the `iam_proxy` example `cargo test` builds (a plain `cargo
+# build` resolves features without the dev-dependencies and would compile much of
+# the tree again).
+read -r LOKET_CLI IAM_PROXY < <(cargo test --locked --no-run --message-format=json 2>"$RUN/cargo-test-no-run.log" |
   "$PY" -c '
 import json, sys
-found = []
+found = {}
 for line in sys.stdin:  # read it all: cargo must not meet a closed pipe
     m = json.loads(line)
     t = m.get("target", {})
-    if (m.get("reason") == "compiler-artifact" and t.get("name") == "loket"
-            and "bin" in t.get("kind", []) and not m["profile"]["test"]):
-        found.append(m["executable"])
-print(found[0] if found else "")
-')" || true
-[[ -x "$LOKET_CLI" ]] || { cat "$RUN/cargo-test-no-run.log" >&2; log "could not build the loket CLI"; exit 1; }
+    if m.get("reason") == "compiler-artifact" and not m["profile"]["test"]:
+        for name, kind in (("loket", "bin"), ("iam_proxy", "example")):
+            if t.get("name") == name and kind in t.get("kind", []):
+                found[name] = m["executable"]
+print(found.get("loket", "-"), found.get("iam_proxy", "-"))
+') || true
+[[ -x "$LOKET_CLI" && -x "$IAM_PROXY" ]] ||
+  { cat "$RUN/cargo-test-no-run.log" >&2; log "could not build the loket CLI and the IAM proxy"; exit 1; }
 
 export AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 unset AWS_PROFILE AWS_SESSION_TOKEN
@@ -171,7 +176,7 @@ fi
 log "starting the IAM-enforcing proxy"
 : >"$RUN/denials.txt"
 : >"$RUN/requests.txt"
-"$PY" infra/iam_proxy.py template.yaml "$AWS_ENDPOINT_URL_DYNAMODB" "$RUN/denials.txt" \
+"$IAM_PROXY" template.yaml "$AWS_ENDPOINT_URL_DYNAMODB" "$RUN/denials.txt" \
   "$RUN/requests.txt" >"$RUN/proxy.port" 2>"$RUN/proxy.log" &
 PIDS+=($!)
 for ((i = 0; i < 100; i++)); do [[ -s "$RUN/proxy.port" ]] && break; sleep 0.1; done
@@ -333,6 +338,54 @@ for spec in "${FUNCTIONS[@]}"; do
     fail "$bin logged a panic or an access denial"
   fi
 done
+
+# The proxy does refuse: requests outside Permits' policy, sent as its DynamoDB
+# client would, come back AccessDeniedException and are recorded as denials, one
+# each (a transaction is refused whole when one part is not allowed).
+: >"$RUN/denials.txt"
+if "$PY" - "$PROXY_PORT" "$TABLE" <<'PY' >&2; then
+import sys
+import boto3
+from botocore.exceptions import ClientError
+port, table = sys.argv[1:3]
+ddb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="eu-west-1",
+                   aws_access_key_id="Permits", aws_secret_access_key="smoke")
+key = lambda pk: {"pk": {"S": pk}, "sk": {"S": "doc"}}
+probes = {
+    "list every application (Query on gsi1)": lambda: ddb.query(
+        TableName=table, IndexName="gsi1", KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": "permits"}}),
+    "read a registration (GetItem outside its leading keys)": lambda: ddb.get_item(
+        TableName=table, Key=key("registration#smoke")),
+    "move the Week van Respect summary inside a transaction": lambda: ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": key("permit#smoke")}},
+            {"Update": {"TableName": table, "Key": key("agg#wvr-summary#2017"),
+                        "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        ]),
+}
+failed = 0
+for what, send in probes.items():
+    try:
+        send()
+        print(f"NOT refused: Permits may {what}")
+        failed += 1
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "AccessDeniedException":
+            print(f"{what}: {e.response['Error']}, wanted AccessDeniedException")
+            failed += 1
+sys.exit(1 if failed else 0)
+PY
+  if [[ "$(wc -l <"$RUN/denials.txt")" -eq 3 ]]; then
+    log "ok: the IAM proxy refused 3 requests outside Permits' policy:"
+    sed 's/^/lambda-smoke:   /' "$RUN/denials.txt" >&2
+  else
+    fail "the IAM proxy refused, but recorded $(wc -l <"$RUN/denials.txt") denials, wanted 3:"
+    cat "$RUN/denials.txt" >&2
+  fi
+else
+  fail "the IAM proxy let through a request outside Permits' policy (see above)"
+fi
 
 if ((FAILURES > 0)); then
   log "$FAILURES check(s) failed"

@@ -4,11 +4,19 @@
 //! staff routes sit behind the JWT authorizer.
 //!
 //! The template is read with CloudFormation's short-form tags (`!Ref`, `!GetAtt`,
-//! `!Sub`) turned into their long form (`Ref`, `Fn::GetAtt`, `Fn::Sub`).
+//! `!Sub`) turned into their long form (`Ref`, `Fn::GetAtt`, `Fn::Sub`)
+//! (`common/cfn_yaml.rs`), and the IAM statements with the model the Lambda smoke
+//! test's proxy (`examples/iam_proxy.rs`) enforces them with (`common/iam.rs`).
+
+#[path = "common/cfn_yaml.rs"]
+mod cfn_yaml;
+#[path = "common/iam.rs"]
+mod iam;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use iam::{Policies, Statement, Target, action_like, allows, string_like};
 use loket::domain::respect_week::RegistrationStatus;
 use loket::store::dynamo::table_definition;
 use loket::store::{self as records, Collection};
@@ -17,49 +25,12 @@ use serde_json::{Map, Value, json};
 /// The template as JSON, short-form tags in long form.
 fn template() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml");
-    let text = std::fs::read_to_string(&path).expect("template.yaml at the repository root");
-    let yaml: serde_norway::Value = serde_norway::from_str(&text).expect("template.yaml is YAML");
-    to_json(yaml)
+    cfn_yaml::read(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn to_json(yaml: serde_norway::Value) -> Value {
-    use serde_norway::Value as Y;
-    match yaml {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => serde_json::to_value(&n).expect("a YAML number is a JSON number"),
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
-        Y::Mapping(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Y::String(s) => s,
-                        other => serde_norway::to_string(&other).unwrap().trim().to_string(),
-                    };
-                    (key, to_json(v))
-                })
-                .collect(),
-        ),
-        Y::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
-            let tag = tag.trim_start_matches('!');
-            let name = if tag == "Ref" {
-                "Ref".to_string()
-            } else {
-                format!("Fn::{tag}")
-            };
-            let mut value = to_json(tagged.value);
-            // `!GetAtt Table.Arn` is `{"Fn::GetAtt": ["Table", "Arn"]}` in long form.
-            if name == "Fn::GetAtt"
-                && let Value::String(s) = &value
-            {
-                let (resource, attribute) = s.split_once('.').expect("GetAtt Resource.Attribute");
-                value = json!([resource, attribute]);
-            }
-            json!({ name: value })
-        }
-    }
+/// Every function's IAM statements, as the Lambda smoke test's proxy enforces them.
+fn policies(t: &Value) -> Policies {
+    Policies::of(t).unwrap_or_else(|e| panic!("template.yaml's IAM statements: {e}"))
 }
 
 fn resources(t: &Value) -> &Map<String, Value> {
@@ -201,113 +172,6 @@ fn the_table_is_protected_recoverable_encrypted_and_kept_when_the_stack_goes() {
 
 // ----------------------------------------------------------------------- IAM --
 
-/// Where a statement applies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
-    Table,
-    Index(String),
-}
-
-#[derive(Debug)]
-struct Statement {
-    actions: Vec<String>,
-    targets: Vec<Target>,
-    /// `ForAllValues:StringLike` on `dynamodb:LeadingKeys`; `None`: any key.
-    leading_keys: Option<Vec<String>>,
-}
-
-/// `!GetAtt Table.Arn` or `!Sub "${Table.Arn}/index/NAME"`.
-fn target(resource: &Value, table: &str) -> Target {
-    if resource["Fn::GetAtt"] == json!([table, "Arn"]) {
-        return Target::Table;
-    }
-    if let Some(sub) = resource["Fn::Sub"].as_str()
-        && let Some(index) = sub.strip_prefix(&format!("${{{table}.Arn}}/index/"))
-    {
-        assert!(!index.contains('*'), "name the index, no wildcard: {sub}");
-        return Target::Index(index.to_string());
-    }
-    panic!("a DynamoDB statement names the table or one of its indexes, not {resource}");
-}
-
-fn one_or_many(v: &Value) -> Vec<Value> {
-    match v {
-        Value::Array(items) => items.clone(),
-        other => vec![other.clone()],
-    }
-}
-
-/// The inline policy statements of a function.
-fn statements(function: &Value, table: &str) -> Vec<Statement> {
-    let policies = function["Properties"]["Policies"]
-        .as_array()
-        .expect("every function lists its policies inline");
-    let mut out = Vec::new();
-    for policy in policies {
-        let statements = policy["Statement"].as_array().unwrap_or_else(|| {
-            panic!("inline policy statements, no SAM policy template: {policy}")
-        });
-        for s in statements {
-            assert_eq!(s["Effect"], "Allow", "{s}");
-            let actions: Vec<String> = one_or_many(&s["Action"])
-                .iter()
-                .map(|a| a.as_str().expect("an action name").to_string())
-                .collect();
-            let targets = one_or_many(&s["Resource"])
-                .iter()
-                .map(|r| target(r, table))
-                .collect();
-            let leading_keys = s.get("Condition").map(|c| {
-                let conditions = c.as_object().unwrap();
-                assert_eq!(conditions.len(), 1, "one condition operator: {c}");
-                let keys = &c["ForAllValues:StringLike"];
-                let keys = keys
-                    .as_object()
-                    .unwrap_or_else(|| panic!("ForAllValues:StringLike only: {c}"));
-                assert_eq!(keys.len(), 1, "on dynamodb:LeadingKeys only: {c}");
-                one_or_many(&keys["dynamodb:LeadingKeys"])
-                    .iter()
-                    .map(|p| p.as_str().expect("a key pattern").to_string())
-                    .collect()
-            });
-            out.push(Statement {
-                actions,
-                targets,
-                leading_keys,
-            });
-        }
-    }
-    out
-}
-
-/// IAM `StringLike`: `*` any run of characters, `?` one character.
-fn string_like(pattern: &str, value: &str) -> bool {
-    fn go(p: &[char], v: &[char]) -> bool {
-        match p.split_first() {
-            None => v.is_empty(),
-            Some(('*', rest)) => (0..=v.len()).any(|i| go(rest, &v[i..])),
-            Some(('?', rest)) => !v.is_empty() && go(rest, &v[1..]),
-            Some((c, rest)) => v.first() == Some(c) && go(rest, &v[1..]),
-        }
-    }
-    go(
-        &pattern.chars().collect::<Vec<_>>(),
-        &value.chars().collect::<Vec<_>>(),
-    )
-}
-
-/// Whether the statements allow `action` on `target` for an item or query whose
-/// (table or index) partition key is `key`.
-fn allows(statements: &[Statement], action: &str, target: &Target, key: &str) -> bool {
-    statements.iter().any(|s| {
-        s.actions.iter().any(|a| string_like(a, action))
-            && s.targets.contains(target)
-            && s.leading_keys
-                .as_ref()
-                .is_none_or(|patterns| patterns.iter().any(|p| string_like(p, key)))
-    })
-}
-
 fn functions(t: &Value) -> Vec<(&str, &Value)> {
     resources_of_type(t, "AWS::Serverless::Function")
 }
@@ -318,10 +182,12 @@ fn function<'a>(t: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("function {name} is in the template"))
 }
 
-fn table_name(t: &Value) -> String {
-    resources_of_type(t, "AWS::DynamoDB::Table")[0]
-        .0
-        .to_string()
+/// The statements of function `name`, taken out of `policies`.
+fn rights(policies: &mut Policies, name: &str) -> Vec<Statement> {
+    policies
+        .functions
+        .remove(name)
+        .unwrap_or_else(|| panic!("function {name} is in the template"))
 }
 
 /// The DynamoDB item and query actions the store sends (src/store/dynamo.rs). IAM
@@ -338,18 +204,16 @@ const STORE_ACTIONS: [&str; 6] = [
 
 #[test]
 fn no_function_may_scan_and_every_action_is_one_the_store_uses() {
-    let t = template();
-    let table = table_name(&t);
-    let all = functions(&t);
+    let all = policies(&template()).functions;
     assert!(
         all.len() >= 4,
         "Permits, RespectWeek, Admin and Purge at least"
     );
-    for (name, f) in all {
-        for s in statements(f, &table) {
+    for (name, statements) in all {
+        for s in statements {
             for action in &s.actions {
                 assert!(
-                    !string_like(action, "dynamodb:Scan")
+                    !action_like(action, "dynamodb:Scan")
                         && !action.to_lowercase().contains("scan"),
                     "{name} may not Scan: {action}"
                 );
@@ -383,12 +247,11 @@ const PROGRAMME_INDEX: &str = "gsi2";
 
 #[test]
 fn the_public_functions_and_the_purge_cannot_list_decide_on_or_read_what_only_staff_may() {
-    let t = template();
-    let table = table_name(&t);
-    let permits = statements(function(&t, "Permits"), &table);
-    let respect = statements(function(&t, "RespectWeek"), &table);
-    let purge = statements(function(&t, "Purge"), &table);
-    let admin = statements(function(&t, "Admin"), &table);
+    let mut policies = policies(&template());
+    let permits = rights(&mut policies, "Permits");
+    let respect = rights(&mut policies, "RespectWeek");
+    let purge = rights(&mut policies, "Purge");
+    let admin = rights(&mut policies, "Admin");
     let tbl = Target::Table;
     let gsi = |name: &str| Target::Index(name.to_string());
     // Partition keys as the code makes them (layout: src/store/mod.rs).
@@ -519,6 +382,54 @@ fn the_iam_pattern_matcher_follows_string_like() {
     ];
     for (pattern, value, expected) in cases {
         assert_eq!(string_like(pattern, value), expected, "{pattern} ~ {value}");
+    }
+    // Action names ignore case; key patterns do not.
+    assert!(action_like("dynamodb:Get*", "DynamoDB:getitem"));
+    assert!(!action_like("dynamodb:Get*", "dynamodb:PutItem"));
+    assert!(!string_like("permit#*", "Permit#abc"));
+}
+
+/// What the Lambda smoke test's proxy does with each DynamoDB request a function
+/// sends: every authorisation the request needs must be allowed, or it is refused.
+#[test]
+fn a_dynamodb_request_is_refused_unless_every_part_of_it_is_allowed() {
+    let policies = policies(&template());
+    let key = |pk: &str| json!({"pk": {"S": pk}, "sk": {"S": "doc"}});
+    let get = |pk: &str| json!({"TableName": "t", "Key": key(pk)});
+    let query = |index: Option<&str>, partition: &str| {
+        json!({
+            "TableName": "t",
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :sk)",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":sk": {"S": "x"}},
+        })
+    };
+    let transaction = |put: &str, update: &str| {
+        json!({"TransactItems": [
+            {"Put": {"TableName": "t", "Item": key(put)}},
+            {"Update": {"TableName": "t", "Key": key(update), "UpdateExpression": "ADD n :one"}},
+        ]})
+    };
+    // (who, operation, request, what is refused)
+    #[rustfmt::skip]
+    let cases: Vec<(&str, &str, Value, Vec<&str>)> = vec![
+        ("Permits", "GetItem", get("permit#a"), vec![]),
+        ("Permits", "GetItem", get("registration#a"), vec![r#"dynamodb:GetItem on table key "registration#a""#]),
+        ("Permits", "TransactWriteItems", transaction("permit#a", "seq#EV-2017"), vec![]),
+        ("Permits", "TransactWriteItems", transaction("permit#a", "agg#wvr-summary#2017"),
+            vec![r#"dynamodb:UpdateItem on table key "agg#wvr-summary#2017""#]),
+        ("Permits", "Query", query(Some("gsi1"), "permits"), vec![r#"dynamodb:Query on index/gsi1 key "permits""#]),
+        ("RespectWeek", "Query", query(Some("gsi2"), "wvr#2017#published"), vec![]),
+        ("Purge", "Query", query(None, "registration#a"), vec![r#"dynamodb:Query on table key "registration#a""#]),
+        ("Admin", "Scan", json!({"TableName": "t"}), vec!["dynamodb:Scan on table without a key"]),
+        ("local", "GetItem", get("permit#a"), vec![r#"unknown function "local" (access key id)"#]),
+    ];
+    for (who, operation, request, refused) in cases {
+        assert_eq!(
+            policies.refusals(who, operation, &request),
+            refused,
+            "{who} {operation} {request}"
+        );
     }
 }
 
