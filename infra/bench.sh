@@ -150,6 +150,10 @@ run_wrk "GET /respect-week/2017/program.ics (the calendar feed, every poll in fu
   "$URL/respect-week/2017/program.ics"
 run_wrk "GET /respect-week/2017/program.ics with If-None-Match (a calendar that polls again: 304)" \
   -H "If-None-Match: $ics_etag" "$URL/respect-week/2017/program.ics"
+run_wrk "GET /evenementen/aanvragen (the permit form page, rendered)" \
+  "$URL/evenementen/aanvragen"
+run_wrk "GET /week-van-respect/2017 (the programme page, $seeded published, rendered)" \
+  "$URL/week-van-respect/2017"
 
 echo
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); load before the run may skew the figures"

@@ -43,6 +43,16 @@ if ! command -v soffice >/dev/null 2>&1; then
     libreoffice-calc-nogui >&2
 fi
 
+step "install Chromium and its WebDriver (headless, for the page tests)"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    chromium chromium-driver >&2
+fi
+
+step "install the pages' npm packages (NL Design System, axe-core)"
+(cd web && npm ci --no-audit --no-fund --loglevel=error) >&2
+
 step "start DynamoDB Local"
 DDB_PORT="$(infra/dynamodb-local.sh start)"
 echo "DynamoDB Local on 127.0.0.1:$DDB_PORT" >&2
@@ -59,6 +69,8 @@ export AWS_REGION=eu-west-1
 export LOKET_TEST_DYNAMODB=required
 # ... and the CSV test fails, not skips, without LibreOffice.
 export LOKET_TEST_LIBREOFFICE=required
+# ... and the page tests fail, not skip, without Chromium.
+export LOKET_TEST_BROWSER=required
 export PATH="$ROOT/.venv/bin:$PATH"
 
 step "cargo fmt --check"

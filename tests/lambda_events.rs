@@ -41,6 +41,10 @@ async fn invoke(router: axum::Router, fixture: &str) -> Value {
     serde_json::to_value(response).expect("a serialisable API Gateway response")
 }
 
+fn body_text(response: &Value) -> String {
+    response["body"].as_str().expect("a text body").to_string()
+}
+
 fn body_of(response: &Value) -> Value {
     serde_json::from_str(response["body"].as_str().expect("a text body")).expect("a JSON body")
 }
@@ -231,4 +235,59 @@ async fn the_respect_week_function_serves_the_programme_and_only_its_own_routes(
         let answer = invoke(app(), &respect_week_event(method, path)).await;
         assert_eq!(answer["statusCode"], 404, "{method} {path}");
     }
+}
+
+/// The health fixture sent to another path of the pages.
+fn page_event(path: &str, query: &str) -> String {
+    let mut event: Value =
+        serde_json::from_str(include_str!("fixtures/apigw_v2_get_health.json")).unwrap();
+    event["rawPath"] = path.into();
+    event["rawQueryString"] = query.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["headers"]["accept"] = "text/html".into();
+    event.to_string()
+}
+
+#[tokio::test]
+async fn the_permits_function_serves_the_pages_over_https_with_secure_cookies() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = invoke(
+        loket::api::permits_app(state(dir.path())),
+        &page_event("/evenementen/aanvragen", ""),
+    )
+    .await;
+    assert_eq!(form["statusCode"], 200);
+    let headers = &form["headers"];
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(
+        headers["content-security-policy"]
+            .as_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    let cookies = form["cookies"].to_string();
+    assert!(
+        cookies.contains("loket_csrf=") && cookies.contains("Secure"),
+        "behind API Gateway the CSRF cookie is Secure: {cookies}"
+    );
+    assert!(body_text(&form).contains("Evenement melden of vergunning aanvragen"));
+
+    // A private link trades its token for a cookie and leaves it out of the address.
+    let link = invoke(
+        loket::api::permits_app(state(dir.path())),
+        &page_event("/evenementen/aanvraag/abc", "sleutel=geheim"),
+    )
+    .await;
+    assert_eq!(link["statusCode"], 303);
+    assert_eq!(link["headers"]["location"], "/evenementen/aanvraag/abc");
+    let cookies = link["cookies"].to_string();
+    assert!(cookies.contains("loket_toegang=geheim"), "{cookies}");
+    assert!(
+        cookies.contains("Path=/evenementen/aanvraag/abc"),
+        "{cookies}"
+    );
+    assert!(
+        cookies.contains("HttpOnly") && cookies.contains("Secure"),
+        "{cookies}"
+    );
 }

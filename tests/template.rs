@@ -538,6 +538,13 @@ fn the_public_routes_reach_their_own_function() {
         ("Permits", "/health", "GET"),
         ("RespectWeek", "/respect-week/{proxy+}", "GET"),
         ("RespectWeek", "/respect-week/{proxy+}", "POST"),
+        // The pages.
+        ("Permits", "/", "GET"),
+        ("Permits", "/evenementen/{proxy+}", "GET"),
+        ("Permits", "/evenementen/{proxy+}", "POST"),
+        ("Permits", "/static/{proxy+}", "GET"),
+        ("RespectWeek", "/week-van-respect/{proxy+}", "GET"),
+        ("RespectWeek", "/week-van-respect/{proxy+}", "POST"),
     ];
     for (function, path, method) in wanted {
         assert!(

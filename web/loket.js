@@ -5,6 +5,9 @@
 (function () {
   'use strict';
 
+  // Styles and tests can tell that the enhancements run.
+  document.documentElement.classList.add('loket-js');
+
   document.querySelectorAll('[data-error-summary] a[href^="#"]').forEach(function (link) {
     link.addEventListener('click', function (event) {
       var field = document.getElementById(link.getAttribute('href').slice(1));

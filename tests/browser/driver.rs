@@ -1,0 +1,352 @@
+//! chromedriver as a process the test owns, a Chromium session on it, loket on a port
+//! of its own, and the checks every page gets (axe-core, a screenshot).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use fantoccini::{Client, ClientBuilder, Locator};
+use loket::api::AppState;
+use loket::api::auth::StaffAuth;
+use loket::clock::ManualClock;
+use loket::store::Store;
+use loket::store::embedded::EmbeddedStore;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const STAFF_SECRET: &str = "browser-test-secret-of-at-least-32-bytes";
+
+pub fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::<FixedOffset>::parse_from_rfc3339(rfc3339)
+        .expect("valid timestamp")
+        .with_timezone(&Utc)
+}
+
+/// loket on a free port, on an embedded store of its own, its clock at `now`.
+pub struct Loket {
+    pub base: String,
+    _dir: Arc<TempDir>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Loket {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Loket {
+    pub async fn start(now: &str) -> Loket {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let engine = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+        let clock = ManualClock::new(at(now));
+        let state = AppState::builder(Store::new(engine))
+            .clock(clock)
+            .auth(StaffAuth::hs256(STAFF_SECRET, None, None).unwrap())
+            .build();
+        let listener = loket::server::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = loket::api::app(state);
+        let server = tokio::spawn(async move {
+            let limits = loket::server::Limits {
+                rate_per_minute: 0,
+                ..loket::server::Limits::default()
+            };
+            let _ = loket::server::run(listener, app, limits, std::future::pending()).await;
+        });
+        Loket {
+            base,
+            _dir: dir,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A staff token for the API.
+    pub fn staff_token(&self) -> String {
+        StaffAuth::hs256(STAFF_SECRET, None, None)
+            .unwrap()
+            .mint("browser-test", Utc::now().timestamp(), 3600)
+            .unwrap()
+    }
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A chromedriver process, stopped on drop.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Driver {
+    /// `None` (after a notice) when Chromium is not installed and not required.
+    pub fn start() -> Option<Driver> {
+        let installed = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+        if !installed {
+            if std::env::var("LOKET_TEST_BROWSER").as_deref() == Ok("required") {
+                panic!("LOKET_TEST_BROWSER=required but {CHROMIUM} or {CHROMEDRIVER} is missing");
+            }
+            eprintln!("skipping browser test: install chromium and chromium-driver");
+            return None;
+        }
+        let port = free_port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Driver { child, port })
+    }
+
+    /// A headless Chromium session, with or without JavaScript, in Dutch.
+    pub async fn session(&self, javascript: bool) -> Browser {
+        let mut args = vec![
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--lang=nl-NL",
+            "--window-size=1280,1600",
+        ];
+        if !javascript {
+            args.push("--blink-settings=scriptEnabled=false");
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": args,
+                "prefs": {"intl.accept_languages": "nl-NL,nl"},
+            }),
+        );
+        // Two TLS back-ends are linked (the AWS SDK's and this one's): name one.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let client = ClientBuilder::rustls()
+            .expect("a TLS connector")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a Chromium session");
+        Browser { client, javascript }
+    }
+}
+
+pub struct Browser {
+    pub client: Client,
+    javascript: bool,
+}
+
+/// axe-core as pinned in web/package-lock.json.
+fn axe_source() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("web/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run `npm ci` in web/; cargo build does it too)",
+            path.display()
+        )
+    })
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Browser {
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("the page loads");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .attr(name)
+            .await
+            .unwrap()
+    }
+
+    pub async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    pub async fn exists(&self, css: &str) -> bool {
+        !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap()
+            .is_empty()
+    }
+
+    /// Types into the field with this id. A date (DD-MM-YYYY) or a time (HH:MM) is set
+    /// as the control's value instead: how its parts are typed depends on the
+    /// browser's locale, and Debian's Chromium ships only en-US.
+    pub async fn fill(&self, id: &str, value: &str) {
+        let field = self
+            .client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"));
+        let kind = field.attr("type").await.unwrap().unwrap_or_default();
+        if kind == "date" || kind == "time" {
+            let value = match value.split('-').collect::<Vec<_>>()[..] {
+                [d, m, y] => format!("{y}-{m}-{d}"),
+                _ => value.to_string(),
+            };
+            self.client
+                .execute(
+                    "document.getElementById(arguments[0]).value = arguments[1];",
+                    vec![json!(id), json!(value)],
+                )
+                .await
+                .expect("WebDriver sets the value");
+            return;
+        }
+        field.clear().await.ok();
+        field.send_keys(value).await.unwrap();
+    }
+
+    pub async fn choose(&self, id: &str, value: &str) {
+        self.client
+            .find(Locator::Css(&format!("#{id} option[value='{value}']")))
+            .await
+            .unwrap_or_else(|e| panic!("#{id} {value}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn tick(&self, id: &str) {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn press(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        // The next page (or the script's update) settles.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    pub async fn current_url(&self) -> String {
+        self.client.current_url().await.unwrap().to_string()
+    }
+
+    /// axe-core's WCAG 2.1 A and AA rules on the page as it is: every violation, with
+    /// the elements it names.
+    pub async fn axe(&self) -> Vec<String> {
+        assert!(self.javascript, "axe needs a session with JavaScript");
+        self.client
+            .execute(&axe_source(), vec![])
+            .await
+            .expect("axe-core loads");
+        let result = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                      .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                      .catch(e => done(['axe failed: ' + e]));"#,
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        result
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asserts that axe finds nothing, and saves a screenshot as `name`.
+    pub async fn check(&self, name: &str) {
+        self.screenshot(name).await;
+        let violations = self.axe().await;
+        assert!(
+            violations.is_empty(),
+            "{name}: axe-core found {} violation(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        );
+        println!("{name}: axe-core 0 violations");
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+    }
+
+    /// The element that has the focus: its id.
+    pub async fn focused_id(&self) -> String {
+        let id: Value = self
+            .client
+            .execute(
+                "return document.activeElement && document.activeElement.id;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        id.as_str().unwrap_or_default().to_string()
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

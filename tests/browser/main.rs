@@ -1,0 +1,10 @@
+//! The pages in a real browser: headless Chromium over WebDriver (chromedriver), with
+//! axe-core (pinned in web/package-lock.json) injected into every page in every state.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (the test command installs them).
+//! Without them the tests print a notice and pass, unless `LOKET_TEST_BROWSER=required`
+//! (CI), which makes them fail. Screenshots go to `target/screenshots/`.
+
+mod driver;
+mod permits;
+mod respect_week;

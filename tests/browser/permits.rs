@@ -1,0 +1,228 @@
+//! The organiser's pages: the Zomerfestival (worked example 2 of docs/domain.md) from
+//! the empty form to the private page, the error summary, and the same application
+//! without JavaScript.
+
+use crate::driver::{Browser, Driver, Loket};
+
+const SUBMISSION_MOMENT: &str = "2017-03-01T10:00:00+01:00";
+
+/// Worked example 2, typed in as an organiser would.
+async fn fill_zomerfestival(browser: &Browser) {
+    browser.fill("organiser-name", "A. de Vries").await;
+    browser
+        .fill("organiser-organisation", "Stichting Zomerfest")
+        .await;
+    browser.fill("organiser-kvk-number", "12345678").await;
+    browser.fill("organiser-email", "info@zomerfest.nl").await;
+    browser.fill("organiser-phone", "0321 123456").await;
+    browser.fill("event-name", "Zomerfestival").await;
+    browser
+        .fill("event-description", "Tweedaags muziekfestival")
+        .await;
+    browser.choose("event-kern", "biddinghuizen").await;
+    browser.fill("event-address", "Spijkweg 30").await;
+    browser.fill("event-start-date", "18-08-2017").await;
+    browser.fill("event-start-time", "12:00").await;
+    browser.fill("event-end-date", "19-08-2017").await;
+    browser.fill("event-end-time", "01:00").await;
+    browser.fill("event-expected-visitors", "4000").await;
+    browser.fill("event-largest-structure-m2", "400").await;
+    browser.choose("event-alcohol", "sale").await;
+    browser.tick("event-amplified-music").await;
+    browser.fill("event-max-sound-dba", "85").await;
+    browser.tick("event-road-closure").await;
+    browser.tick("event-commercial").await;
+}
+
+/// The summary shows category C, EUR 1.463,00 and 2017-05-26.
+async fn assert_zomerfestival_summary(browser: &Browser, page: &str) {
+    if !browser.exists("[data-testid=categorie]").await {
+        browser.screenshot("failed-summary").await;
+        panic!("{page}: no summary on\n{}", browser.body().await);
+    }
+    let category = browser.text("[data-testid=categorie]").await;
+    let total = browser.text("[data-testid=totaal]").await;
+    let by = browser.attr("[data-testid=uiterlijk]", "datetime").await;
+    println!("{page}: {category} | {total} | {by:?}");
+    assert_eq!(category, "Vergunning, categorie C", "{page}");
+    assert_eq!(total, "EUR 1.463,00", "{page}");
+    assert_eq!(by.as_deref(), Some("2017-05-26"), "{page}");
+    assert!(
+        !browser.exists("[data-testid=te-laat]").await,
+        "{page}: on time"
+    );
+}
+
+#[tokio::test]
+async fn the_zomerfestival_is_summarised_filed_and_followed() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let browser = driver.session(true).await;
+
+    browser.goto(&loket.url("/evenementen/aanvragen")).await;
+    let classes = browser.attr("html", "class").await.unwrap_or_default();
+    assert!(
+        classes.contains("loket-js"),
+        "the script runs here: {classes}"
+    );
+    browser.check("permit-form-empty").await;
+    fill_zomerfestival(&browser).await;
+    browser.press("button[value=bereken]").await;
+    assert_zomerfestival_summary(&browser, "the form's summary").await;
+    browser.check("permit-form-summary").await;
+
+    browser.press("button[value=indienen]").await;
+    assert_eq!(browser.text("[data-testid=kenmerk]").await, "EV-2017-0001");
+    assert_zomerfestival_summary(&browser, "the confirmation").await;
+    browser.check("permit-confirmation").await;
+
+    // The private link: its token goes into a cookie and out of the address bar.
+    let link = browser.text("[data-testid=persoonlijke-link]").await;
+    assert!(link.contains("?sleutel="), "{link}");
+    browser.goto(&link).await;
+    let address = browser.current_url().await;
+    assert!(
+        !address.contains("sleutel"),
+        "the token left the address bar: {address}"
+    );
+    assert_eq!(browser.text("[data-testid=status]").await, "Ingediend");
+    browser.check("permit-private").await;
+
+    // Withdrawing shows the refund before it is confirmed.
+    browser.press("a[href$='/intrekken']").await;
+    assert_eq!(
+        browser.text("[data-testid=terugbetaling]").await,
+        "EUR 731,50"
+    );
+    browser.check("permit-withdraw").await;
+    browser.press("form button[type=submit]").await;
+    assert_eq!(browser.text("[data-testid=status]").await, "Ingetrokken");
+    assert_eq!(
+        browser.text("[data-testid=terugbetaald]").await,
+        "EUR 731,50"
+    );
+
+    // Another browser without the cookie: the bare address opens nothing.
+    let stranger = driver.session(true).await;
+    stranger.goto(&address).await;
+    assert!(stranger.body().await.contains("Deze pagina bestaat niet"));
+    stranger.close().await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_empty_submission_shows_an_error_summary_whose_links_focus_their_fields() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let browser = driver.session(true).await;
+    browser.goto(&loket.url("/evenementen/aanvragen")).await;
+    browser.press("button[value=indienen]").await;
+
+    assert!(browser.exists("[data-error-summary]").await);
+    let summary_focused: serde_json::Value = browser
+        .client
+        .execute(
+            "return document.activeElement.hasAttribute('data-error-summary');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(summary_focused, true, "the error summary takes the focus");
+    browser.check("permit-form-errors").await;
+
+    let links = browser
+        .client
+        .find_all(fantoccini::Locator::Css("[data-error-summary] a"))
+        .await
+        .unwrap();
+    assert!(
+        links.len() >= 10,
+        "every required field is named: {}",
+        links.len()
+    );
+    let mut targets = Vec::new();
+    for link in &links {
+        targets.push(link.attr("href").await.unwrap().unwrap());
+    }
+    for (i, target) in targets.iter().enumerate() {
+        let link = browser
+            .client
+            .find_all(fantoccini::Locator::Css("[data-error-summary] a"))
+            .await
+            .unwrap()
+            .remove(i);
+        link.click().await.unwrap();
+        assert_eq!(
+            format!("#{}", browser.focused_id().await),
+            *target,
+            "the link {target} focuses its field"
+        );
+    }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn without_javascript_the_same_application_can_be_filed() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let browser = driver.session(false).await;
+    browser.goto(&loket.url("/evenementen/aanvragen")).await;
+    let classes = browser.attr("html", "class").await.unwrap_or_default();
+    assert!(!classes.contains("loket-js"), "no script ran: {classes}");
+    fill_zomerfestival(&browser).await;
+    // "Bereken" re-renders the page with the summary: no script involved.
+    browser.press("button[value=bereken]").await;
+    assert_zomerfestival_summary(&browser, "the summary without script").await;
+    browser.screenshot("permit-form-summary-no-js").await;
+    browser.press("button[value=indienen]").await;
+    assert_eq!(browser.text("[data-testid=kenmerk]").await, "EV-2017-0001");
+    assert_zomerfestival_summary(&browser, "the confirmation without script").await;
+    browser.close().await;
+}
+
+/// A page with its stylesheet and script is at most 100 KB on the wire (gzip, as
+/// every browser asks for it).
+#[tokio::test]
+async fn a_page_with_its_stylesheet_and_script_is_under_100_kb_compressed() {
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let http = reqwest::Client::new();
+    let get = |path: String| http.get(path).header("accept-encoding", "gzip").send();
+    for page in [
+        "/",
+        "/evenementen/aanvragen",
+        "/week-van-respect/aanmelden",
+        "/week-van-respect/2017",
+    ] {
+        let response = get(loket.url(page)).await.unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        assert_eq!(response.headers()["content-encoding"], "gzip", "{page}");
+        let html_bytes = response.bytes().await.unwrap();
+        // The plain page names its assets.
+        let plain = http
+            .get(loket.url(page))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut total = html_bytes.len();
+        for asset in plain
+            .split('"')
+            .filter(|s| s.starts_with("/static/"))
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let response = get(loket.url(asset)).await.unwrap();
+            assert_eq!(response.headers()["content-encoding"], "gzip", "{asset}");
+            total += response.bytes().await.unwrap().len();
+        }
+        println!("{page}: {total} bytes compressed, stylesheet and script included");
+        assert!(total <= 100 * 1024, "{page}: {total} bytes");
+    }
+}

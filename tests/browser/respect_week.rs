@@ -1,0 +1,137 @@
+//! A school registers an activity for the Week van Respect 2017; once staff publish it
+//! (through the API), the programme page and the calendar show it, without contact
+//! data.
+
+use crate::driver::{Driver, Loket};
+
+#[tokio::test]
+async fn a_school_registers_and_the_published_activity_is_in_the_programme() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start("2017-10-01T10:00:00+02:00").await;
+    let browser = driver.session(true).await;
+
+    browser
+        .goto(&loket.url("/week-van-respect/aanmelden"))
+        .await;
+    browser.check("respect-week-form").await;
+    browser.fill("organisation-name", "OBS De Regenboog").await;
+    browser.choose("organisation-type", "primary_school").await;
+    browser.fill("contact-name", "J. Bakker").await;
+    browser.fill("contact-email", "j.bakker@regenboog.nl").await;
+    browser.fill("contact-phone", "0321 654321").await;
+    browser.fill("activity-title", "Gastles over pesten").await;
+    browser
+        .fill(
+            "activity-description",
+            "Een gastles voor groep 7 en 8 over pesten",
+        )
+        .await;
+    browser.fill("activity-date", "08-11-2017").await;
+    browser.fill("activity-starts-at", "09:00").await;
+    browser.fill("activity-ends-at", "11:30").await;
+    browser
+        .fill("activity-location", "De Regenboog, Educalaan 1")
+        .await;
+    browser.choose("activity-kern", "dronten").await;
+    browser.fill("activity-expected-participants", "54").await;
+    browser.fill("activity-age-min", "10").await;
+    browser.fill("activity-age-max", "12").await;
+    browser.tick("activity-guest-lesson-wanted").await;
+    browser.press("form button[type=submit]").await;
+
+    assert_eq!(browser.text("[data-testid=kenmerk]").await, "WVR-2017-0001");
+    browser.check("respect-week-confirmation").await;
+    let link = browser.text("[data-testid=persoonlijke-link]").await;
+    browser.goto(&link).await;
+    let address = browser.current_url().await;
+    assert!(!address.contains("sleutel"), "{address}");
+    assert_eq!(
+        browser.text("[data-testid=status]").await,
+        "Aangemeld, nog niet gepubliceerd"
+    );
+    browser.check("respect-week-private").await;
+
+    // Staff publish it through the API.
+    let id = address.rsplit('/').next().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let staff = format!("Bearer {}", loket.staff_token());
+    let detail = http
+        .get(loket.url(&format!("/admin/respect-week/2017/activities/{id}")))
+        .header("authorization", &staff)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(detail.status(), 200);
+    let etag = detail.headers()["etag"].to_str().unwrap().to_string();
+    let published = http
+        .post(loket.url(&format!("/admin/respect-week/2017/activities/{id}/review")))
+        .header("authorization", &staff)
+        .header("if-match", etag)
+        .json(&serde_json::json!({"action": "publish"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status(), 200);
+
+    browser.goto(&loket.url("/week-van-respect/2017")).await;
+    let programme = browser.body().await;
+    assert!(programme.contains("Gastles over pesten"), "{programme}");
+    assert!(programme.contains("OBS De Regenboog"));
+    for private in ["J. Bakker", "j.bakker@regenboog.nl", "654321"] {
+        assert!(
+            !programme.contains(private),
+            "the programme shows {private}"
+        );
+    }
+    let calendar = browser.attr("[data-testid=agenda]", "href").await.unwrap();
+    assert!(calendar.starts_with("webcal://"), "{calendar}");
+    browser.check("respect-week-programme").await;
+
+    // The filter keeps it for its kern and type, and drops it for others.
+    browser
+        .goto(&loket.url("/week-van-respect/2017?kern=swifterbant&soort="))
+        .await;
+    assert!(!browser.body().await.contains("Gastles over pesten"));
+    browser.check("respect-week-programme-filtered").await;
+
+    let ics = http
+        .get(calendar.replacen("webcal://", "http://", 1))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ics.contains("SUMMARY:Gastles over pesten"), "{ics}");
+    for private in ["J. Bakker", "j.bakker@regenboog.nl", "654321"] {
+        assert!(!ics.contains(private), "the calendar shows {private}");
+    }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_empty_registration_names_every_missing_field() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start("2017-10-01T10:00:00+02:00").await;
+    let browser = driver.session(true).await;
+    browser
+        .goto(&loket.url("/week-van-respect/aanmelden"))
+        .await;
+    browser.press("form button[type=submit]").await;
+    let links = browser
+        .client
+        .find_all(fantoccini::Locator::Css("[data-error-summary] a"))
+        .await
+        .unwrap();
+    assert!(
+        links.len() >= 12,
+        "every required field is named: {}",
+        links.len()
+    );
+    browser.check("respect-week-form-errors").await;
+    browser.close().await;
+}
