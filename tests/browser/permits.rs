@@ -226,3 +226,140 @@ async fn a_page_with_its_stylesheet_and_script_is_under_100_kb_compressed() {
         assert!(total <= 100 * 1024, "{page}: {total} bytes");
     }
 }
+
+/// The value of `<input … name="{name}" value="…">` in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in the page"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// The Zomerfestival as the form posts it.
+fn zomerfestival_form(csrf: &str, key: &str) -> Vec<(&'static str, String)> {
+    [
+        ("organiser.name", "A. de Vries"),
+        ("organiser.email", "info@zomerfest.nl"),
+        ("organiser.phone", "0321 123456"),
+        ("event.name", "Zomerfestival"),
+        ("event.description", "Tweedaags muziekfestival"),
+        ("event.kern", "biddinghuizen"),
+        ("event.address", "Spijkweg 30"),
+        ("event.start_date", "2017-08-18"),
+        ("event.start_time", "12:00"),
+        ("event.end_date", "2017-08-19"),
+        ("event.end_time", "01:00"),
+        ("event.expected_visitors", "4000"),
+        ("event.largest_structure_m2", "400"),
+        ("event.alcohol", "sale"),
+        ("event.amplified_music", "ja"),
+        ("event.max_sound_dba", "85"),
+        ("event.road_closure", "ja"),
+        ("event.commercial", "ja"),
+        ("actie", "indienen"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .chain([
+        ("csrf", csrf.to_string()),
+        ("idempotency_key", key.to_string()),
+    ])
+    .collect()
+}
+
+/// A double click or a refresh posts the same form again: the same application is
+/// confirmed, not a second one. A post without the form's CSRF value is refused.
+#[tokio::test]
+async fn a_repeated_post_files_once_and_a_post_from_elsewhere_is_refused() {
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let http = reqwest::Client::new();
+    let form = http
+        .get(loket.url("/evenementen/aanvragen"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = form.text().await.unwrap();
+    let (csrf, key) = (hidden(&page, "csrf"), hidden(&page, "idempotency_key"));
+    let post = |fields: Vec<(&'static str, String)>, cookie: Option<String>| {
+        let mut request = http.post(loket.url("/evenementen/aanvragen")).form(&fields);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send()
+    };
+    let reference = |html: &str| {
+        let at = html
+            .find("data-testid=\"kenmerk\">")
+            .expect("a confirmation");
+        html[at + 22..at + 34].to_string()
+    };
+    let first = post(zomerfestival_form(&csrf, &key), Some(cookie.clone()))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let first = first.text().await.unwrap();
+    let again = post(zomerfestival_form(&csrf, &key), Some(cookie.clone()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(reference(&first), "EV-2017-0001");
+    assert_eq!(
+        reference(&again),
+        "EV-2017-0001",
+        "the repeat is the same application"
+    );
+    let fresh = post(
+        zomerfestival_form(&csrf, "anotherkey1"),
+        Some(cookie.clone()),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(
+        reference(&fresh),
+        "EV-2017-0002",
+        "a new form is a new application"
+    );
+
+    // Without the cookie, or with another value, nothing is filed.
+    for (fields, cookie) in [
+        (zomerfestival_form(&csrf, "fromelsewhere1"), None),
+        (
+            zomerfestival_form("0123456789abcdef0123456789abcdef", "fromelsewhere2"),
+            Some(cookie.clone()),
+        ),
+    ] {
+        let refused = post(fields, cookie).await.unwrap();
+        assert_eq!(refused.status(), 403);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("Het formulier is verlopen")
+        );
+    }
+    let next = post(zomerfestival_form(&csrf, "anotherkey2"), Some(cookie))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        reference(&next),
+        "EV-2017-0003",
+        "the refused posts took no number"
+    );
+}
