@@ -363,3 +363,71 @@ async fn a_repeated_post_files_once_and_a_post_from_elsewhere_is_refused() {
         "the refused posts took no number"
     );
 }
+
+/// Staff ask a question (through the API); the organiser reads it behind the private
+/// link, answers it there, and the application is back in review.
+#[tokio::test]
+async fn the_organiser_answers_a_question_on_the_private_page() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let browser = driver.session(true).await;
+    browser.goto(&loket.url("/evenementen/aanvragen")).await;
+    fill_zomerfestival(&browser).await;
+    browser.press("button[value=indienen]").await;
+    let link = browser.text("[data-testid=persoonlijke-link]").await;
+    let id = link
+        .split('?')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let http = reqwest::Client::new();
+    let staff = format!("Bearer {}", loket.staff_token());
+    for body in [
+        serde_json::json!({"action": "start_review"}),
+        serde_json::json!({"action": "request_info", "reason": "Stuur een plattegrond mee."}),
+    ] {
+        let detail = http
+            .get(loket.url(&format!("/admin/permits/{id}")))
+            .header("authorization", &staff)
+            .send()
+            .await
+            .unwrap();
+        let etag = detail.headers()["etag"].to_str().unwrap().to_string();
+        let review = http
+            .post(loket.url(&format!("/admin/permits/{id}/review")))
+            .header("authorization", &staff)
+            .header("if-match", etag)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(review.status(), 200, "{body}");
+    }
+
+    browser.goto(&link).await;
+    assert_eq!(
+        browser.text("[data-testid=status]").await,
+        "Wij hebben een vraag aan u"
+    );
+    assert!(browser.body().await.contains("Stuur een plattegrond mee."));
+    browser.check("permit-private-question").await;
+    // An empty answer is refused at the field.
+    browser.press("form button[type=submit]").await;
+    assert!(browser.exists("#message-error").await);
+    browser.check("permit-private-question-error").await;
+    browser
+        .fill(
+            "message",
+            "De plattegrond staat op zomerfest.nl/plattegrond.",
+        )
+        .await;
+    browser.press("form button[type=submit]").await;
+    assert_eq!(browser.text("[data-testid=status]").await, "In behandeling");
+    browser.close().await;
+}
