@@ -108,6 +108,18 @@ async fn a_school_registers_and_the_published_activity_is_in_the_programme() {
     for private in ["J. Bakker", "j.bakker@regenboog.nl", "654321"] {
         assert!(!ics.contains(private), "the calendar shows {private}");
     }
+
+    // The school cancels on its private page; the programme drops the activity.
+    browser.goto(&address).await;
+    assert_eq!(
+        browser.text("[data-testid=status]").await,
+        "Staat in het programma"
+    );
+    browser.press("form button[type=submit]").await;
+    assert_eq!(browser.text("[data-testid=status]").await, "Afgemeld");
+    browser.check("respect-week-private-cancelled").await;
+    browser.goto(&loket.url("/week-van-respect/2017")).await;
+    assert!(!browser.body().await.contains("Gastles over pesten"));
     browser.close().await;
 }
 
