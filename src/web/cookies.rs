@@ -12,12 +12,16 @@
 //! `Secure` is set when the request came over HTTPS (API Gateway says so in
 //! `X-Forwarded-Proto`); the local server speaks plain HTTP.
 
+use axum::Form;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use subtle::ConstantTimeEq;
 
 use crate::api::secrets::new_id;
+
+use super::form::Values;
 
 pub const CSRF_COOKIE: &str = "loket_csrf";
 pub const CSRF_FIELD: &str = "csrf";
@@ -85,4 +89,25 @@ pub fn remember_access(response: &mut Response, headers: &HeaderMap, path: &str,
         .same_site(SameSite::Lax)
         .build();
     set(response, cookie);
+}
+
+/// A form post whose CSRF value matches the visitor's cookie; any other post is
+/// answered with the page that says the form expired, and nothing is done.
+pub struct CheckedForm(pub Values);
+
+impl<S: Send + Sync> FromRequest<S> for CheckedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<CheckedForm, Response> {
+        let headers = request.headers().clone();
+        let Form(pairs) = Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let values = Values::from_pairs(pairs);
+        if csrf_ok(&headers, values.get(CSRF_FIELD)) {
+            Ok(CheckedForm(values))
+        } else {
+            Err(super::csrf_refused())
+        }
+    }
 }

@@ -31,6 +31,16 @@ impl Values {
         self.0.insert(name.to_string(), value.into());
     }
 
+    /// The form's idempotency key when it is one (1–64 letters and digits), else a
+    /// new one: a post without it can still be filed, once.
+    pub fn idempotency_key(&self) -> String {
+        Some(self.get("idempotency_key").to_string())
+            .filter(|k| {
+                !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
+            .unwrap_or_else(crate::api::secrets::new_id)
+    }
+
     pub fn checked(&self, name: &str) -> bool {
         !self.get(name).is_empty()
     }

@@ -116,7 +116,7 @@ pub fn not_found_page() -> Response {
 }
 
 /// A post without the form's CSRF value: sent from elsewhere, or the page was old.
-pub fn csrf_refused(_headers: &HeaderMap) -> Response {
+pub fn csrf_refused() -> Response {
     message(
         StatusCode::FORBIDDEN,
         "Het formulier is verlopen",

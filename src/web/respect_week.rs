@@ -4,12 +4,12 @@
 //! programme shows published activities only, and never any contact data.
 
 use askama::Template;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -27,7 +27,7 @@ use crate::domain::place::Kern;
 use crate::domain::respect_week::{Edition, OrganisationType, Registration, RegistrationStatus};
 use crate::store::registrations::ProgrammeSelection;
 
-use super::cookies::{self, ACCESS_COOKIE, CSRF_FIELD};
+use super::cookies::{self, ACCESS_COOKIE, CheckedForm};
 use super::form::{Errors, FieldSpec, Section, Values, dutch_date, label_errors, sections};
 use super::{Page, html, not_found_page};
 
@@ -245,15 +245,9 @@ async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
 async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(values): CheckedForm,
 ) -> Response {
-    let values = Values::from_pairs(pairs);
-    if !cookies::csrf_ok(&headers, values.get(CSRF_FIELD)) {
-        return super::csrf_refused(&headers);
-    }
-    let key = Some(values.get("idempotency_key").to_string())
-        .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .unwrap_or_else(new_id);
+    let key = values.idempotency_key();
     let Some(edition) = open_edition(&state) else {
         return render_form(&state, &headers, &values, Errors::default(), key);
     };
@@ -414,12 +408,8 @@ async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((year, id)): Path<(String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(_values): CheckedForm,
 ) -> Response {
-    let values = Values::from_pairs(pairs);
-    if !cookies::csrf_ok(&headers, values.get(CSRF_FIELD)) {
-        return super::csrf_refused(&headers);
-    }
     let token = cookies::read(&headers, ACCESS_COOKIE);
     match cancel_as_registrant(&state, &year, &id, token.as_deref()).await {
         Ok(_) => Redirect::to(&format!("/week-van-respect/{year}/activiteit/{id}")).into_response(),

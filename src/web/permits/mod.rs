@@ -8,12 +8,12 @@
 //! first answer instead of filing twice.
 
 use askama::Template;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -27,7 +27,7 @@ use crate::api::validate::JsonBody;
 use crate::domain::permit::{self};
 use crate::domain::risk::{self, Category, Kind};
 
-use crate::web::cookies::{self, CSRF_FIELD};
+use crate::web::cookies::{self, CheckedForm};
 use crate::web::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
 use crate::web::{Page, html};
 
@@ -238,15 +238,9 @@ async fn form(headers: HeaderMap) -> Response {
 async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(values): CheckedForm,
 ) -> Response {
-    let values = Values::from_pairs(pairs);
-    if !cookies::csrf_ok(&headers, values.get(CSRF_FIELD)) {
-        return super::csrf_refused(&headers);
-    }
-    let key = Some(values.get("idempotency_key").to_string())
-        .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .unwrap_or_else(new_id);
+    let key = values.idempotency_key();
     let raw = serde_json::to_vec(&request_json(&values)).unwrap_or_default();
     let checked =
         JsonBody::<PermitRequest>::read(Bytes::from(raw.clone())).and_then(|b| b.validate());

@@ -2,7 +2,6 @@
 //! withdrawing (the refund shown before confirming).
 
 use askama::Template;
-use axum::Form;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -18,8 +17,8 @@ use crate::domain::permit::{Actor, Application, PermitAction, PermitStatus};
 use crate::domain::time::local;
 
 use super::summary::*;
-use crate::web::cookies::{self, ACCESS_COOKIE, CSRF_FIELD};
-use crate::web::form::{Errors, Values, dutch_date, euro};
+use crate::web::cookies::{self, ACCESS_COOKIE, CheckedForm};
+use crate::web::form::{Errors, dutch_date, euro};
 use crate::web::{Page, html, not_found_page};
 
 #[derive(Deserialize)]
@@ -213,12 +212,8 @@ pub(super) async fn withdraw(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    let values = Values::from_pairs(pairs);
-    if !cookies::csrf_ok(&headers, values.get(CSRF_FIELD)) {
-        return crate::web::csrf_refused(&headers);
-    }
     let token = cookies::read(&headers, ACCESS_COOKIE);
     match act_as_organiser(&state, &id, token.as_deref(), PermitAction::Withdraw).await {
         Ok(_) => Redirect::to(&private_path(&id)).into_response(),
@@ -231,12 +226,8 @@ pub(super) async fn answer(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(values): CheckedForm,
 ) -> Response {
-    let values = Values::from_pairs(pairs);
-    if !cookies::csrf_ok(&headers, values.get(CSRF_FIELD)) {
-        return crate::web::csrf_refused(&headers);
-    }
     let message = values.get("message");
     let raw = serde_json::to_vec(&json!({ "message": message })).unwrap_or_default();
     let checked = JsonBody::<InfoRequest>::read(Bytes::from(raw)).and_then(|b| b.validate());
