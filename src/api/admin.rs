@@ -102,7 +102,7 @@ pub async fn list(
     }))
 }
 
-async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
+pub async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
     state
         .store
         .permits()
@@ -239,8 +239,22 @@ pub async fn review(
     body: ValidatedJson<ReviewRequest>,
 ) -> ApiResult<Response> {
     let action = body.value;
-    let app = load(&state, &id).await?;
-    if app.version != if_match.version()? {
+    let next = decide(&state, &staff, &id, if_match.version(), action).await?;
+    Ok(with_etag(next.version, Json(StaffPermitDetail::of(&next))))
+}
+
+/// A staff decision on the version the staff member saw (the API's review and the
+/// staff pages): 412 when the application moved on since. `seen` is judged after the
+/// application is found, so an unknown id stays a 404.
+pub async fn decide(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    seen: ApiResult<u64>,
+    action: PermitAction,
+) -> ApiResult<Application> {
+    let app = load(state, id).await?;
+    if app.version != seen? {
         return Err(ApiError::PreconditionFailed);
     }
     let next = app.apply(
@@ -257,7 +271,7 @@ pub async fn review(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(reference = %next.reference, action = action.name(), staff = %staff.id, "permit reviewed");
-    Ok(with_etag(next.version, Json(StaffPermitDetail::of(&next))))
+    Ok(next)
 }
 
 // ---------------------------------------------------------------------------------

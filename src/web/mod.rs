@@ -24,6 +24,7 @@ pub mod cookies;
 pub mod form;
 pub mod permits;
 pub mod respect_week;
+pub mod staff;
 
 /// No script or style but our own files; no framing; forms post only here.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -193,11 +194,13 @@ pub fn respect_week_pages() -> Router<AppState> {
     compressed(common().merge(respect_week::router()))
 }
 
-/// Every page (the local server).
+/// Every page (the local server), the staff pages included: their local sign-in
+/// never exists in a Lambda function.
 pub fn pages() -> Router<AppState> {
     compressed(
         common()
             .merge(permits::router())
-            .merge(respect_week::router()),
+            .merge(respect_week::router())
+            .merge(staff::router()),
     )
 }

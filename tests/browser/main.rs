@@ -8,3 +8,4 @@
 mod driver;
 mod permits;
 mod respect_week;
+mod staff;

@@ -18,7 +18,7 @@ pub struct Summary {
     pub late: bool,
 }
 
-fn blocker_text(b: MeldingBlocker) -> &'static str {
+pub(crate) fn blocker_text(b: MeldingBlocker) -> &'static str {
     match b {
         MeldingBlocker::MoreThanOneDay => "het duurt meer dan één dag",
         MeldingBlocker::MoreThan100Visitors => "er komen meer dan 100 bezoekers",
@@ -33,7 +33,7 @@ fn blocker_text(b: MeldingBlocker) -> &'static str {
     }
 }
 
-fn factor_text(f: RiskFactor) -> String {
+pub(crate) fn factor_text(f: RiskFactor) -> String {
     let what = match f {
         RiskFactor::Visitors { .. } => "het aantal bezoekers",
         RiskFactor::RoadClosure => "een afgesloten weg",

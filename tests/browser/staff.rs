@@ -1,0 +1,120 @@
+//! The staff pages: signing in locally, the work queue, a decision, and two staff
+//! members deciding on the same version.
+
+use crate::driver::{Browser, Driver, Loket, STAFF_SECRET};
+
+const SUBMISSION_MOMENT: &str = "2017-03-01T10:00:00+01:00";
+
+async fn sign_in(browser: &Browser, loket: &Loket, staff: &str) {
+    browser.goto(&loket.url("/medewerkers/")).await;
+    assert!(
+        browser
+            .current_url()
+            .await
+            .ends_with("/medewerkers/inloggen"),
+        "without a session the staff pages lead to the sign-in"
+    );
+    assert!(
+        browser.exists("[data-testid=lokaal]").await,
+        "it says it is local"
+    );
+    browser.fill("staff-id", staff).await;
+    browser.fill("secret", STAFF_SECRET).await;
+    browser.press("form button[type=submit]").await;
+}
+
+/// Files the Zomerfestival through the API; its id.
+async fn file_zomerfestival(loket: &Loket) -> String {
+    let body: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/zomerfestival.json")).unwrap();
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(loket.url("/permits"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not_lost() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let id = file_zomerfestival(&loket).await;
+
+    let visser = driver.session(true).await;
+    visser.goto(&loket.url("/medewerkers/inloggen")).await;
+    visser.check("staff-sign-in").await;
+    // A wrong secret signs nobody in.
+    visser.fill("staff-id", "j.visser").await;
+    visser
+        .fill("secret", "not-the-secret-of-this-server-at-all")
+        .await;
+    visser.press("form button[type=submit]").await;
+    assert!(visser.body().await.contains("Inloggen is niet gelukt"));
+    sign_in(&visser, &loket, "j.visser").await;
+    let queue = visser.body().await;
+    assert!(
+        queue.contains("EV-2017-0001") && queue.contains("Zomerfestival"),
+        "{queue}"
+    );
+    visser.check("staff-queue").await;
+
+    visser.press("[data-testid=aanvraag] a").await;
+    assert_eq!(visser.text("[data-testid=status]").await, "Ingediend");
+    assert!(
+        visser.body().await.contains("info@zomerfest.nl"),
+        "everything the organiser sent"
+    );
+    visser.check("staff-permit").await;
+
+    // A second staff member opens the same version, and decides first.
+    let bakker = driver.session(true).await;
+    sign_in(&bakker, &loket, "m.bakker").await;
+    bakker
+        .goto(&loket.url(&format!("/medewerkers/aanvragen/{id}")))
+        .await;
+    bakker.tick("action-start_review").await;
+    bakker
+        .press("form[action$='/besluit'] button[type=submit]")
+        .await;
+    assert_eq!(bakker.text("[data-testid=status]").await, "In behandeling");
+
+    // The first decides on the version they saw: nothing is overwritten; the page
+    // says what changed and offers the fresh version.
+    visser.tick("action-reject").await;
+    visser.fill("reason", "Te dicht bij de woonwijk.").await;
+    visser
+        .press("form[action$='/besluit'] button[type=submit]")
+        .await;
+    let conflict = visser.text("[data-testid=conflict]").await;
+    assert!(conflict.contains("m.bakker"), "{conflict}");
+    assert!(conflict.contains("In behandeling"), "{conflict}");
+    assert_eq!(visser.text("[data-testid=status]").await, "In behandeling");
+    visser.check("staff-permit-conflict").await;
+    // On the fresh version the same decision goes through.
+    visser.tick("action-reject").await;
+    visser
+        .press("form[action$='/besluit'] button[type=submit]")
+        .await;
+    assert_eq!(visser.text("[data-testid=status]").await, "Geweigerd");
+
+    // Signing out ends the session.
+    visser
+        .press("form[action='/medewerkers/uitloggen'] button")
+        .await;
+    visser.goto(&loket.url("/medewerkers/")).await;
+    assert!(
+        visser
+            .current_url()
+            .await
+            .ends_with("/medewerkers/inloggen")
+    );
+    visser.close().await;
+    bakker.close().await;
+}
