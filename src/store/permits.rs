@@ -231,6 +231,11 @@ impl<'a> Permits<'a> {
             year: Some(year),
             ..PermitSelection::default()
         };
+        self.select_all(selection).await
+    }
+
+    /// Every application `selection` picks, oldest submission first, page by page.
+    pub async fn select_all(&self, selection: PermitSelection) -> StoreResult<Vec<Application>> {
         every_page(|after| self.list(selection, after, 100)).await
     }
 

@@ -311,7 +311,16 @@ impl<'a> Registrations<'a> {
 
     /// Every published activity of an edition, by date and start time.
     pub async fn programme_all(&self, year: i32) -> StoreResult<Vec<Registration>> {
-        let selection = ProgrammeSelection::default();
+        self.programme_selected(year, ProgrammeSelection::default())
+            .await
+    }
+
+    /// Every published activity of an edition that `selection` picks.
+    pub async fn programme_selected(
+        &self,
+        year: i32,
+        selection: ProgrammeSelection,
+    ) -> StoreResult<Vec<Registration>> {
         every_page(|after| self.programme(year, selection, after, WHOLE_EDITION_PAGE)).await
     }
 

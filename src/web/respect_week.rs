@@ -475,24 +475,15 @@ async fn programme(
         organisation_type: kind,
         kern,
     };
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = match state
-            .store
-            .registrations()
-            .programme(edition.year, selection, after, 100)
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => return super::error_page(&e.into()),
-        };
-        all.extend(page.items);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let all = match state
+        .store
+        .registrations()
+        .programme_selected(edition.year, selection)
+        .await
+    {
+        Ok(all) => all,
+        Err(e) => return super::error_page(&e.into()),
+    };
     let mut days: Vec<Day> = Vec::new();
     for reg in &all {
         let a = &reg.activity;

@@ -79,6 +79,20 @@ pub fn status_text(status: PermitStatus) -> &'static str {
     }
 }
 
+/// The leges line by line: the tariff and its amount.
+pub fn leges_lines(leges: &crate::domain::leges::Leges) -> Vec<(String, String)> {
+    leges
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                format!("{} {}", l.code, l.description),
+                euro(l.amount_cents),
+            )
+        })
+        .collect()
+}
+
 impl Summary {
     /// The summary of a category, its leges and its deadline; `reasons` say why.
     pub fn new(

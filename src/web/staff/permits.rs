@@ -23,7 +23,7 @@ use crate::domain::time::local;
 use crate::store::permits::PermitSelection;
 use crate::web::cookies::{self, CheckedForm};
 use crate::web::form::{Errors, dutch_date, euro};
-use crate::web::permits::{blocker_text, category_text, factor_text, status_text};
+use crate::web::permits::{blocker_text, category_text, factor_text, leges_lines, status_text};
 use crate::web::{Page, html, not_found_page};
 
 use super::session::StaffSession;
@@ -87,20 +87,10 @@ pub async fn queue(
         year: None,
         late,
     };
-    let mut apps: Vec<Application> = Vec::new();
-    let mut after = None;
-    loop {
-        match state.store.permits().list(selection, after, 100).await {
-            Ok(page) => {
-                apps.extend(page.items);
-                match page.next {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
-            Err(e) => return crate::web::error_page(&e.into()),
-        }
-    }
+    let mut apps = match state.store.permits().select_all(selection).await {
+        Ok(apps) => apps,
+        Err(e) => return crate::web::error_page(&e.into()),
+    };
     apps.retain(|a| category.is_none_or(|c| a.category == c));
     let by_event = filter.sorteer.as_deref() == Some("datum");
     apps.sort_by_key(|a| {
@@ -262,17 +252,7 @@ fn detail(app: &Application) -> Detail {
         category: category_text(app.category),
         risk_score: app.risk_score,
         reasons,
-        lines: app
-            .leges
-            .lines
-            .iter()
-            .map(|l| {
-                (
-                    format!("{} {}", l.code, l.description),
-                    euro(l.amount_cents),
-                )
-            })
-            .collect(),
+        lines: leges_lines(&app.leges),
         total: euro(app.leges.total_cents),
         refunded: euro(app.leges.refunded_cents),
         required_by: dutch_date(app.deadline.required_by),
