@@ -401,6 +401,17 @@ pub async fn export_csv(
     State(state): State<AppState>,
     ValidatedQuery((year, dialect)): ValidatedQuery<ExportQuery>,
 ) -> ApiResult<Response> {
+    export(&state, &staff, year, dialect).await
+}
+
+/// The CSV of a year's applications, recorded before it is handed out (the API and
+/// the staff pages).
+pub async fn export(
+    state: &AppState,
+    staff: &Staff,
+    year: Option<i32>,
+    dialect: CsvDialect,
+) -> ApiResult<Response> {
     let now = state.clock.now();
     let year = year.unwrap_or_else(|| local_year(now));
 
@@ -409,7 +420,7 @@ pub async fn export_csv(
     // Recorded before anything is handed out: no export without its audit entry.
     let audit = ExportAudit {
         export: "permits_csv".into(),
-        staff: staff.id,
+        staff: staff.id.clone(),
         year,
         at: now,
         rows: apps.len(),
@@ -449,6 +460,11 @@ pub async fn leges_coverage(
     State(state): State<AppState>,
     ValidatedQuery(year): ValidatedQuery<YearQuery>,
 ) -> ApiResult<Json<CoverageReport>> {
+    Ok(Json(coverage_report(&state, year).await?))
+}
+
+/// A year's coverage (the current year by default), from one read of its aggregates.
+pub async fn coverage_report(state: &AppState, year: Option<i32>) -> ApiResult<CoverageReport> {
     let year = year.unwrap_or_else(|| local_year(state.clock.now()));
     let table = state
         .catalogue
@@ -461,11 +477,11 @@ pub async fn leges_coverage(
             ),
         })?;
     let buckets = state.store.permits().coverage(year).await?;
-    Ok(Json(coverage::report(
+    Ok(coverage::report(
         year,
         table.coordination_cost_cents,
         &buckets,
-    )))
+    ))
 }
 
 #[cfg(test)]

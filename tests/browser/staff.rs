@@ -118,3 +118,63 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
     visser.close().await;
     bakker.close().await;
 }
+
+/// The coverage the council asks for: the Zomerfestival alone covers 4,57 % of the
+/// EUR 32.000 of 2017 (⌊146,300 × 10,000 / 3,200,000⌋ basis points), drawn against
+/// the 100 % line; the CSV behind the link is the year's applications.
+#[tokio::test]
+async fn the_coverage_page_shows_the_figures_the_chart_and_the_csv() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    file_zomerfestival(&loket).await;
+    let browser = driver.session(true).await;
+    sign_in(&browser, &loket, "j.visser").await;
+    browser
+        .goto(&loket.url("/medewerkers/dekkingsgraad?jaar=2017"))
+        .await;
+    assert_eq!(browser.text("[data-testid=dekkingsgraad]").await, "4,57 %");
+    let body = browser.body().await;
+    assert!(
+        body.contains("EUR 32.000,00") && body.contains("EUR 1.463,00"),
+        "{body}"
+    );
+    assert!(!browser.exists("[data-testid=overdekking]").await);
+    assert_eq!(
+        browser.attr("[data-testid=balk]", "width").await.as_deref(),
+        Some("9")
+    );
+    browser.check("staff-coverage").await;
+
+    // The CSV, with the session's cookie.
+    let session = browser
+        .client
+        .get_named_cookie("loket_sessie")
+        .await
+        .expect("the session cookie");
+    let csv = reqwest::Client::new()
+        .get(loket.url("/medewerkers/export.csv?jaar=2017"))
+        .header("cookie", format!("loket_sessie={}", session.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.lines().count() == 2 && csv.contains("EV-2017-0001"),
+        "{csv}"
+    );
+    // Without a session: the sign-in, not the data.
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(loket.url("/medewerkers/export.csv?jaar=2017"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(anonymous.headers()["location"], "/medewerkers/inloggen");
+    browser.close().await;
+}

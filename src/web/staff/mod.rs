@@ -1,12 +1,14 @@
 //! The staff pages under `/medewerkers/`: signing in, the work queue of permit
-//! applications, and an application with its decisions. Mounted on the local server
-//! only (see `session.rs`); the Week van Respect and coverage pages are not built yet.
+//! applications, an application with its decisions, and the coverage with its chart
+//! and the CSV export. Mounted on the local server only (see `session.rs`). The Week
+//! van Respect staff pages are not built yet.
 
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::api::state::AppState;
 
+pub mod coverage;
 pub mod permits;
 pub mod session;
 
@@ -23,4 +25,6 @@ pub fn router() -> Router<AppState> {
             "/medewerkers/aanvragen/{id}/besluit",
             post(permits::decision),
         )
+        .route("/medewerkers/dekkingsgraad", get(coverage::page))
+        .route("/medewerkers/export.csv", get(coverage::csv))
 }
