@@ -105,7 +105,7 @@ pub async fn list(
 
 /// The registration `id` of the edition `year`; 404 for an unknown edition or id, or
 /// a registration of another edition.
-async fn load(
+pub async fn load(
     state: &AppState,
     year: &str,
     id: &str,
@@ -211,9 +211,25 @@ pub async fn review(
     if_match: IfMatch,
     body: ValidatedJson<RegistrationReviewRequest>,
 ) -> ApiResult<Response> {
-    let action = body.value;
-    let (edition, reg) = load(&state, &year, &id).await?;
-    if reg.version != if_match.version()? {
+    let next = decide(&state, &staff, &year, &id, if_match.version(), body.value).await?;
+    Ok(with_etag(
+        next.version,
+        Json(StaffRegistrationDetail::of(&next)),
+    ))
+}
+
+/// A staff decision on the version seen (the API's review and the staff pages): 412
+/// when the registration moved on since; an unknown one stays a 404.
+pub async fn decide(
+    state: &AppState,
+    staff: &Staff,
+    year: &str,
+    id: &str,
+    seen: ApiResult<u64>,
+    action: RegistrationAction,
+) -> ApiResult<Registration> {
+    let (edition, reg) = load(state, year, id).await?;
+    if reg.version != seen? {
         return Err(ApiError::PreconditionFailed);
     }
     let next = reg.apply(
@@ -229,10 +245,7 @@ pub async fn review(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(reference = %next.reference, action = action.name(), staff = %staff.id, "Week van Respect registration reviewed");
-    Ok(with_etag(
-        next.version,
-        Json(StaffRegistrationDetail::of(&next)),
-    ))
+    Ok(next)
 }
 
 #[utoipa::path(get, path = "/admin/respect-week/{year}/summary", tag = "admin",

@@ -178,3 +178,92 @@ async fn the_coverage_page_shows_the_figures_the_chart_and_the_csv() {
     assert_eq!(anonymous.headers()["location"], "/medewerkers/inloggen");
     browser.close().await;
 }
+
+/// Staff publish and decline Week van Respect registrations on the edition's page; a
+/// decline needs a reason; the summary chart's table counts them.
+#[tokio::test]
+async fn staff_publish_and_decline_registrations_and_see_the_summary() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start("2017-10-02T10:00:00+02:00").await;
+    let http = reqwest::Client::new();
+    for (org, kind, title, date) in [
+        (
+            "OBS De Regenboog",
+            "primary_school",
+            "Respectles groep 7/8",
+            "2017-11-08",
+        ),
+        (
+            "VV Swifterbant",
+            "sport_club",
+            "Fair play-training",
+            "2017-11-07",
+        ),
+    ] {
+        let body = serde_json::json!({
+            "organisation": {"name": org, "type": kind},
+            "contact": {"name": "J. Bakker", "email": "j.bakker@example.nl", "phone": "0321 654321"},
+            "activity": {
+                "title": title, "description": "Over respect",
+                "date": date, "starts_at": "09:00", "ends_at": "11:30",
+                "location": "Dronten", "kern": "dronten", "expected_participants": 54,
+                "age_min": 10, "age_max": 12, "open_to_public": false, "guest_lesson_wanted": false
+            }
+        });
+        let created = http
+            .post(loket.url("/respect-week/2017/activities"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let browser = driver.session(true).await;
+    sign_in(&browser, &loket, "j.visser").await;
+    browser
+        .goto(&loket.url("/medewerkers/week-van-respect"))
+        .await;
+    assert!(
+        browser
+            .current_url()
+            .await
+            .ends_with("/medewerkers/week-van-respect/2017")
+    );
+    browser.check("staff-respect-week").await;
+
+    // The list is in programme order: the sport club's training comes first.
+    browser
+        .press("[data-testid=aanmelding]:nth-of-type(1) button[value=decline]")
+        .await;
+    assert!(browser.text("[data-testid=fout]").await.contains("Reden"));
+    browser.check("staff-respect-week-error").await;
+    let first = "[data-testid=aanmelding]:nth-of-type(1)";
+    let reason_id = browser
+        .attr(&format!("{first} textarea"), "id")
+        .await
+        .unwrap();
+    browser.fill(&reason_id, "Valt buiten de doelgroep.").await;
+    browser
+        .press(&format!("{first} button[value=decline]"))
+        .await;
+    browser
+        .press("[data-testid=aanmelding]:nth-of-type(2) button[value=publish]")
+        .await;
+    let statuses = browser
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=aanmelding] [data-testid=status]",
+        ))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for status in statuses {
+        seen.push(status.text().await.unwrap());
+    }
+    assert_eq!(seen, ["Afgewezen", "Gepubliceerd"]);
+    assert_eq!(browser.text("[data-testid=deelnemers]").await, "54");
+    browser.check("staff-respect-week-decided").await;
+    browser.close().await;
+}

@@ -1,7 +1,7 @@
 //! The staff pages under `/medewerkers/`: signing in, the work queue of permit
 //! applications, an application with its decisions, and the coverage with its chart
-//! and the CSV export. Mounted on the local server only (see `session.rs`). The Week
-//! van Respect staff pages are not built yet.
+//! and the CSV export, and a Week van Respect edition with publish, decline and its
+//! summary. Mounted on the local server only (see `session.rs`).
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -10,6 +10,7 @@ use crate::api::state::AppState;
 
 pub mod coverage;
 pub mod permits;
+pub mod respect_week;
 pub mod session;
 
 pub fn router() -> Router<AppState> {
@@ -27,4 +28,13 @@ pub fn router() -> Router<AppState> {
         )
         .route("/medewerkers/dekkingsgraad", get(coverage::page))
         .route("/medewerkers/export.csv", get(coverage::csv))
+        .route("/medewerkers/week-van-respect", get(respect_week::current))
+        .route(
+            "/medewerkers/week-van-respect/{year}",
+            get(respect_week::edition),
+        )
+        .route(
+            "/medewerkers/week-van-respect/{year}/{id}",
+            post(respect_week::review),
+        )
 }
