@@ -431,3 +431,87 @@ async fn the_organiser_answers_a_question_on_the_private_page() {
     assert_eq!(browser.text("[data-testid=status]").await, "In behandeling");
     browser.close().await;
 }
+
+/// The form can be worked with the keyboard alone: Tab reaches every control in the
+/// order of the form, each with a visible focus, and Enter on "Bereken" submits it.
+#[tokio::test]
+async fn the_permit_form_can_be_worked_with_the_keyboard_alone() {
+    use fantoccini::key::Key;
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let browser = driver.session(true).await;
+    browser.goto(&loket.url("/evenementen/aanvragen")).await;
+    let controls: Vec<String> = {
+        let mut ids = Vec::new();
+        for control in browser
+            .client
+            .find_all(fantoccini::Locator::Css(
+                "form input:not([type=hidden]), form select, form textarea, form button",
+            ))
+            .await
+            .unwrap()
+        {
+            let id = control.attr("id").await.unwrap();
+            let value = control.attr("value").await.unwrap();
+            ids.push(id.or(value).unwrap_or_default());
+        }
+        ids
+    };
+    let mut reached = Vec::new();
+    for _ in 0..80 {
+        browser
+            .client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&Key::Tab.to_string())
+            .await
+            .unwrap();
+        let (id, value, outline): (String, String, String) = {
+            let v = browser
+                .client
+                .execute(
+                    "const e = document.activeElement; const s = getComputedStyle(e); return [e.id || '', e.value || '', s.outlineStyle + ' ' + s.boxShadow];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let a = v.as_array().unwrap();
+            (
+                a[0].as_str().unwrap().to_string(),
+                a[1].as_str().unwrap().to_string(),
+                a[2].as_str().unwrap().to_string(),
+            )
+        };
+        let name = if id.is_empty() { value } else { id };
+        if controls.contains(&name) {
+            assert!(
+                !outline.starts_with("none none"),
+                "{name} shows no focus: {outline}"
+            );
+            // A date or time field takes one Tab per part (day, month, …).
+            if reached.last() != Some(&name) {
+                reached.push(name.clone());
+            }
+        }
+        if name == "indienen" {
+            break;
+        }
+    }
+    assert_eq!(reached, controls, "Tab reaches every control, in order");
+
+    // Back to "Bereken" and Enter: the form is submitted (here: refused, empty).
+    browser
+        .client
+        .find(fantoccini::Locator::Css("button[value=bereken]"))
+        .await
+        .unwrap()
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(browser.exists("[data-error-summary]").await);
+    browser.close().await;
+}

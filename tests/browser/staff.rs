@@ -64,6 +64,26 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
         "{queue}"
     );
     visser.check("staff-queue").await;
+    // The event-date filter: the Zomerfestival is on 18 August 2017.
+    for (query, rows) in [
+        ("?van=2017-08-01&tot=2017-08-31", 1),
+        ("?van=2017-09-01", 0),
+        ("?tot=2017-08-17", 0),
+        ("?status=submitted&categorie=C&te_laat=nee", 1),
+        ("?te_laat=ja", 0),
+    ] {
+        visser
+            .goto(&loket.url(&format!("/medewerkers/{query}")))
+            .await;
+        let found = visser
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=aanvraag]"))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(found, rows, "{query}");
+    }
+    visser.goto(&loket.url("/medewerkers/")).await;
 
     visser.press("[data-testid=aanvraag] a").await;
     assert_eq!(visser.text("[data-testid=status]").await, "Ingediend");

@@ -37,6 +37,10 @@ pub struct QueueFilter {
     categorie: Option<String>,
     te_laat: Option<String>,
     sorteer: Option<String>,
+    /// Events starting on or after this date (`YYYY-MM-DD`).
+    van: Option<String>,
+    /// Events starting on or before this date.
+    tot: Option<String>,
 }
 
 struct Row {
@@ -62,6 +66,8 @@ struct QueuePage {
     categorie: String,
     te_laat: String,
     sorteer: String,
+    van: String,
+    tot: String,
     statuses: Vec<(&'static str, &'static str)>,
     categories: Vec<(&'static str, &'static str)>,
 }
@@ -91,7 +97,17 @@ pub async fn queue(
         Ok(apps) => apps,
         Err(e) => return crate::web::error_page(&e.into()),
     };
-    apps.retain(|a| category.is_none_or(|c| a.category == c));
+    let day = |text: &Option<String>| {
+        text.as_deref()
+            .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+    };
+    let (from, until) = (day(&filter.van), day(&filter.tot));
+    apps.retain(|a| {
+        let starts = local(a.event.starts_at).date();
+        category.is_none_or(|c| a.category == c)
+            && from.is_none_or(|f| starts >= f)
+            && until.is_none_or(|u| starts <= u)
+    });
     let by_event = filter.sorteer.as_deref() == Some("datum");
     apps.sort_by_key(|a| {
         if by_event {
@@ -125,6 +141,8 @@ pub async fn queue(
         categorie: category.map(|c| c.as_str().to_string()).unwrap_or_default(),
         te_laat: filter.te_laat.unwrap_or_default(),
         sorteer: filter.sorteer.unwrap_or_default(),
+        van: from.map(|d| d.to_string()).unwrap_or_default(),
+        tot: until.map(|d| d.to_string()).unwrap_or_default(),
         statuses: std::iter::once(("", "Alle statussen"))
             .chain(PermitStatus::ALL.map(|s| (s.as_str(), status_text(s))))
             .collect(),
