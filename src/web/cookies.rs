@@ -78,6 +78,22 @@ pub fn csrf_ok(headers: &HeaderMap, posted: &str) -> bool {
     }
 }
 
+/// The query of a private link: `?sleutel=` carries the token once.
+#[derive(serde::Deserialize)]
+pub struct PrivateLink {
+    pub sleutel: Option<String>,
+}
+
+/// The answer to a private link that carries its token: the token goes into the
+/// access cookie for `path` and the browser is sent on to `path` without it. `None`
+/// when the link carries none (the cookie then opens the page).
+pub fn trade_link_token(headers: &HeaderMap, path: &str, link: PrivateLink) -> Option<Response> {
+    let token = link.sleutel.filter(|t| !t.is_empty() && t.len() <= 128)?;
+    let mut response = axum::response::Redirect::to(path).into_response();
+    remember_access(&mut response, headers, path, &token);
+    Some(response)
+}
+
 /// Keeps the private link's token for the pages under `path` (this browser session).
 pub fn remember_access(response: &mut Response, headers: &HeaderMap, path: &str, token: &str) {
     // Lax, not Strict: the link is opened from an e-mail or a bookmark, and the

@@ -156,14 +156,7 @@ struct HomePage {
 
 async fn home(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     let year = crate::domain::time::local_year(state.clock.now());
-    let edition_year = state
-        .catalogue
-        .editions
-        .iter()
-        .map(|e| e.year)
-        .filter(|y| *y >= year)
-        .min()
-        .unwrap_or(year);
+    let edition_year = state.catalogue.editions.current_or_next(year);
     html(
         HomePage {
             page: Page::new("Evenementen en Week van Respect"),

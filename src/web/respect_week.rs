@@ -309,11 +309,6 @@ async fn confirmation(headers: &HeaderMap, created: Response) -> Response {
     html(page.render()).into_response()
 }
 
-#[derive(Deserialize)]
-struct LinkQuery {
-    sleutel: Option<String>,
-}
-
 fn status_text(status: RegistrationStatus) -> &'static str {
     match status {
         RegistrationStatus::Registered => "Aangemeld, nog niet gepubliceerd",
@@ -344,12 +339,10 @@ async fn private_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((year, id)): Path<(String, String)>,
-    Query(link): Query<LinkQuery>,
+    Query(link): Query<cookies::PrivateLink>,
 ) -> Response {
     let path = format!("/week-van-respect/{year}/activiteit/{id}");
-    if let Some(token) = link.sleutel.filter(|t| !t.is_empty() && t.len() <= 128) {
-        let mut response = Redirect::to(&path).into_response();
-        cookies::remember_access(&mut response, &headers, &path, &token);
+    if let Some(response) = cookies::trade_link_token(&headers, &path, link) {
         return response;
     }
     let token = cookies::read(&headers, ACCESS_COOKIE);

@@ -199,6 +199,12 @@ impl Editions {
     }
 
     /// Oldest first.
+    /// The year of this year's edition, or else the next one's; `year` itself when
+    /// there is none ahead (the pages then say so).
+    pub fn current_or_next(&self, year: i32) -> i32 {
+        self.0.range(year..).next().map(|(y, _)| *y).unwrap_or(year)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Edition> {
         self.0.values()
     }
@@ -209,6 +215,15 @@ mod tests {
     use super::*;
     use crate::domain::respect_week::fixtures::{date, e2017};
     use crate::domain::risk::tests::at;
+
+    #[test]
+    fn the_current_or_next_edition_is_found_by_year() {
+        let editions = Editions::built_in();
+        assert_eq!(editions.current_or_next(2017), 2017);
+        assert_eq!(editions.current_or_next(2016), 2017);
+        let after_all = editions.iter().map(|e| e.year).max().unwrap() + 1;
+        assert_eq!(editions.current_or_next(after_all), after_all, "none ahead");
+    }
 
     #[test]
     fn the_built_in_editions_are_those_of_domain_md() {

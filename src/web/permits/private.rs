@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::error::ApiError;
@@ -20,11 +19,6 @@ use super::summary::*;
 use crate::web::cookies::{self, ACCESS_COOKIE, CheckedForm};
 use crate::web::form::{Errors, dutch_date, euro};
 use crate::web::{Page, html, not_found_page};
-
-#[derive(Deserialize)]
-pub(super) struct LinkQuery {
-    sleutel: Option<String>,
-}
 
 fn private_path(id: &str) -> String {
     format!("/evenementen/aanvraag/{id}")
@@ -148,12 +142,10 @@ pub(super) async fn private_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(link): Query<LinkQuery>,
+    Query(link): Query<cookies::PrivateLink>,
 ) -> Response {
     let path = private_path(&id);
-    if let Some(token) = link.sleutel.filter(|t| !t.is_empty() && t.len() <= 128) {
-        let mut response = Redirect::to(&path).into_response();
-        cookies::remember_access(&mut response, &headers, &path, &token);
+    if let Some(response) = cookies::trade_link_token(&headers, &path, link) {
         return response;
     }
     match opened(&state, &headers, &id).await {

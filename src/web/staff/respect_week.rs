@@ -163,14 +163,7 @@ async fn render(
 /// The edition of this year, or the next one.
 pub async fn current(StaffSession(_): StaffSession, State(state): State<AppState>) -> Response {
     let year = crate::domain::time::local_year(state.clock.now());
-    let edition = state
-        .catalogue
-        .editions
-        .iter()
-        .map(|e| e.year)
-        .filter(|y| *y >= year)
-        .min()
-        .unwrap_or(year);
+    let edition = state.catalogue.editions.current_or_next(year);
     Redirect::to(&format!("/medewerkers/week-van-respect/{edition}")).into_response()
 }
 
