@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
 
 use crate::api::AppState;
-use crate::api::auth::StaffAuth;
+use crate::api::auth::{HostedSignIn, StaffAuth};
 use crate::api::secrets::CursorSealer;
 use crate::clock::{ManualClock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
@@ -52,6 +52,16 @@ pub struct Settings {
     pub jwt_issuer: Option<String>,
     #[arg(long, env = "LOKET_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Cognito's domain for the staff pages' hosted sign-in; the client id is
+    /// `LOKET_JWT_AUDIENCE`.
+    #[arg(long, env = "LOKET_STAFF_SIGNIN_URL")]
+    pub staff_signin_url: Option<String>,
+    /// Where Cognito sends the browser back with the code (`/medewerkers/inloggen/terug`).
+    #[arg(long, env = "LOKET_STAFF_CALLBACK_URL")]
+    pub staff_callback_url: Option<String>,
+    /// Where Cognito's logout sends the browser (`/medewerkers/uitgelogd`).
+    #[arg(long, env = "LOKET_STAFF_SIGNED_OUT_URL")]
+    pub staff_signed_out_url: Option<String>,
     /// `LOKET_CONFIG`: extra tariff tables and editions (TOML).
     #[arg(long, env = "LOKET_CONFIG")]
     pub config_path: Option<PathBuf>,
@@ -209,7 +219,31 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         catalogue: Arc::new(load_catalogue(settings.config_path.as_deref())?),
         cursors,
         auth: Arc::new(staff_auth(settings)?),
+        hosted_sign_in: hosted_sign_in(settings)?.map(Arc::new),
     })
+}
+
+/// The staff pages' hosted sign-in from `LOKET_STAFF_*`: all three or none.
+pub fn hosted_sign_in(settings: &Settings) -> Result<Option<HostedSignIn>, ConfigError> {
+    let (Some(domain), Some(callback), Some(signed_out)) = (
+        &settings.staff_signin_url,
+        &settings.staff_callback_url,
+        &settings.staff_signed_out_url,
+    ) else {
+        if settings.staff_signin_url.is_some()
+            || settings.staff_callback_url.is_some()
+            || settings.staff_signed_out_url.is_some()
+        {
+            return Err(ConfigError::Invalid(
+                "set LOKET_STAFF_SIGNIN_URL, LOKET_STAFF_CALLBACK_URL and LOKET_STAFF_SIGNED_OUT_URL together".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let client_id = settings.jwt_audience.as_deref().unwrap_or("");
+    HostedSignIn::new(domain, client_id, callback, signed_out)
+        .map(Some)
+        .map_err(ConfigError::Invalid)
 }
 
 /// Staff token verification from `LOKET_JWT_*` (a JWKS URL is not fetched here).
@@ -250,5 +284,33 @@ mod tests {
         let unknown =
             parse_extra("[[respect_week_editions]]\nyear = 2028\nstart = 1\n").unwrap_err();
         assert!(unknown.starts_with("respect_week_editions[0]"), "{unknown}");
+    }
+
+    fn hosted(args: &[&str]) -> Result<bool, String> {
+        use clap::Parser;
+        let settings = Settings::try_parse_from(args.iter().copied()).unwrap();
+        hosted_sign_in(&settings)
+            .map(|h| h.is_some())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_hosted_sign_in_takes_all_three_addresses_and_the_client_or_none() {
+        let all = [
+            "--staff-signin-url=https://loket.auth.eu-west-1.amazoncognito.com",
+            "--staff-callback-url=https://loket.example/medewerkers/inloggen/terug",
+            "--staff-signed-out-url=https://loket.example/medewerkers/uitgelogd",
+        ];
+        assert_eq!(hosted(&[]), Ok(false));
+        let mut with_client = all.to_vec();
+        with_client.push("--jwt-audience=client-1");
+        assert_eq!(hosted(&with_client), Ok(true));
+        let error = hosted(&all).unwrap_err();
+        assert!(error.contains("LOKET_JWT_AUDIENCE"), "{error}");
+        let error = hosted(&all[..2]).unwrap_err();
+        assert!(error.contains("together"), "{error}");
+        let mut plain = with_client.clone();
+        plain[0] = "--staff-signin-url=http://loket.auth.example";
+        assert!(hosted(&plain).unwrap_err().contains("https://"));
     }
 }

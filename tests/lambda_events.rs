@@ -291,3 +291,50 @@ async fn the_permits_function_serves_the_pages_over_https_with_secure_cookies() 
         "{cookies}"
     );
 }
+
+/// The `admin` function serves the staff pages: without a session the queue leads to
+/// the sign-in, which sends the browser to Cognito with a Secure attempt cookie; the
+/// local sign-in's post does not exist there.
+#[tokio::test]
+async fn the_admin_function_serves_the_staff_pages_with_the_hosted_sign_in_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosted = || {
+        let mut state = state(dir.path());
+        state.hosted_sign_in = Some(Arc::new(
+            loket::api::auth::HostedSignIn::new(
+                "https://loket-dronten.auth.eu-west-1.amazoncognito.com",
+                "staff-client",
+                "https://loket.dronten.nl/medewerkers/inloggen/terug",
+                "https://loket.dronten.nl/medewerkers/uitgelogd",
+            )
+            .unwrap(),
+        ));
+        loket::api::admin_app(state)
+    };
+    let queue = invoke(hosted(), &page_event("/medewerkers", "")).await;
+    assert_eq!(queue["statusCode"], 303);
+    assert_eq!(queue["headers"]["location"], "/medewerkers/inloggen");
+
+    let sign_in = invoke(hosted(), &page_event("/medewerkers/inloggen", "")).await;
+    assert_eq!(sign_in["statusCode"], 303);
+    let to = sign_in["headers"]["location"].as_str().unwrap();
+    assert!(
+        to.starts_with(
+            "https://loket-dronten.auth.eu-west-1.amazoncognito.com/oauth2/authorize?response_type=code&client_id=staff-client&redirect_uri=https%3A%2F%2Floket.dronten.nl%2Fmedewerkers%2Finloggen%2Fterug"
+        ),
+        "{to}"
+    );
+    let cookies = sign_in["cookies"].to_string();
+    assert!(
+        cookies.contains("loket_inloggen=") && cookies.contains("Secure"),
+        "{cookies}"
+    );
+
+    let mut post: Value = serde_json::from_str(&page_event("/medewerkers/inloggen", "")).unwrap();
+    post["requestContext"]["http"]["method"] = "POST".into();
+    let post = invoke(hosted(), &post.to_string()).await;
+    assert_eq!(
+        post["statusCode"], 405,
+        "no local sign-in in a Lambda function"
+    );
+}

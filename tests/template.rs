@@ -499,8 +499,10 @@ fn staff_routes_go_to_the_admin_function_behind_the_jwt_authorizer_and_only_ther
     for (function, path, method, authorizer) in &all {
         if function == "Admin" {
             assert!(
-                path.starts_with("/admin/"),
-                "Admin serves only staff routes: {method} {path}"
+                path.starts_with("/admin/")
+                    || path == "/medewerkers"
+                    || path.starts_with("/medewerkers/"),
+                "Admin serves only staff routes and pages: {method} {path}"
             );
         } else {
             assert_eq!(authorizer, &None, "{function} {method} {path}: public");
@@ -525,6 +527,93 @@ fn staff_routes_go_to_the_admin_function_behind_the_jwt_authorizer_and_only_ther
         jwt["audience"],
         "the service checks the audience the authorizer checks"
     );
+}
+
+/// The staff pages: on the `admin` function, without the JWT authorizer (a browser
+/// sends a cookie, not a bearer token; the function checks it as it checks a token),
+/// and with the hosted sign-in configured from the same client and addresses that
+/// Cognito has.
+#[test]
+fn the_staff_pages_go_to_the_admin_function_with_cognitos_hosted_sign_in() {
+    let t = template();
+    let all = routes(&t);
+    for (path, method) in [
+        ("/medewerkers", "GET"),
+        ("/medewerkers/{proxy+}", "GET"),
+        ("/medewerkers/{proxy+}", "POST"),
+    ] {
+        assert!(
+            all.iter().any(|(f, p, m, authorizer)| f == "Admin"
+                && p == path
+                && m == method
+                && authorizer.is_none()),
+            "{method} {path} → Admin; routes: {all:?}"
+        );
+    }
+    assert!(
+        all.iter()
+            .all(|(f, p, _, _)| f == "Admin" || !p.starts_with("/medewerkers")),
+        "no other function serves staff pages"
+    );
+
+    let client = &resources(&t)["StaffClient"]["Properties"];
+    assert_eq!(client["AllowedOAuthFlows"], json!(["code"]));
+    assert_eq!(
+        client["GenerateSecret"],
+        json!(false),
+        "a public client: PKCE"
+    );
+    assert_eq!(client["AllowedOAuthFlowsUserPoolClient"], json!(true));
+    let env = &function(&t, "Admin")["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        json!([env["LOKET_STAFF_CALLBACK_URL"]]),
+        client["CallbackURLs"],
+        "the service sends Cognito the callback Cognito allows"
+    );
+    assert_eq!(
+        json!([env["LOKET_STAFF_SIGNED_OUT_URL"]]),
+        client["LogoutURLs"],
+        "and the logout address"
+    );
+    assert_eq!(
+        env["LOKET_STAFF_CALLBACK_URL"],
+        json!({"Ref": "StaffCallbackUrl"})
+    );
+    let domain = resources_of_type(&t, "AWS::Cognito::UserPoolDomain");
+    assert_eq!(domain.len(), 1);
+    let signin = env["LOKET_STAFF_SIGNIN_URL"]["Fn::Sub"].as_str().unwrap();
+    assert_eq!(
+        signin,
+        format!(
+            "https://${{{}}}.auth.${{AWS::Region}}.amazoncognito.com",
+            domain[0].0
+        )
+    );
+    // The parameters' patterns accept what the deploy configuration passes.
+    let samconfig = std::fs::read_to_string("infra/samconfig.toml").unwrap();
+    for (parameter, value) in [
+        (
+            "StaffCallbackUrl",
+            "https://loket.dronten.nl/medewerkers/inloggen/terug",
+        ),
+        (
+            "StaffSignedOutUrl",
+            "https://loket.dronten.nl/medewerkers/uitgelogd",
+        ),
+        ("StaffSignInDomainPrefix", "loket-dronten"),
+    ] {
+        assert!(
+            samconfig.contains(&format!("{parameter}=\\\"{value}\\\"")),
+            "{parameter}"
+        );
+        let pattern = t["Parameters"][parameter]["AllowedPattern"]
+            .as_str()
+            .unwrap();
+        assert!(
+            regex::Regex::new(pattern).unwrap().is_match(value),
+            "{parameter}: {value} against {pattern}"
+        );
+    }
 }
 
 #[test]

@@ -73,10 +73,15 @@ pub fn respect_week_app(state: AppState) -> Router {
     )
 }
 
-/// The staff routes: the `admin` Lambda function. The Week van Respect staff routes
+/// The staff routes and the staff pages: the `admin` Lambda function. The Week van Respect staff routes
 /// (`admin_respect_week::router()`) are merged here and in [`app`] as well.
 pub fn admin_app(state: AppState) -> Router {
-    operational(admin::router().merge(admin_respect_week::router()), state)
+    operational(
+        admin::router()
+            .merge(admin_respect_week::router())
+            .merge(crate::web::staff_pages()),
+        state,
+    )
 }
 
 /// Every route: the local server.

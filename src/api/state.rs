@@ -8,7 +8,7 @@ use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
 use crate::store::Store;
 
-use super::auth::StaffAuth;
+use super::auth::{HostedSignIn, StaffAuth};
 use super::secrets::CursorSealer;
 
 /// Everything a handler needs.
@@ -23,6 +23,9 @@ pub struct AppState {
     pub cursors: CursorSealer,
     /// Verifies staff tokens (HS256 secret or a JWKS).
     pub auth: Arc<StaffAuth>,
+    /// Cognito's hosted sign-in for the staff pages, when configured
+    /// (`LOKET_STAFF_SIGNIN_URL`); without it only the local sign-in exists.
+    pub hosted_sign_in: Option<Arc<HostedSignIn>>,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
                 catalogue: Arc::new(Catalogue::default()),
                 cursors: CursorSealer::random(),
                 auth: Arc::new(StaffAuth::random()),
+                hosted_sign_in: None,
             },
         }
     }
@@ -72,6 +76,11 @@ impl AppStateBuilder {
 
     pub fn auth(mut self, auth: StaffAuth) -> AppStateBuilder {
         self.state.auth = Arc::new(auth);
+        self
+    }
+
+    pub fn hosted_sign_in(mut self, sign_in: HostedSignIn) -> AppStateBuilder {
+        self.state.hosted_sign_in = Some(Arc::new(sign_in));
         self
     }
 

@@ -91,7 +91,7 @@ struct MessagePage {
     link: Option<(&'static str, &'static str)>,
 }
 
-fn message(
+pub(crate) fn message(
     status: StatusCode,
     heading: &'static str,
     text: String,
@@ -185,6 +185,11 @@ pub fn permit_pages() -> Router<AppState> {
 /// The Week van Respect pages (the `respect_week` function).
 pub fn respect_week_pages() -> Router<AppState> {
     compressed(common().merge(respect_week::router()))
+}
+
+/// The staff pages (the `admin` function): Cognito's sign-in only.
+pub fn staff_pages() -> Router<AppState> {
+    compressed(staff::lambda_router())
 }
 
 /// Every page (the local server), the staff pages included: their local sign-in

@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, Header};
 use loket::api::auth::StaffAuth;
 use loket::clock::{Clock, ManualClock};
 use loket::domain::Catalogue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::cognito::RsaKey;
 use crate::helpers::*;
 use crate::permits::{buurtbarbecue, jeugdtoernooi, submit, zomerfestival};
 
@@ -375,58 +376,6 @@ async fn the_staff_members_id_from_the_token_is_the_actor_in_the_history() {
 
 // ---------------------------------------------------------------------------------
 // RS256 with a JWKS
-
-/// rand 0.8's OS generator for rsa 0.10 (which speaks rand_core 0.10).
-struct OsRng;
-
-impl rsa::rand_core::TryRng for OsRng {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(rand::RngCore::next_u32(&mut rand::rngs::OsRng))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(rand::RngCore::next_u64(&mut rand::rngs::OsRng))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, dst);
-        Ok(())
-    }
-}
-
-impl rsa::rand_core::TryCryptoRng for OsRng {}
-
-/// An RSA key pair generated here, as Cognito would hold it: the private half signs,
-/// the public half is published as a JWKS.
-struct RsaKey {
-    kid: String,
-    encoding: EncodingKey,
-    jwk: Value,
-}
-
-impl RsaKey {
-    fn generate(kid: &str) -> RsaKey {
-        use rsa::pkcs1::EncodeRsaPrivateKey;
-        use rsa::traits::PublicKeyParts;
-        let private = rsa::PrivateKey::new(&mut OsRng, 2048).expect("RSA key generation");
-        let public = private.to_public_key();
-        let b64 = |bytes: Box<[u8]>| URL_SAFE_NO_PAD.encode(bytes);
-        RsaKey {
-            kid: kid.into(),
-            encoding: EncodingKey::from_rsa_der(private.to_pkcs1_der().expect("PKCS#1").as_bytes()),
-            jwk: json!({
-                "kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-                "n": b64(public.n().to_be_bytes_trimmed_vartime()),
-                "e": b64(public.e().to_be_bytes_trimmed_vartime()),
-            }),
-        }
-    }
-
-    fn sign(&self, claims: &Value) -> String {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
-        sign_token(claims, &header, &self.encoding)
-    }
-}
 
 /// Generated once per test run (key generation is slow in a debug build).
 static RSA_KEY: LazyLock<RsaKey> = LazyLock::new(|| RsaKey::generate("key-1"));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 use loket::api::AppState;
 use loket::api::auth::StaffAuth;
+use loket::api::state::AppStateBuilder;
 use loket::clock::ManualClock;
 use loket::domain::Catalogue;
 use loket::store::SharedStore;
@@ -104,18 +105,31 @@ pub async fn serve_with_auth(
     catalogue: Catalogue,
     auth: StaffAuth,
 ) -> TestApp {
-    let real_clock = ManualClock::new(Utc::now());
-    let state = AppState::builder(loket::store::Store::new(store))
-        .clock(clock.clone())
-        .real_clock(real_clock.clone())
-        .catalogue(catalogue)
-        .cursor_key(b"test cursor key")
-        .auth(auth)
-        .build();
+    serve_configured(store, clock, data_dir, catalogue, auth, |state, _| state).await
+}
+
+/// As [`serve_with_auth`], with the state finished by `configure`, which also gets the
+/// app's base URL (the hosted sign-in's callback is an absolute address).
+pub async fn serve_configured(
+    store: SharedStore,
+    clock: ManualClock,
+    data_dir: Option<Arc<TempDir>>,
+    catalogue: Catalogue,
+    auth: StaffAuth,
+    configure: impl FnOnce(AppStateBuilder, &str) -> AppStateBuilder,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let real_clock = ManualClock::new(Utc::now());
+    let builder = AppState::builder(loket::store::Store::new(store))
+        .clock(clock.clone())
+        .real_clock(real_clock.clone())
+        .catalogue(catalogue)
+        .cursor_key(b"test cursor key")
+        .auth(auth);
+    let state = configure(builder, &base).build();
     let router = loket::api::app(state.clone());
     // The same server as `loket serve`, with its limits.
     let server = tokio::spawn(async move {

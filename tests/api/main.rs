@@ -2,9 +2,12 @@
 
 mod admin;
 mod admin_respect_week;
+#[path = "../common/cognito.rs"]
+mod cognito;
 #[path = "../common/dynamo.rs"]
 mod dynamo;
 mod hardening;
 mod helpers;
 mod permits;
 mod respect_week;
+mod staff_sign_in;

@@ -17,6 +17,8 @@ use loket::store::embedded::EmbeddedStore;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::cognito::CognitoStandIn;
+
 pub const STAFF_SECRET: &str = "browser-test-secret-of-at-least-32-bytes";
 
 pub fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -40,15 +42,24 @@ impl Drop for Loket {
 
 impl Loket {
     pub async fn start(now: &str) -> Loket {
+        Loket::start_with(now, None).await
+    }
+
+    /// With the staff pages signing in at `cognito` (the hosted sign-in), else locally.
+    pub async fn start_with(now: &str, cognito: Option<&CognitoStandIn>) -> Loket {
         let dir = Arc::new(tempfile::tempdir().unwrap());
         let engine = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
         let clock = ManualClock::new(at(now));
-        let state = AppState::builder(Store::new(engine))
-            .clock(clock)
-            .auth(StaffAuth::hs256(STAFF_SECRET, None, None).unwrap())
-            .build();
         let listener = loket::server::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let builder = AppState::builder(Store::new(engine)).clock(clock);
+        let state = match cognito {
+            Some(cognito) => builder
+                .auth(cognito.staff_auth())
+                .hosted_sign_in(cognito.hosted_sign_in(&base)),
+            None => builder.auth(StaffAuth::hs256(STAFF_SECRET, None, None).unwrap()),
+        }
+        .build();
         let app = loket::api::app(state);
         let server = tokio::spawn(async move {
             let limits = loket::server::Limits {

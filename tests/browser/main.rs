@@ -5,6 +5,10 @@
 //! Without them the tests print a notice and pass, unless `LOKET_TEST_BROWSER=required`
 //! (CI), which makes them fail. Screenshots go to `target/screenshots/`.
 
+// The browser tests use only part of the stand-in (the API suite uses the rest).
+#[allow(dead_code)]
+#[path = "../common/cognito.rs"]
+mod cognito;
 mod driver;
 mod permits;
 mod respect_week;

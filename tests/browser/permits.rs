@@ -7,7 +7,7 @@ use crate::driver::{Browser, Driver, Loket};
 const SUBMISSION_MOMENT: &str = "2017-03-01T10:00:00+01:00";
 
 /// Worked example 2, typed in as an organiser would.
-async fn fill_zomerfestival(browser: &Browser) {
+pub async fn fill_zomerfestival(browser: &Browser) {
     browser.fill("organiser-name", "A. de Vries").await;
     browser
         .fill("organiser-organisation", "Stichting Zomerfest")

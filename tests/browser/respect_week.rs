@@ -53,27 +53,21 @@ async fn a_school_registers_and_the_published_activity_is_in_the_programme() {
     );
     browser.check("respect-week-private").await;
 
-    // Staff publish it through the API.
-    let id = address.rsplit('/').next().unwrap().to_string();
+    // Staff publish it on their own page, in a browser of their own.
+    let staff = driver.session(true).await;
+    crate::staff::sign_in(&staff, &loket, "j.visser").await;
+    staff
+        .goto(&loket.url("/medewerkers/week-van-respect/2017"))
+        .await;
+    let row = "[data-testid=aanmelding]:nth-of-type(1)";
+    assert!(staff.text(row).await.contains("Gastles over pesten"));
+    staff.press(&format!("{row} button[value=publish]")).await;
+    assert_eq!(
+        staff.text(&format!("{row} [data-testid=status]")).await,
+        "Gepubliceerd"
+    );
+    staff.close().await;
     let http = reqwest::Client::new();
-    let staff = format!("Bearer {}", loket.staff_token());
-    let detail = http
-        .get(loket.url(&format!("/admin/respect-week/2017/activities/{id}")))
-        .header("authorization", &staff)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(detail.status(), 200);
-    let etag = detail.headers()["etag"].to_str().unwrap().to_string();
-    let published = http
-        .post(loket.url(&format!("/admin/respect-week/2017/activities/{id}/review")))
-        .header("authorization", &staff)
-        .header("if-match", etag)
-        .json(&serde_json::json!({"action": "publish"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(published.status(), 200);
 
     browser.goto(&loket.url("/week-van-respect/2017")).await;
     let programme = browser.body().await;

@@ -1,12 +1,13 @@
 //! The staff pages: signing in locally, the work queue, a decision, and two staff
 //! members deciding on the same version.
 
+use crate::cognito::CognitoStandIn;
 use crate::driver::{Browser, Driver, Loket, STAFF_SECRET};
 
 const SUBMISSION_MOMENT: &str = "2017-03-01T10:00:00+01:00";
 
-async fn sign_in(browser: &Browser, loket: &Loket, staff: &str) {
-    browser.goto(&loket.url("/medewerkers/")).await;
+pub async fn sign_in(browser: &Browser, loket: &Loket, staff: &str) {
+    browser.goto(&loket.url("/medewerkers")).await;
     assert!(
         browser
             .current_url()
@@ -25,18 +26,8 @@ async fn sign_in(browser: &Browser, loket: &Loket, staff: &str) {
 
 /// Files the Zomerfestival through the API; its id.
 async fn file_zomerfestival(loket: &Loket) -> String {
-    let body: serde_json::Value =
-        serde_json::from_str(include_str!("../fixtures/zomerfestival.json")).unwrap();
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(loket.url("/permits"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["id"].as_str().unwrap().to_string()
+    let body = serde_json::from_str(include_str!("../fixtures/zomerfestival.json")).unwrap();
+    file(loket, body).await.0
 }
 
 #[tokio::test]
@@ -73,7 +64,7 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
         ("?te_laat=ja", 0),
     ] {
         visser
-            .goto(&loket.url(&format!("/medewerkers/{query}")))
+            .goto(&loket.url(&format!("/medewerkers{query}")))
             .await;
         let found = visser
             .client
@@ -83,7 +74,7 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
             .len();
         assert_eq!(found, rows, "{query}");
     }
-    visser.goto(&loket.url("/medewerkers/")).await;
+    visser.goto(&loket.url("/medewerkers")).await;
 
     visser.press("[data-testid=aanvraag] a").await;
     assert_eq!(visser.text("[data-testid=status]").await, "Ingediend");
@@ -128,7 +119,7 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
     visser
         .press("form[action='/medewerkers/uitloggen'] button")
         .await;
-    visser.goto(&loket.url("/medewerkers/")).await;
+    visser.goto(&loket.url("/medewerkers")).await;
     assert!(
         visser
             .current_url()
@@ -285,5 +276,199 @@ async fn staff_publish_and_decline_registrations_and_see_the_summary() {
     assert_eq!(seen, ["Afgewezen", "Gepubliceerd"]);
     assert_eq!(browser.text("[data-testid=deelnemers]").await, "54");
     browser.check("staff-respect-week-decided").await;
+    browser.close().await;
+}
+
+/// On AWS: Cognito's hosted sign-in (authorization code with PKCE), here against the
+/// stand-in on `localhost` while loket is on `127.0.0.1`: another site to Chromium, so
+/// the session cookie's SameSite=Strict is really put to the test.
+#[tokio::test]
+async fn staff_sign_in_at_cognito_with_pkce_and_sign_out_there_too() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let cognito = CognitoStandIn::start().await;
+    let loket = Loket::start_with(SUBMISSION_MOMENT, Some(&cognito)).await;
+    file_zomerfestival(&loket).await;
+
+    let browser = driver.session(true).await;
+    browser.goto(&loket.url("/medewerkers")).await;
+    let at_cognito = browser.current_url().await;
+    assert!(
+        at_cognito.starts_with(&format!("{}/oauth2/authorize?", cognito.domain)),
+        "without a session, off to the hosted sign-in: {at_cognito}"
+    );
+    browser.fill("username", "j.visser").await;
+    browser.press("#signin").await;
+    // The callback's page moves on to the queue by itself (a meta refresh).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !browser.current_url().await.ends_with("/medewerkers") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stuck at {}",
+            browser.current_url().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let queue = browser.body().await;
+    assert!(queue.contains("Ingelogd als j.visser"), "{queue}");
+    assert!(
+        queue.contains("EV-2017-0001") && queue.contains("Zomerfestival"),
+        "{queue}"
+    );
+    browser.check("staff-queue-cognito").await;
+
+    browser
+        .press("form[action='/medewerkers/uitloggen'] button")
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !browser
+        .current_url()
+        .await
+        .ends_with("/medewerkers/uitgelogd")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not back from Cognito's logout: {}",
+            browser.current_url().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(browser.body().await.contains("U bent uitgelogd"));
+    assert_eq!(cognito.logouts(), 1);
+    browser.check("staff-signed-out").await;
+    browser.goto(&loket.url("/medewerkers")).await;
+    assert!(
+        browser
+            .current_url()
+            .await
+            .starts_with(&format!("{}/oauth2/authorize?", cognito.domain)),
+        "the session is gone"
+    );
+    browser.close().await;
+}
+
+/// Files an application through the API as an organiser would; its id and token.
+async fn file(loket: &Loket, body: serde_json::Value) -> (String, String) {
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(loket.url("/permits"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        created["id"].as_str().unwrap().to_string(),
+        created["access_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// docs/domain.md worked example 6, end to end: the Buurtbarbecue (EUR 30,00) and
+/// the withdrawn Jeugdtoernooi (EUR 75,00, EUR 37,50 refunded) are filed; the
+/// Zomerfestival is filed through the organiser's form and moves the coverage by
+/// exactly its EUR 1.463,00, to 4,78 %; staff start the review and approve it on their
+/// pages; the organiser's private page says "Verleend"; the coverage does not move
+/// again (leges are imposed when an application is filed).
+#[tokio::test]
+async fn worked_example_6_from_the_organisers_form_to_the_staff_decision_and_the_coverage() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let organiser = |name: &str| serde_json::json!({"name": name, "email": "organisator@example.nl", "phone": "0321 111111"});
+    file(
+        &loket,
+        serde_json::json!({"organiser": organiser("Buurtvereniging Swifterbant"), "event": {
+            "name": "Buurtbarbecue", "description": "Barbecue voor de buurt", "kern": "swifterbant",
+            "address": "De Poort 1", "starts_at": "2017-06-17T14:00:00+02:00",
+            "ends_at": "2017-06-17T22:00:00+02:00", "expected_visitors": 80,
+            "amplified_music": false, "road_closure": false, "alcohol": "none",
+            "largest_structure_m2": 0, "on_water": false, "fireworks": false,
+            "commercial": false, "non_profit": false}}),
+    )
+    .await;
+    let (toernooi, token) = file(
+        &loket,
+        serde_json::json!({"organiser": organiser("SV Dronten"), "event": {
+            "name": "Jeugdtoernooi", "description": "Voetbaltoernooi voor de jeugd", "kern": "dronten",
+            "address": "Sportpark De Dreef", "starts_at": "2017-05-14T13:00:00+02:00",
+            "ends_at": "2017-05-14T20:00:00+02:00", "expected_visitors": 600,
+            "amplified_music": true, "max_sound_dba": 65, "road_closure": false,
+            "alcohol": "none", "largest_structure_m2": 0, "on_water": false,
+            "fireworks": false, "commercial": false, "non_profit": true}}),
+    )
+    .await;
+    let withdrawn = reqwest::Client::new()
+        .post(loket.url(&format!("/permits/{toernooi}/withdraw")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), 200);
+
+    let staff = driver.session(true).await;
+    sign_in(&staff, &loket, "j.visser").await;
+    staff
+        .goto(&loket.url("/medewerkers/dekkingsgraad?jaar=2017"))
+        .await;
+    assert_eq!(staff.text("[data-testid=dekkingsgraad]").await, "0,21 %");
+    assert!(
+        staff.body().await.contains("EUR 67,50"),
+        "net 3,000 + 3,750"
+    );
+
+    // The Zomerfestival, through the organiser's form.
+    let browser = driver.session(true).await;
+    browser.goto(&loket.url("/evenementen/aanvragen")).await;
+    crate::permits::fill_zomerfestival(&browser).await;
+    browser.press("button[value=indienen]").await;
+    assert_eq!(browser.text("[data-testid=kenmerk]").await, "EV-2017-0003");
+    let link = browser.text("[data-testid=persoonlijke-link]").await;
+
+    staff
+        .goto(&loket.url("/medewerkers/dekkingsgraad?jaar=2017"))
+        .await;
+    assert_eq!(staff.text("[data-testid=dekkingsgraad]").await, "4,78 %");
+    let figures = staff.body().await;
+    for (what, amount) in [
+        ("imposed 156,800", "EUR 1.568,00"),
+        ("refunded 3,750", "EUR 37,50"),
+        (
+            "net 153,050: 6,750 + the Zomerfestival's 146,300",
+            "EUR 1.530,50",
+        ),
+        ("open 149,300", "EUR 1.493,00"),
+    ] {
+        assert!(figures.contains(amount), "{what}: {figures}");
+    }
+
+    // Staff find it in the queue, start the review and approve.
+    staff.goto(&loket.url("/medewerkers")).await;
+    let queue = staff.body().await;
+    assert!(queue.contains("EV-2017-0003") && queue.contains("Zomerfestival"));
+    staff.goto(&loket.url("/medewerkers?categorie=C")).await;
+    staff.press("[data-testid=aanvraag] a").await;
+    assert!(staff.body().await.contains("Aanvraag EV-2017-0003"));
+    staff.tick("action-start_review").await;
+    staff
+        .press("form[action$='/besluit'] button[type=submit]")
+        .await;
+    assert_eq!(staff.text("[data-testid=status]").await, "In behandeling");
+    staff.tick("action-approve").await;
+    staff
+        .press("form[action$='/besluit'] button[type=submit]")
+        .await;
+    assert_eq!(staff.text("[data-testid=status]").await, "Verleend");
+
+    browser.goto(&link).await;
+    assert_eq!(browser.text("[data-testid=status]").await, "Verleend");
+
+    staff
+        .goto(&loket.url("/medewerkers/dekkingsgraad?jaar=2017"))
+        .await;
+    assert_eq!(staff.text("[data-testid=dekkingsgraad]").await, "4,78 %");
+    staff.close().await;
     browser.close().await;
 }

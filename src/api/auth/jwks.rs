@@ -5,14 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_smithy_http_client::Connector;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-use aws_smithy_runtime_api::client::http::HttpConnector;
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_types::byte_stream::ByteStream;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm, PublicKeyUse};
 
+use super::outbound::Outbound;
 use super::{AuthError, invalid};
 
 /// A remote JWKS is fetched again for an unknown `kid` at most this often (seconds).
@@ -21,11 +17,6 @@ const REFETCH_AFTER_SECONDS: i64 = 60;
 /// After a failed JWKS fetch, the next attempt waits this long (seconds).
 const RETRY_FAILED_AFTER_SECONDS: i64 = 5;
 
-/// How long one JWKS fetch may take.
-const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// A JWKS document larger than this is refused.
-const MAX_JWKS_BYTES: usize = 1024 * 1024;
 #[derive(Clone, Default)]
 pub(super) struct KeySet {
     pub(super) by_kid: HashMap<String, Arc<DecodingKey>>,
@@ -82,8 +73,7 @@ impl KeySet {
 /// A JWKS behind a URL: fetched on first use, then cached.
 pub(super) struct RemoteJwks {
     pub(super) url: String,
-    /// Built on first use too: loading the trust roots is I/O.
-    pub(super) connector: tokio::sync::OnceCell<Connector>,
+    pub(super) outbound: Outbound,
     pub(super) cache: tokio::sync::Mutex<Cached>,
 }
 
@@ -99,38 +89,12 @@ pub(super) struct Cached {
 impl RemoteJwks {
     async fn fetch(&self) -> Result<KeySet, AuthError> {
         let unavailable = |e: String| AuthError::KeysUnavailable(format!("{}: {e}", self.url));
-        let connector = self
-            .connector
-            .get_or_init(|| async {
-                Connector::builder()
-                    .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                    .build()
-            })
-            .await;
-        let request = HttpRequest::get(&self.url).map_err(|e| unavailable(e.to_string()))?;
-        let fetch = async {
-            let response = connector
-                .call(request)
-                .await
-                .map_err(|e| unavailable(format!("{e:?}")))?;
-            let status = response.status().as_u16();
-            if status != 200 {
-                return Err(unavailable(format!("status {status}")));
-            }
-            let body = ByteStream::new(response.into_body())
-                .collect()
-                .await
-                .map_err(|e| unavailable(e.to_string()))?
-                .into_bytes();
-            if body.len() > MAX_JWKS_BYTES {
-                return Err(unavailable("document too large".into()));
-            }
-            let text = std::str::from_utf8(&body).map_err(|e| unavailable(e.to_string()))?;
-            KeySet::from_jwks(text).map_err(unavailable)
-        };
-        tokio::time::timeout(FETCH_TIMEOUT, fetch)
-            .await
-            .map_err(|_| unavailable("timed out".into()))?
+        let (status, body) = self.outbound.get(&self.url).await.map_err(unavailable)?;
+        if status != 200 {
+            return Err(unavailable(format!("status {status}")));
+        }
+        let text = std::str::from_utf8(&body).map_err(|e| unavailable(e.to_string()))?;
+        KeySet::from_jwks(text).map_err(unavailable)
     }
 
     /// The key for `kid`: from the cache, or after a (re)fetch. `now` is real time.
@@ -170,17 +134,4 @@ impl RemoteJwks {
         cached.fetched_at = now;
         key.ok_or_else(|| invalid("unknown kid"))
     }
-}
-
-/// Whether a URL is served by this machine (plain HTTP is allowed only there).
-pub(super) fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split('/').next().unwrap_or("");
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
-        _ => authority,
-    };
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }

@@ -36,11 +36,15 @@ use crate::api::extract::bearer;
 use crate::api::state::AppState;
 
 mod claims;
+mod hosted;
 mod jwks;
+pub(crate) mod outbound;
 
 pub use claims::{CLOCK_SKEW_SECONDS, MAX_LIFETIME_SECONDS, MAX_TOKEN_BYTES, is_safe_id};
 use claims::{groups, has_audience};
-use jwks::{KeySet, RemoteJwks, is_loopback_http};
+pub use hosted::{Attempt, HostedSignIn, code_challenge};
+use jwks::{KeySet, RemoteJwks};
+pub(crate) use outbound::is_loopback_http;
 
 /// The group a staff member's token must carry.
 pub const STAFF_GROUP: &str = "staff";
@@ -53,6 +57,8 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub struct Staff {
     /// `sub`, else `cognito:username` or `username`: recorded as the actor.
     pub id: String,
+    /// The token's `exp` (unix seconds): a staff page session ends then.
+    pub expires_at: i64,
 }
 
 /// Why a token was not accepted.
@@ -162,7 +168,7 @@ impl StaffAuth {
             HttpRequest::get(source).map_err(|e| format!("LOKET_JWT_JWKS '{source}': {e}"))?;
             Keys::RemoteJwks(RemoteJwks {
                 url: source.to_string(),
-                connector: tokio::sync::OnceCell::new(),
+                outbound: Default::default(),
                 cache: tokio::sync::Mutex::new(Default::default()),
             })
         } else if source.starts_with("http://") {
@@ -304,7 +310,10 @@ impl StaffAuth {
         if !groups(&claims)?.iter().any(|g| g == STAFF_GROUP) {
             return Err(AuthError::NotStaff);
         }
-        Ok(Staff { id: id.to_string() })
+        Ok(Staff {
+            id: id.to_string(),
+            expires_at: exp,
+        })
     }
 }
 
@@ -373,7 +382,14 @@ mod tests {
                 .extend(groups.as_object().unwrap().clone());
             let result = auth.verify(&sign(claims.clone()), NOW).await;
             match staff {
-                Some(true) => assert_eq!(result, Ok(Staff { id: "s1".into() }), "{claims}"),
+                Some(true) => assert_eq!(
+                    result,
+                    Ok(Staff {
+                        id: "s1".into(),
+                        expires_at: NOW + 60
+                    }),
+                    "{claims}"
+                ),
                 Some(false) => assert_eq!(result, Err(AuthError::NotStaff), "{claims}"),
                 None => assert!(matches!(result, Err(AuthError::Invalid(_))), "{claims}"),
             }
@@ -545,7 +561,8 @@ mod tests {
         assert_eq!(
             auth.verify(&token, NOW + 10).await,
             Ok(Staff {
-                id: "marieke".into()
+                id: "marieke".into(),
+                expires_at: NOW + 3600
             })
         );
         assert!(

@@ -1,7 +1,8 @@
 //! The staff pages under `/medewerkers/`: signing in, the work queue of permit
 //! applications, an application with its decisions, and the coverage with its chart
 //! and the CSV export, and a Week van Respect edition with publish, decline and its
-//! summary. Mounted on the local server only (see `session.rs`).
+//! summary. The local server mounts [`router`], the `admin` Lambda function
+//! [`lambda_router`]: the same pages without the local sign-in (see `session.rs`).
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -13,14 +14,32 @@ pub mod permits;
 pub mod respect_week;
 pub mod session;
 
+/// The staff pages with the local sign-in beside the hosted one.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    pages()
         .route(
             "/medewerkers/inloggen",
-            get(session::form).post(session::sign_in),
+            get(session::hosted_or_local).post(session::sign_in),
         )
+        // What people type; every link says `/medewerkers`.
+        .route(
+            "/medewerkers/",
+            get(|| async { axum::response::Redirect::permanent("/medewerkers") }),
+        )
+}
+
+/// The staff pages as the `admin` Lambda function serves them: Cognito's hosted
+/// sign-in only. The local sign-in's post does not exist here.
+pub fn lambda_router() -> Router<AppState> {
+    pages().route("/medewerkers/inloggen", get(session::hosted_only))
+}
+
+fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/medewerkers/inloggen/terug", get(session::callback))
+        .route("/medewerkers/uitgelogd", get(session::signed_out))
         .route("/medewerkers/uitloggen", post(session::sign_out))
-        .route("/medewerkers/", get(permits::queue))
+        .route("/medewerkers", get(permits::queue))
         .route("/medewerkers/aanvragen/{id}", get(permits::show))
         .route(
             "/medewerkers/aanvragen/{id}/besluit",
