@@ -83,6 +83,18 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
         "everything the organiser sent"
     );
     visser.check("staff-permit").await;
+    // Voiding without its reason: named at the top and at the field.
+    visser.tick("action-void").await;
+    visser
+        .press("form[action$='/besluit'] button[type=submit]")
+        .await;
+    assert!(
+        visser.exists("#reason-error").await,
+        "{}",
+        visser.body().await
+    );
+    assert_eq!(visser.text("[data-testid=status]").await, "Ingediend");
+    visser.check("staff-permit-decision-error").await;
 
     // A second staff member opens the same version, and decides first.
     let bakker = driver.session(true).await;
@@ -114,6 +126,38 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
         .press("form[action$='/besluit'] button[type=submit]")
         .await;
     assert_eq!(visser.text("[data-testid=status]").await, "Geweigerd");
+    // The history holds each decision once: the review by one, the rejection by the
+    // other; the refused attempt left nothing.
+    let history: serde_json::Value = reqwest::Client::new()
+        .get(loket.url(&format!("/admin/permits/{id}")))
+        .bearer_auth(loket.staff_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let steps: Vec<String> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!(
+                "{} by {}",
+                h["to"].as_str().unwrap(),
+                h["actor"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "submitted by organiser",
+            "in_review by m.bakker",
+            "rejected by j.visser"
+        ],
+        "{history}"
+    );
 
     // Signing out ends the session.
     visser
