@@ -71,6 +71,8 @@ export LOKET_TEST_DYNAMODB=required
 export LOKET_TEST_LIBREOFFICE=required
 # ... and the page tests fail, not skip, without Chromium.
 export LOKET_TEST_BROWSER=required
+# ... and the e-mail tests fail, not skip, without aiosmtpd (infra/tools.sh).
+export LOKET_TEST_SMTP=required
 export PATH="$ROOT/.venv/bin:$PATH"
 
 step "cargo fmt --check"

@@ -21,7 +21,8 @@ usage() { echo "usage: $0 install" >&2; exit 2; }
 is_current() {
   [[ -f "$STAMP" ]] && cmp -s "$STAMP" "$REQS" &&
     [[ -x "$VENV/bin/cargo-lambda" && -x "$VENV/bin/cfn-lint" && -x "$VENV/bin/sam" &&
-      -x "$VENV/bin/schemathesis" && -x "$VENV/bin/openapi-spec-validator" ]]
+      -x "$VENV/bin/schemathesis" && -x "$VENV/bin/openapi-spec-validator" &&
+      -x "$VENV/bin/aiosmtpd" ]]
 }
 
 install() {
@@ -43,6 +44,7 @@ install() {
   "$VENV/bin/sam" --version >/dev/null
   "$VENV/bin/schemathesis" --version >/dev/null
   "$VENV/bin/openapi-spec-validator" --help >/dev/null
+  "$VENV/bin/aiosmtpd" --version >/dev/null
   cp "$REQS" "$STAMP"
   echo "tools.sh: installed in $((SECONDS - start)) s" >&2
 }

@@ -14,6 +14,7 @@ use crate::clock::{ManualClock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
 use crate::domain::leges::TariffTable;
 use crate::domain::respect_week::Edition;
+use crate::notify::Mail;
 use crate::store::dynamo::DynamoStore;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::{SharedStore, Store};
@@ -59,6 +60,21 @@ pub struct Settings {
     /// Where Cognito sends the browser back with the code (`/medewerkers/inloggen/terug`).
     #[arg(long, env = "LOKET_STAFF_CALLBACK_URL")]
     pub staff_callback_url: Option<String>,
+    /// The address the public reaches loket at, for the links in e-mail; default
+    /// `http://{LOKET_BIND}`.
+    #[arg(long, env = "LOKET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// `From:` of every e-mail.
+    #[arg(
+        long,
+        env = "LOKET_MAIL_FROM",
+        default_value = "Gemeente Dronten <evenementen@dronten.nl>"
+    )]
+    pub mail_from: String,
+    /// An SMTP server for e-mail (`smtp://host:25`, `smtps://…`); without it the
+    /// local server writes `.eml` files to `{LOKET_DATA_DIR}/mail`.
+    #[arg(long, env = "LOKET_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
     /// Where Cognito's logout sends the browser (`/medewerkers/uitgelogd`).
     #[arg(long, env = "LOKET_STAFF_SIGNED_OUT_URL")]
     pub staff_signed_out_url: Option<String>,
@@ -220,6 +236,36 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         cursors,
         auth: Arc::new(staff_auth(settings)?),
         hosted_sign_in: hosted_sign_in(settings)?.map(Arc::new),
+        mail: Arc::new(mail(settings)?),
+    })
+}
+
+/// Where e-mail comes from and where its links point.
+pub fn mail(settings: &Settings) -> Result<Mail, ConfigError> {
+    let public_url = match &settings.public_url {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => url.clone(),
+        Some(url) => {
+            return Err(ConfigError::Invalid(format!(
+                "LOKET_PUBLIC_URL must start with https:// or http://, not '{url}'"
+            )));
+        }
+        None => format!("http://{}", settings.bind),
+    };
+    settings
+        .mail_from
+        .parse::<lettre::message::Mailbox>()
+        .map_err(|e| ConfigError::Invalid(format!("LOKET_MAIL_FROM: {e}")))?;
+    Ok(Mail::new(&public_url, &settings.mail_from))
+}
+
+/// The local server's mail transport: SMTP, or `.eml` files in the data folder.
+pub fn mail_transport(
+    settings: &Settings,
+) -> Result<Box<dyn crate::notify::delivery::Transport>, ConfigError> {
+    use crate::notify::delivery::{Files, Smtp};
+    Ok(match &settings.smtp_url {
+        Some(url) => Box::new(Smtp::new(url).map_err(ConfigError::Invalid)?),
+        None => Box::new(Files(settings.data_dir.join("mail"))),
     })
 }
 

@@ -8,6 +8,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod notify;
 pub mod purge;
 pub mod server;
 pub mod store;

@@ -92,6 +92,14 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     println!("loket is listening on {url}  (try {url}/health)");
     // Personal data goes when the clock says so: now, and then daily.
     let _purge = loket::purge::spawn_daily(state.clone());
+    // What the outbox holds goes out, by real time (retries wait real seconds).
+    let transport = config::mail_transport(&settings)?;
+    let _mail = tokio::spawn(loket::notify::delivery::run(
+        state.store.clone(),
+        transport,
+        state.mail.from.clone(),
+        state.real_clock.clone(),
+    ));
     loket::server::run(
         listener,
         loket::api::app(state),

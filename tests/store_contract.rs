@@ -57,6 +57,8 @@ contract_tests!(
     an_idempotency_key_is_used_once_while_live,
     concurrent_repeats_of_an_idempotency_key_write_once,
     sequence_claims_are_gapless_under_concurrency,
+    outbox_messages_are_written_with_their_change_or_not_at_all,
+    the_outbox_gives_due_messages_and_records_each_attempt_once,
 );
 
 fn entry(partition: &str, sort: &str) -> Option<IndexEntry> {
@@ -132,6 +134,97 @@ fn everything(_: &Document) -> bool {
 
 mod suite {
     use super::*;
+    use chrono::{DateTime, Duration, Utc};
+    use loket::domain::outbox::{Delivery, Letter, OutboxMessage};
+    use loket::store::outbox::outbox_documents;
+
+    fn message(id: &str, at: DateTime<Utc>) -> OutboxMessage {
+        OutboxMessage::new(
+            id.into(),
+            "loket.test",
+            Letter {
+                kind: "permit_received",
+                regarding: "permit#p1".into(),
+                to: "info@zomerfest.nl".into(),
+                subject: "Ontvangstbevestiging EV-2017-0001".into(),
+                text: "Wij hebben uw aanvraag ontvangen.".into(),
+                html: "<p>Wij hebben uw aanvraag ontvangen.</p>".into(),
+            },
+            at,
+        )
+    }
+
+    fn t0() -> DateTime<Utc> {
+        "2026-12-01T10:00:00Z".parse().unwrap()
+    }
+
+    pub async fn outbox_messages_are_written_with_their_change_or_not_at_all(store: SharedStore) {
+        let mut change = Change::create(permit("p1", 1, "first"));
+        change.outbox = outbox_documents(&[message("m1", t0()), message("m2", t0())]).unwrap();
+        store.commit(change).await.unwrap();
+        let facade = loket::store::Store::new(store.clone());
+        let due = facade.outbox().due(t0(), 10).await.unwrap();
+        assert_eq!(
+            due.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            ["m1", "m2"]
+        );
+        assert_eq!(due[0], message("m1", t0()));
+
+        // A change that fails (its version moved) writes no message either.
+        let mut stale = Change::update(permit("p1", 2, "second"), 7);
+        stale.outbox = outbox_documents(&[message("m3", t0())]).unwrap();
+        assert!(matches!(
+            store.commit(stale).await,
+            Err(StoreError::VersionConflict)
+        ));
+        assert_eq!(facade.outbox().get("m3").await.unwrap(), None);
+        assert_eq!(facade.outbox().due(t0(), 10).await.unwrap().len(), 2);
+    }
+
+    pub async fn the_outbox_gives_due_messages_and_records_each_attempt_once(store: SharedStore) {
+        let facade = loket::store::Store::new(store.clone());
+        let outbox = facade.outbox();
+        let mut change = Change::create(permit("p1", 1, ""));
+        change.outbox = outbox_documents(&[message("m1", t0()), message("m2", t0())]).unwrap();
+        store.commit(change).await.unwrap();
+
+        // m1 fails: not due again until its wait is over; m2 is sent.
+        let m1 = outbox.get("m1").await.unwrap().unwrap();
+        let failed = m1.failed(t0(), "connection refused");
+        outbox.record(&m1, &failed).await.unwrap();
+        assert!(
+            outbox.record(&m1, &m1.sent(t0())).await.is_err(),
+            "an attempt on a version already recorded is refused"
+        );
+        let m2 = outbox.get("m2").await.unwrap().unwrap();
+        outbox.record(&m2, &m2.sent(t0())).await.unwrap();
+        assert!(outbox.due(t0(), 10).await.unwrap().is_empty());
+        let later = outbox.due(t0() + Duration::seconds(1), 10).await.unwrap();
+        assert_eq!(later, std::slice::from_ref(&failed));
+
+        let sent = outbox.get("m2").await.unwrap().unwrap();
+        assert_eq!(sent.delivery, Delivery::Sent);
+        assert!(
+            sent.to.is_empty() && sent.text.is_empty(),
+            "no personal data kept"
+        );
+
+        // Failing on and on parks it, out of the due list, into the staff's view.
+        let mut current = failed;
+        while current.delivery == Delivery::Pending {
+            let next = current.failed(t0(), "connection refused");
+            outbox.record(&current, &next).await.unwrap();
+            current = next;
+        }
+        assert!(
+            outbox
+                .due(t0() + Duration::days(1), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(outbox.parked().await.unwrap(), [current]);
+    }
 
     pub async fn a_created_document_can_be_read_back(store: SharedStore) {
         let mut doc = permit("p1", 1, r#"{"name":"Zomerfestival","naïef":"ü€"}"#);

@@ -263,7 +263,15 @@ pub async fn decide(
         state.clock.now(),
         &state.catalogue.tariffs,
     )?;
-    match state.store.permits().transition(&app, &next).await {
+    let messages = state
+        .mail
+        .about_permit(Some(&app), &next, None, state.real_clock.now());
+    match state
+        .store
+        .permits()
+        .transition(&app, &next, &messages)
+        .await
+    {
         Ok(()) => {}
         // Someone else changed it between our read and our write: the version the
         // client sent is stale now.

@@ -238,7 +238,15 @@ pub async fn decide(
         &edition,
         state.clock.now(),
     )?;
-    match state.store.registrations().transition(&reg, &next).await {
+    let messages = state
+        .mail
+        .about_registration(Some(&reg), &next, None, state.real_clock.now());
+    match state
+        .store
+        .registrations()
+        .transition(&reg, &next, &messages)
+        .await
+    {
         Ok(()) => {}
         // Changed between our read and our write: the client's version is stale now.
         Err(StoreError::VersionConflict) => return Err(ApiError::PreconditionFailed),

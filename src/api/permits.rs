@@ -336,7 +336,10 @@ pub async fn file(
             q,
             now,
         );
-        let creation = permits.create(&app)?;
+        let messages = state
+            .mail
+            .about_permit(None, &app, Some(&token), state.real_clock.now());
+        let creation = permits.create(&app)?.notify(&messages)?;
         let created = PermitCreated {
             access_token: token,
             application: PermitView::of(&app),
@@ -418,7 +421,14 @@ pub async fn act_as_organiser(
             state.clock.now(),
             &state.catalogue.tariffs,
         )?;
-        state.store.permits().transition(&app, &next).await?;
+        let messages = state
+            .mail
+            .about_permit(Some(&app), &next, None, state.real_clock.now());
+        state
+            .store
+            .permits()
+            .transition(&app, &next, &messages)
+            .await?;
         Ok::<_, ApiError>(next)
     })
     .await

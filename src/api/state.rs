@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
+use crate::notify::Mail;
 use crate::store::Store;
 
 use super::auth::{HostedSignIn, StaffAuth};
@@ -26,6 +27,8 @@ pub struct AppState {
     /// Cognito's hosted sign-in for the staff pages, when configured
     /// (`LOKET_STAFF_SIGNIN_URL`); without it only the local sign-in exists.
     pub hosted_sign_in: Option<Arc<HostedSignIn>>,
+    /// Where messages come from and where their links point.
+    pub mail: Arc<Mail>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
                 cursors: CursorSealer::random(),
                 auth: Arc::new(StaffAuth::random()),
                 hosted_sign_in: None,
+                mail: Arc::new(Mail::default()),
             },
         }
     }
@@ -81,6 +85,11 @@ impl AppStateBuilder {
 
     pub fn hosted_sign_in(mut self, sign_in: HostedSignIn) -> AppStateBuilder {
         self.state.hosted_sign_in = Some(Arc::new(sign_in));
+        self
+    }
+
+    pub fn mail(mut self, mail: Mail) -> AppStateBuilder {
+        self.state.mail = Arc::new(mail);
         self
     }
 

@@ -9,6 +9,7 @@ pub mod formats;
 pub mod history;
 pub mod leges;
 pub mod money;
+pub mod outbox;
 pub mod permit;
 pub mod place;
 pub mod respect_week;

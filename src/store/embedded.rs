@@ -208,6 +208,29 @@ fn commit_change(db: &Database, change: &Change) -> StoreResult<()> {
         let bytes = serde_json::to_vec(doc).map_err(internal)?;
         docs.insert(key.as_str(), bytes.as_slice())
             .map_err(internal)?;
+
+        for message in &change.outbox {
+            let message_key = doc_key(message.collection, &message.id);
+            if docs.get(message_key.as_str()).map_err(internal)?.is_some() {
+                return Err(StoreError::Internal(format!(
+                    "outbox message {} exists",
+                    message.id
+                )));
+            }
+            for i in [Index::Gsi1, Index::Gsi2] {
+                if let Some(e) = message.index(i) {
+                    index
+                        .insert(
+                            index_key(i, &e.partition, &e.sort, &message.id).as_str(),
+                            message_key.as_str(),
+                        )
+                        .map_err(internal)?;
+                }
+            }
+            let bytes = serde_json::to_vec(message).map_err(internal)?;
+            docs.insert(message_key.as_str(), bytes.as_slice())
+                .map_err(internal)?;
+        }
     }
     // Dropping `tx` on any early return above aborts it: nothing is half-written.
     tx.commit().map_err(internal)

@@ -20,6 +20,7 @@
 //! | aggregate | `pk = agg#{group}`, `sk = {key}` |
 //! | unique claim | `pk = uniq#{key}`, `sk = uniq` |
 //! | idempotency | `pk = idem#{scope}#{key}`, `sk = idem`, TTL attribute `expires_at` |
+//! | outbox message | a document: `pk = outbox#{id}`, `sk = doc`; gsi1 while due or parked |
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 pub mod audit;
 pub mod dynamo;
 pub mod embedded;
+pub mod outbox;
 pub mod permits;
 pub mod registrations;
 pub mod repository;
@@ -43,6 +45,8 @@ pub enum Collection {
     Permit,
     Registration,
     Audit,
+    /// A message waiting to be sent, or a record that one was (`store/outbox.rs`).
+    Outbox,
 }
 
 impl Collection {
@@ -51,6 +55,7 @@ impl Collection {
             Collection::Permit => "permit",
             Collection::Registration => "registration",
             Collection::Audit => "audit",
+            Collection::Outbox => "outbox",
         }
     }
 }
@@ -136,6 +141,9 @@ pub struct Change {
     /// The number this creation takes from a named sequence, in the same change, so
     /// that a number is used only by what was created (no gaps in the register).
     pub sequence: Option<SequenceClaim>,
+    /// Messages this change causes, created with it (each must not exist yet): the
+    /// transactional outbox, so that a crash can never lose one.
+    pub outbox: Vec<Document>,
 }
 
 /// A sequence that must stand at `number - 1` (else [`StoreError::SequenceTaken`])
@@ -156,6 +164,7 @@ impl Change {
             release_unique: Vec::new(),
             idempotency: None,
             sequence: None,
+            outbox: Vec::new(),
         }
     }
 

@@ -16,8 +16,10 @@ use serde::Deserialize;
 
 use crate::domain::coverage::{self, CoverageDelta};
 use crate::domain::formats::{Reference, Register};
+use crate::domain::outbox::OutboxMessage;
 use crate::domain::permit::{Application, PermitStatus};
 
+use super::outbox::outbox_documents;
 use super::repository::{Creation, Listing, every_page};
 use super::{
     AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
@@ -173,10 +175,16 @@ impl<'a> Permits<'a> {
     }
 
     /// Writes `after` over `before` (conditional on `before`'s version) with the
-    /// coverage it moves, in one atomic change.
-    pub async fn transition(&self, before: &Application, after: &Application) -> StoreResult<()> {
+    /// coverage it moves and the messages it causes, in one atomic change.
+    pub async fn transition(
+        &self,
+        before: &Application,
+        after: &Application,
+        messages: &[OutboxMessage],
+    ) -> StoreResult<()> {
         let mut change = Change::update(permit_document(after)?, before.version);
         change.aggregates = coverage_aggregates(&coverage::deltas(Some(before), after));
+        change.outbox = outbox_documents(messages)?;
         self.engine.commit(change).await
     }
 

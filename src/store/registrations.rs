@@ -17,12 +17,14 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::formats::{Reference, Register};
+use crate::domain::outbox::OutboxMessage;
 use crate::domain::place::Kern;
 use crate::domain::respect_week::{
     self, DuplicateKey, Edition, Editions, OrganisationType, Registration, RegistrationStatus,
     TypeSums,
 };
 
+use super::outbox::outbox_documents;
 use super::permits::number_claim;
 use super::repository::{Creation, Listing, every_page, retry_on_conflict};
 use super::{
@@ -239,10 +241,17 @@ impl<'a> Registrations<'a> {
 
     /// Writes `after` over `before` (conditional on `before`'s version) with what it
     /// moves, in one atomic change.
-    pub async fn transition(&self, before: &Registration, after: &Registration) -> StoreResult<()> {
-        self.engine
-            .commit(registration_changed(before, after)?)
-            .await
+    /// Writes `after` over `before` (conditional on its version) with the summary it
+    /// moves and the messages it causes, in one atomic change.
+    pub async fn transition(
+        &self,
+        before: &Registration,
+        after: &Registration,
+        messages: &[OutboxMessage],
+    ) -> StoreResult<()> {
+        let mut change = registration_changed(before, after)?;
+        change.outbox = outbox_documents(messages)?;
+        self.engine.commit(change).await
     }
 
     /// One page of an edition's registrations (all, or one status), by date and start.
@@ -390,7 +399,7 @@ impl<'a> Registrations<'a> {
             let Some(next) = reg.erase_contact(edition, now) else {
                 return Ok(false);
             };
-            self.transition(&reg, &next).await?;
+            self.transition(&reg, &next, &[]).await?;
             tracing::info!(reference = %next.reference, "contact data erased");
             Ok(true)
         })

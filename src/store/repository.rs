@@ -12,7 +12,10 @@
 
 use std::future::Future;
 
+use crate::domain::outbox::OutboxMessage;
+
 use super::audit::Audit;
+use super::outbox::{Outbox, outbox_documents};
 use super::permits::Permits;
 use super::registrations::Registrations;
 use super::{
@@ -50,6 +53,10 @@ impl Store {
 
     pub fn audit(&self) -> Audit<'_> {
         Audit::new(self.engine())
+    }
+
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox::new(self.engine())
     }
 
     /// Writes a prepared creation, all of it or nothing.
@@ -92,6 +99,12 @@ impl Creation {
     pub fn remember(mut self, record: IdempotencyRecord) -> Creation {
         self.change.idempotency = Some(record);
         self
+    }
+
+    /// Sends these messages because of this creation: written in the same change.
+    pub fn notify(mut self, messages: &[OutboxMessage]) -> StoreResult<Creation> {
+        self.change.outbox.extend(outbox_documents(messages)?);
+        Ok(self)
     }
 }
 

@@ -1562,7 +1562,7 @@ mod model {
             // Refused transitions change nothing (the domain decides; not our concern).
             if let Ok(after) = before.apply(&action, actor, now, &tariffs) {
                 records::Permits::new(store)
-                    .transition(&before, &after)
+                    .transition(&before, &after, &[])
                     .await
                     .expect("save");
                 apps[index] = after;

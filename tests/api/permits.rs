@@ -325,7 +325,7 @@ async fn request_info(app: &TestApp, id: &str) {
                 &app.state.catalogue.tariffs,
             )
             .unwrap();
-        permits.transition(&app_now, &next).await.unwrap();
+        permits.transition(&app_now, &next, &[]).await.unwrap();
         app_now = next;
     }
 }

@@ -76,7 +76,7 @@ async fn publish(app: &TestApp, id: &str) {
             app.clock.now(),
         )
         .expect("a registered activity can be published");
-    registrations.transition(&reg, &next).await.unwrap();
+    registrations.transition(&reg, &next, &[]).await.unwrap();
 }
 
 async fn decline(app: &TestApp, id: &str) {
@@ -93,7 +93,7 @@ async fn decline(app: &TestApp, id: &str) {
             app.clock.now(),
         )
         .unwrap();
-    registrations.transition(&reg, &next).await.unwrap();
+    registrations.transition(&reg, &next, &[]).await.unwrap();
 }
 
 pub fn token_of(created: &Value) -> &str {

@@ -179,7 +179,11 @@ pub async fn file(
         let (token, token_hash) = new_access_token();
         let reg = Registration::register(new_id(), reference, token_hash, form, edition, now)
             .map_err(|v| violations_error(v, edition))?;
-        let creation = registrations.create(&reg)?;
+        let messages =
+            state
+                .mail
+                .about_registration(None, &reg, Some(&token), state.real_clock.now());
+        let creation = registrations.create(&reg)?.notify(&messages)?;
         let created = RegistrationCreated {
             access_token: token,
             registration: RegistrationView::of(&reg),
@@ -276,7 +280,15 @@ pub async fn cancel_as_registrant(
             &edition,
             state.clock.now(),
         )?;
-        state.store.registrations().transition(&reg, &next).await?;
+        let messages =
+            state
+                .mail
+                .about_registration(Some(&reg), &next, None, state.real_clock.now());
+        state
+            .store
+            .registrations()
+            .transition(&reg, &next, &messages)
+            .await?;
         Ok::<_, ApiError>(next)
     })
     .await?;

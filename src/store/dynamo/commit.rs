@@ -1,6 +1,6 @@
 //! A change as one `TransactWriteItems`: the document with its version condition,
 //! aggregate deltas, unique claims and releases, the idempotency record and the
-//! sequence number, retried on write conflicts; a cancelled transaction's reasons
+//! sequence number, the outbox messages, retried on write conflicts; a cancelled transaction's reasons
 //! become the embedded store's errors.
 
 use std::collections::BTreeMap;
@@ -34,6 +34,7 @@ enum Role {
     Release,
     Idempotency,
     Sequence,
+    Outbox,
 }
 
 /// How one attempt at a change ended, short of success.
@@ -60,7 +61,7 @@ fn cancellation_outcome(reasons: &[CancellationReason], roles: &[Role]) -> Attem
             Role::Idempotency => (2, StoreError::IdempotencyKeyUsed),
             Role::Sequence => (3, StoreError::SequenceTaken),
             // These items carry no condition.
-            Role::Aggregate | Role::Release => (
+            Role::Aggregate | Role::Release | Role::Outbox => (
                 4,
                 StoreError::Internal("unexpected condition failure".into()),
             ),
@@ -232,6 +233,17 @@ impl DynamoStore {
                     .build(),
             );
             roles.push(Role::Sequence);
+        }
+        for message in &change.outbox {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(document_item(message)))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .build()
+                .map_err(internal)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+            roles.push(Role::Outbox);
         }
         Ok(Plan { items, roles })
     }

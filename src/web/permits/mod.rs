@@ -32,7 +32,7 @@ use crate::web::form::{Errors, FieldSpec, Section, Values, label_errors, section
 use crate::web::{Page, html};
 
 mod private;
-mod summary;
+pub mod summary;
 
 use private::{answer, private_page, withdraw, withdraw_page};
 pub use summary::*;

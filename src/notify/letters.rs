@@ -1,0 +1,289 @@
+//! Which message a change causes, and what it says: a confirmation of receipt with
+//! the private link, then each step an organiser or contact must hear of. Pure: the
+//! records before and after in, letters out (plain text and HTML, in Dutch, no
+//! images, no tracking).
+//!
+//! The private link's token exists only when a record is created (the store keeps
+//! its hash), so only the confirmation of receipt carries it; later messages link to
+//! the record's page, which opens in the browser that used the link before, and to
+//! "Ik ben mijn link kwijt" for a fresh one.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use crate::domain::outbox::Letter;
+use crate::domain::permit::{Application, PermitStatus};
+use crate::domain::respect_week::{Registration, RegistrationStatus};
+use crate::domain::risk::Kind;
+use crate::domain::time::local;
+use crate::web::form::{dutch_date, euro};
+use crate::web::permits::summary::category_text;
+
+use super::Mail;
+
+#[derive(Template)]
+#[template(path = "mail.txt")]
+struct Text<'a> {
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    facts: &'a [(&'static str, String)],
+    link: &'a Option<(&'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "mail.html")]
+struct Html<'a> {
+    subject: &'a str,
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    facts: &'a [(&'static str, String)],
+    link: &'a Option<(&'static str, String)>,
+}
+
+/// The parts of one message, rendered twice.
+struct Draft {
+    kind: &'static str,
+    regarding: String,
+    to: String,
+    subject: String,
+    greeting: String,
+    paragraphs: Vec<String>,
+    facts: Vec<(&'static str, String)>,
+    link: Option<(&'static str, String)>,
+}
+
+impl Draft {
+    fn letter(self) -> Letter {
+        let text = Text {
+            greeting: &self.greeting,
+            paragraphs: &self.paragraphs,
+            facts: &self.facts,
+            link: &self.link,
+        }
+        .render()
+        .expect("the mail text renders");
+        let html = Html {
+            subject: &self.subject,
+            greeting: &self.greeting,
+            paragraphs: &self.paragraphs,
+            facts: &self.facts,
+            link: &self.link,
+        }
+        .render()
+        .expect("the mail HTML renders");
+        Letter {
+            kind: self.kind,
+            regarding: self.regarding,
+            to: self.to,
+            subject: self.subject,
+            text,
+            html,
+        }
+    }
+}
+
+fn moment(at: DateTime<Utc>) -> String {
+    let local = local(at);
+    format!("{} om {}", dutch_date(local.date()), local.format("%H:%M"))
+}
+
+fn last_reason<S>(history: &[crate::domain::history::HistoryEntry<S>]) -> String {
+    history
+        .last()
+        .and_then(|h| h.reason.clone())
+        .unwrap_or_default()
+}
+
+/// The messages a permit application's change causes. `token`: the private link's
+/// token, known only at submission.
+pub fn permit_letters(
+    mail: &Mail,
+    before: Option<&Application>,
+    after: &Application,
+    token: Option<&str>,
+) -> Vec<Letter> {
+    if before.is_some_and(|b| b.status == after.status) {
+        return Vec::new();
+    }
+    let page = format!("{}/evenementen/aanvraag/{}", mail.public_url, after.id);
+    let what = if after.kind == Kind::Melding {
+        "melding"
+    } else {
+        "aanvraag"
+    };
+    let name = &after.event.name;
+    let reference = after.reference.to_string();
+    let mut draft = Draft {
+        kind: "",
+        regarding: format!("permit#{}", after.id),
+        to: after.organiser.email.as_str().to_string(),
+        subject: String::new(),
+        greeting: format!("Beste {},", after.organiser.name),
+        paragraphs: Vec::new(),
+        facts: vec![("Kenmerk", reference.clone()), ("Evenement", name.clone())],
+        link: Some(("Bekijk uw aanvraag", page.clone())),
+    };
+    match (before, after.status) {
+        (None, PermitStatus::Submitted) => {
+            draft.kind = "permit_received";
+            draft.subject = format!("Ontvangstbevestiging {reference}: {name}");
+            draft.paragraphs = vec![
+                format!("Wij hebben uw {what} voor {name} ontvangen. Hieronder staat wat u hebt aangevraagd en wat er nu gebeurt."),
+                "Wij beoordelen uw aanvraag. Hebben wij meer informatie nodig, dan krijgt u daarover een e-mail met onze vraag. Als er een besluit is, krijgt u ook bericht.".into(),
+                "Met de persoonlijke link hieronder volgt u uw aanvraag, beantwoordt u vragen en kunt u haar intrekken. Bewaar deze e-mail: de link is alleen voor u.".into(),
+            ];
+            draft.facts.extend([
+                ("Ontvangen op", moment(after.submitted_at)),
+                ("Soort", category_text(after.category).to_string()),
+                ("Leges", euro(after.leges.total_cents)),
+                (
+                    "Uiterlijk aanvragen op",
+                    dutch_date(after.deadline.required_by),
+                ),
+            ]);
+            if after.deadline.late {
+                draft.paragraphs.insert(1, "Let op: uw aanvraag is later ingediend dan de termijn. Wij doen ons best, maar kunnen niet beloven dat er op tijd een besluit is.".into());
+            }
+            draft.link =
+                token.map(|token| ("Uw persoonlijke link", format!("{page}?sleutel={token}")));
+        }
+        (Some(_), PermitStatus::InfoRequested) => {
+            draft.kind = "permit_info_requested";
+            draft.subject = format!("Wij hebben een vraag over {reference}: {name}");
+            draft.paragraphs = vec![
+                format!("Om uw {what} te beoordelen hebben wij meer informatie nodig. Onze vraag:"),
+                last_reason(&after.history),
+                "U beantwoordt de vraag op de pagina van uw aanvraag. Open die met de persoonlijke link uit de ontvangstbevestiging.".into(),
+            ];
+        }
+        (Some(_), PermitStatus::Approved) => {
+            draft.kind = "permit_approved";
+            draft.subject = format!("Besluit over {reference}: verleend");
+            draft.paragraphs = vec![
+                format!("Goed nieuws: uw {what} voor {name} is verleend."),
+                format!(
+                    "De leges van {} blijven verschuldigd; u krijgt daarvoor een rekening.",
+                    euro(after.leges.total_cents - after.leges.refunded_cents)
+                ),
+            ];
+        }
+        (Some(_), PermitStatus::Rejected) => {
+            draft.kind = "permit_rejected";
+            draft.subject = format!("Besluit over {reference}: geweigerd");
+            draft.paragraphs = vec![
+                format!("Uw {what} voor {name} is geweigerd. De reden:"),
+                last_reason(&after.history),
+                format!(
+                    "De leges van {} zijn voor de behandeling van uw aanvraag en blijven verschuldigd, ook bij een weigering. Bent u het niet eens met dit besluit, dan kunt u binnen zes weken bezwaar maken.",
+                    euro(after.leges.total_cents - after.leges.refunded_cents)
+                ),
+            ];
+        }
+        (Some(_), PermitStatus::Withdrawn) => {
+            draft.kind = "permit_withdrawn";
+            draft.subject = format!("Intrekking bevestigd: {reference}");
+            draft.paragraphs = vec![
+                format!(
+                    "U hebt uw {what} voor {name} ingetrokken. Wij behandelen haar niet verder."
+                ),
+                format!(
+                    "U krijgt {} van de leges terug; {} blijft verschuldigd.",
+                    euro(after.leges.refunded_cents),
+                    euro(after.leges.total_cents - after.leges.refunded_cents)
+                ),
+            ];
+        }
+        _ => return Vec::new(),
+    }
+    vec![draft.letter()]
+}
+
+/// The messages a Week van Respect registration's change causes. `token`: the
+/// private link's token, known only at registration.
+pub fn registration_letters(
+    mail: &Mail,
+    before: Option<&Registration>,
+    after: &Registration,
+    token: Option<&str>,
+) -> Vec<Letter> {
+    if before.is_some_and(|b| b.status == after.status) {
+        return Vec::new();
+    }
+    let Some(contact) = &after.contact else {
+        return Vec::new();
+    };
+    let page = format!(
+        "{}/week-van-respect/{}/activiteit/{}",
+        mail.public_url, after.year, after.id
+    );
+    let title = &after.activity.title;
+    let reference = after.reference.to_string();
+    let mut draft = Draft {
+        kind: "",
+        regarding: format!("registration#{}", after.id),
+        to: contact.email.as_str().to_string(),
+        subject: String::new(),
+        greeting: format!("Beste {},", contact.name),
+        paragraphs: Vec::new(),
+        facts: vec![
+            ("Kenmerk", reference.clone()),
+            ("Activiteit", title.clone()),
+            (
+                "Datum",
+                format!(
+                    "{}, {}–{}",
+                    dutch_date(after.activity.date),
+                    after.activity.starts_at.format("%H:%M"),
+                    after.activity.ends_at.format("%H:%M")
+                ),
+            ),
+        ],
+        link: Some(("Bekijk uw aanmelding", page.clone())),
+    };
+    match (before, after.status) {
+        (None, RegistrationStatus::Registered) => {
+            draft.kind = "registration_received";
+            draft.subject = format!("Aanmelding ontvangen {reference}: {title}");
+            draft.paragraphs = vec![
+                format!(
+                    "Wij hebben de aanmelding van {} voor de Week van Respect {} ontvangen.",
+                    after.organisation.name, after.year
+                ),
+                "De gemeente bekijkt de aanmelding. Is zij goedgekeurd, dan komt de activiteit in het openbare programma en krijgt u bericht.".into(),
+                "Met de persoonlijke link hieronder bekijkt u de aanmelding of meldt u de activiteit af. Bewaar deze e-mail: de link is alleen voor u.".into(),
+            ];
+            draft
+                .facts
+                .push(("Ontvangen op", moment(after.registered_at)));
+            draft.link =
+                token.map(|token| ("Uw persoonlijke link", format!("{page}?sleutel={token}")));
+        }
+        (Some(_), RegistrationStatus::Published) => {
+            draft.kind = "registration_published";
+            draft.subject = format!("{title} staat in het programma ({reference})");
+            draft.paragraphs = vec![format!(
+                "Uw activiteit {title} staat nu in het openbare programma van de Week van Respect {}.",
+                after.year
+            )];
+        }
+        (Some(_), RegistrationStatus::Declined) => {
+            draft.kind = "registration_declined";
+            draft.subject = format!("Aanmelding niet opgenomen: {reference}");
+            draft.paragraphs = vec![
+                format!(
+                    "Wij hebben uw activiteit {title} niet opgenomen in het programma. De reden:"
+                ),
+                last_reason(&after.history),
+            ];
+        }
+        (Some(_), RegistrationStatus::Cancelled) => {
+            draft.kind = "registration_cancelled";
+            draft.subject = format!("Afmelding bevestigd: {reference}");
+            draft.paragraphs = vec![format!(
+                "U hebt de activiteit {title} afgemeld. Zij staat niet (meer) in het programma."
+            )];
+        }
+        _ => return Vec::new(),
+    }
+    vec![draft.letter()]
+}

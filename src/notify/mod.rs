@@ -1,0 +1,94 @@
+//! E-mail to organisers and Week van Respect contacts (Awb art. 4:3a: a confirmation
+//! of receipt, then every step). A change that causes a message writes it to the
+//! outbox in the same commit (`letters` decides which, `Mail::messages` makes them);
+//! `delivery` sends what is due, at least once, with a stable `Message-ID`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::api::secrets::new_id;
+use crate::domain::outbox::{Letter, OutboxMessage};
+use crate::domain::permit::Application;
+use crate::domain::respect_week::Registration;
+
+pub mod delivery;
+pub mod letters;
+
+/// Where messages come from and where their links point.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The address the public reaches loket at, for links (`https://…`, no slash at
+    /// the end). Configured, never taken from a request: a forged `Host` must not put
+    /// someone else's address in a municipal e-mail.
+    pub public_url: String,
+    /// `From:` of every message.
+    pub from: String,
+    /// The right-hand side of every `Message-ID`.
+    pub domain: String,
+}
+
+impl Default for Mail {
+    fn default() -> Mail {
+        Mail::new(
+            "http://127.0.0.1:3000",
+            "Gemeente Dronten <evenementen@dronten.nl>",
+        )
+    }
+}
+
+impl Mail {
+    pub fn new(public_url: &str, from: &str) -> Mail {
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let domain = public_url
+            .split("://")
+            .nth(1)
+            .unwrap_or("loket.local")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("loket.local")
+            .to_string();
+        Mail {
+            public_url,
+            from: from.to_string(),
+            domain,
+        }
+    }
+
+    /// The outbox messages of these letters, due now (`now`: real time).
+    pub fn messages(&self, letters: Vec<Letter>, now: DateTime<Utc>) -> Vec<OutboxMessage> {
+        letters
+            .into_iter()
+            .map(|letter| OutboxMessage::new(new_id(), &self.domain, letter, now))
+            .collect()
+    }
+}
+
+impl Mail {
+    /// The messages a permit application's change causes (`token` at submission).
+    pub fn about_permit(
+        &self,
+        before: Option<&Application>,
+        after: &Application,
+        token: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Vec<OutboxMessage> {
+        self.messages(letters::permit_letters(self, before, after, token), now)
+    }
+
+    /// The messages a registration's change causes (`token` at registration).
+    pub fn about_registration(
+        &self,
+        before: Option<&Registration>,
+        after: &Registration,
+        token: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Vec<OutboxMessage> {
+        self.messages(
+            letters::registration_letters(self, before, after, token),
+            now,
+        )
+    }
+}
+
+pub type SharedMail = Arc<Mail>;
