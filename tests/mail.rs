@@ -554,3 +554,67 @@ async fn a_week_van_respect_contact_hears_of_receipt_publication_and_cancellatio
     assert_eq!(all[2].subject, "Afmelding bevestigd: WVR-2017-0001");
     assert_eq!(all[2].to, "j.bakker@regenboog.nl");
 }
+
+/// "Ik ben mijn link kwijt" by e-mail: a wrong address gets the same answer and no
+/// message; the right one gets a new link that works, and the old link is dead.
+#[tokio::test]
+async fn a_lost_link_reaches_the_stored_address_and_the_old_one_stops_working() {
+    let Some(program) = aiosmtpd() else {
+        return;
+    };
+    let mut smtp = SmtpServer::new(program);
+    smtp.start();
+    let mut loket = Loket::new();
+    loket.start(&smtp.url());
+    let (id, old_token) = loket.file(zomerfestival()).await;
+    smtp.wait_for(1);
+
+    let ask = |email: &'static str| {
+        loket.post(
+            "/permits/lost-link",
+            json!({"reference": "EV-2017-0001", "email": email}),
+            None,
+        )
+    };
+    let wrong = ask("iemand@anders.nl").await;
+    assert_eq!(wrong.status(), 202);
+    let wrong: Value = wrong.json().await.unwrap();
+    let right = ask("info@zomerfest.nl").await;
+    assert_eq!(right.status(), 202);
+    assert_eq!(right.json::<Value>().await.unwrap(), wrong, "one answer");
+    let received = smtp.wait_for(2);
+    let renewed = &received[1];
+    assert_eq!(renewed.to, "info@zomerfest.nl");
+    assert_eq!(
+        renewed.subject,
+        "Uw nieuwe persoonlijke link voor EV-2017-0001"
+    );
+    let page = loket.url(&format!("/evenementen/aanvraag/{id}"));
+    let link = renewed.link(&page);
+    assert!(!link.contains(&old_token));
+    opens(&link, &page, "EV-2017-0001").await;
+    let old = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{page}?sleutel={old_token}"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = old.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let old_page = reqwest::Client::new()
+        .get(&page)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_page.status(), 404, "the old link opens nothing");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(smtp.received().len(), 2, "nothing for the wrong address");
+}

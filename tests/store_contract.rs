@@ -160,7 +160,7 @@ mod suite {
 
     pub async fn outbox_messages_are_written_with_their_change_or_not_at_all(store: SharedStore) {
         let mut change = Change::create(permit("p1", 1, "first"));
-        change.outbox = outbox_documents(&[message("m1", t0()), message("m2", t0())]).unwrap();
+        change.also_create = outbox_documents(&[message("m1", t0()), message("m2", t0())]).unwrap();
         store.commit(change).await.unwrap();
         let facade = loket::store::Store::new(store.clone());
         let due = facade.outbox().due(t0(), 10).await.unwrap();
@@ -172,7 +172,7 @@ mod suite {
 
         // A change that fails (its version moved) writes no message either.
         let mut stale = Change::update(permit("p1", 2, "second"), 7);
-        stale.outbox = outbox_documents(&[message("m3", t0())]).unwrap();
+        stale.also_create = outbox_documents(&[message("m3", t0())]).unwrap();
         assert!(matches!(
             store.commit(stale).await,
             Err(StoreError::VersionConflict)
@@ -185,7 +185,7 @@ mod suite {
         let facade = loket::store::Store::new(store.clone());
         let outbox = facade.outbox();
         let mut change = Change::create(permit("p1", 1, ""));
-        change.outbox = outbox_documents(&[message("m1", t0()), message("m2", t0())]).unwrap();
+        change.also_create = outbox_documents(&[message("m1", t0()), message("m2", t0())]).unwrap();
         store.commit(change).await.unwrap();
 
         // m1 fails: not due again until its wait is over; m2 is sent.

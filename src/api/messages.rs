@@ -23,6 +23,10 @@ const CATALOGUE: &[(&str, &str)] = &[
     ),
     ("kvk_number", "Een KvK-nummer heeft 8 cijfers."),
     (
+        "reference",
+        "Vul het kenmerk in zoals het in uw bevestiging staat, bijvoorbeeld EV-2017-0001.",
+    ),
+    (
         "timestamp",
         "Verwacht een tijdstip als 2017-08-18T12:00:00+02:00.",
     ),

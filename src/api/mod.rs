@@ -16,6 +16,7 @@ pub mod extract;
 pub mod headers;
 pub mod history;
 pub mod idempotency;
+pub mod lost_link;
 pub mod messages;
 pub mod openapi;
 pub mod permits;

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::domain::text::{self, Lines};
 
-use super::{admin, admin_respect_week, error, permits, respect_week};
+use super::{admin, admin_respect_week, error, lost_link, permits, respect_week};
 
 struct Security;
 
@@ -302,6 +302,8 @@ impl Modify for Contract {
         permits::read,
         permits::withdraw,
         permits::answer_info,
+        lost_link::permit_link,
+        lost_link::registration_link,
         respect_week::editions,
         respect_week::register,
         respect_week::programme,

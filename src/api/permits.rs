@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/permits/{id}", get(read))
         .route("/permits/{id}/withdraw", post(withdraw))
         .route("/permits/{id}/info", post(answer_info))
+        .route("/permits/lost-link", post(super::lost_link::permit_link))
 }
 
 /// The body of `POST /permits` and `POST /permits/quote`.

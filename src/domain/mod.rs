@@ -8,6 +8,7 @@ pub mod event;
 pub mod formats;
 pub mod history;
 pub mod leges;
+pub mod link;
 pub mod money;
 pub mod outbox;
 pub mod permit;

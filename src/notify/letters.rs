@@ -287,3 +287,53 @@ pub fn registration_letters(
     }
     vec![draft.letter()]
 }
+
+const NEW_LINK_PARAGRAPHS: [&str; 2] = [
+    "U hebt een nieuwe persoonlijke link gevraagd. Hieronder staat hij. De link die u eerder kreeg, werkt niet meer.",
+    "Hebt u niets gevraagd? Dan kunt u deze e-mail negeren: alleen wie dit e-mailadres leest, heeft de nieuwe link.",
+];
+
+/// The new private link of an application, to the stored address.
+pub fn permit_new_link(mail: &Mail, app: &Application, token: &str) -> Letter {
+    let page = format!("{}/evenementen/aanvraag/{}", mail.public_url, app.id);
+    Draft {
+        kind: "permit_new_link",
+        regarding: format!("permit#{}", app.id),
+        to: app.organiser.email.as_str().to_string(),
+        subject: format!("Uw nieuwe persoonlijke link voor {}", app.reference),
+        greeting: format!("Beste {},", app.organiser.name),
+        paragraphs: NEW_LINK_PARAGRAPHS.map(String::from).to_vec(),
+        facts: vec![
+            ("Kenmerk", app.reference.to_string()),
+            ("Evenement", app.event.name.clone()),
+        ],
+        link: Some(("Uw persoonlijke link", format!("{page}?sleutel={token}"))),
+    }
+    .letter()
+}
+
+/// The new private link of a registration, to the stored address (none once the
+/// contact data is erased).
+pub fn registration_new_link(mail: &Mail, reg: &Registration, token: &str) -> Option<Letter> {
+    let contact = reg.contact.as_ref()?;
+    let page = format!(
+        "{}/week-van-respect/{}/activiteit/{}",
+        mail.public_url, reg.year, reg.id
+    );
+    Some(
+        Draft {
+            kind: "registration_new_link",
+            regarding: format!("registration#{}", reg.id),
+            to: contact.email.as_str().to_string(),
+            subject: format!("Uw nieuwe persoonlijke link voor {}", reg.reference),
+            greeting: format!("Beste {},", contact.name),
+            paragraphs: NEW_LINK_PARAGRAPHS.map(String::from).to_vec(),
+            facts: vec![
+                ("Kenmerk", reg.reference.to_string()),
+                ("Activiteit", reg.activity.title.clone()),
+            ],
+            link: Some(("Uw persoonlijke link", format!("{page}?sleutel={token}"))),
+        }
+        .letter(),
+    )
+}

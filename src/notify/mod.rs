@@ -91,4 +91,31 @@ impl Mail {
     }
 }
 
+impl Mail {
+    /// The message with an application's new private link.
+    pub fn new_permit_link(
+        &self,
+        app: &Application,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<OutboxMessage> {
+        self.messages(vec![letters::permit_new_link(self, app, token)], now)
+    }
+
+    /// The message with a registration's new private link (none without contact data).
+    pub fn new_registration_link(
+        &self,
+        reg: &Registration,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<OutboxMessage> {
+        self.messages(
+            letters::registration_new_link(self, reg, token)
+                .into_iter()
+                .collect(),
+            now,
+        )
+    }
+}
+
 pub type SharedMail = Arc<Mail>;

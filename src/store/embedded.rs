@@ -209,11 +209,11 @@ fn commit_change(db: &Database, change: &Change) -> StoreResult<()> {
         docs.insert(key.as_str(), bytes.as_slice())
             .map_err(internal)?;
 
-        for message in &change.outbox {
+        for message in &change.also_create {
             let message_key = doc_key(message.collection, &message.id);
             if docs.get(message_key.as_str()).map_err(internal)?.is_some() {
                 return Err(StoreError::Internal(format!(
-                    "outbox message {} exists",
+                    "document {} exists",
                     message.id
                 )));
             }

@@ -21,6 +21,7 @@
 //! | unique claim | `pk = uniq#{key}`, `sk = uniq` |
 //! | idempotency | `pk = idem#{scope}#{key}`, `sk = idem`, TTL attribute `expires_at` |
 //! | outbox message | a document: `pk = outbox#{id}`, `sk = doc`; gsi1 while due or parked |
+//! | reference lookup | a document: `pk = lookup#{reference}`, `sk = doc`, body `{"id"}` |
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub enum Collection {
     Audit,
     /// A message waiting to be sent, or a record that one was (`store/outbox.rs`).
     Outbox,
+    /// A reference (`EV-2017-0001`) pointing to its record's id.
+    Lookup,
 }
 
 impl Collection {
@@ -56,6 +59,7 @@ impl Collection {
             Collection::Registration => "registration",
             Collection::Audit => "audit",
             Collection::Outbox => "outbox",
+            Collection::Lookup => "lookup",
         }
     }
 }
@@ -141,9 +145,10 @@ pub struct Change {
     /// The number this creation takes from a named sequence, in the same change, so
     /// that a number is used only by what was created (no gaps in the register).
     pub sequence: Option<SequenceClaim>,
-    /// Messages this change causes, created with it (each must not exist yet): the
-    /// transactional outbox, so that a crash can never lose one.
-    pub outbox: Vec<Document>,
+    /// Documents created with this change, each of which must not exist yet: the
+    /// messages it causes (the transactional outbox, so that a crash can never lose
+    /// one) and a new record's lookup by its reference.
+    pub also_create: Vec<Document>,
 }
 
 /// A sequence that must stand at `number - 1` (else [`StoreError::SequenceTaken`])
@@ -164,7 +169,7 @@ impl Change {
             release_unique: Vec::new(),
             idempotency: None,
             sequence: None,
-            outbox: Vec::new(),
+            also_create: Vec::new(),
         }
     }
 

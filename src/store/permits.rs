@@ -20,7 +20,7 @@ use crate::domain::outbox::OutboxMessage;
 use crate::domain::permit::{Application, PermitStatus};
 
 use super::outbox::outbox_documents;
-use super::repository::{Creation, Listing, every_page};
+use super::repository::{Creation, Listing, every_page, find_by_reference, lookup_document};
 use super::{
     AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
     Position, SequenceClaim, StoreError, StoreResult,
@@ -171,7 +171,31 @@ impl<'a> Permits<'a> {
         let mut change = Change::create(permit_document(app)?);
         change.aggregates = coverage_aggregates(&coverage::deltas(None, app));
         change.sequence = Some(number_claim(&app.reference)?);
+        change
+            .also_create
+            .push(lookup_document(&app.reference, &app.id)?);
         Ok(Creation::new(change))
+    }
+
+    /// The application with this reference (`EV-2017-0001`), if there is one.
+    pub async fn by_reference(&self, reference: &Reference) -> StoreResult<Option<Application>> {
+        match find_by_reference(self.engine, reference).await? {
+            Some(id) => self.get(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Gives the application a new private token (`after` carries its hash), and
+    /// sends the link in the same change. Nothing else moves.
+    pub async fn renew_token(
+        &self,
+        before: &Application,
+        after: &Application,
+        messages: &[OutboxMessage],
+    ) -> StoreResult<()> {
+        let mut change = Change::update(permit_document(after)?, before.version);
+        change.also_create = outbox_documents(messages)?;
+        self.engine.commit(change).await
     }
 
     /// Writes `after` over `before` (conditional on `before`'s version) with the
@@ -184,7 +208,7 @@ impl<'a> Permits<'a> {
     ) -> StoreResult<()> {
         let mut change = Change::update(permit_document(after)?, before.version);
         change.aggregates = coverage_aggregates(&coverage::deltas(Some(before), after));
-        change.outbox = outbox_documents(messages)?;
+        change.also_create = outbox_documents(messages)?;
         self.engine.commit(change).await
     }
 

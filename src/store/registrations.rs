@@ -27,6 +27,7 @@ use crate::domain::respect_week::{
 use super::outbox::outbox_documents;
 use super::permits::number_claim;
 use super::repository::{Creation, Listing, every_page, retry_on_conflict};
+use super::repository::{find_by_reference, lookup_document};
 use super::{
     AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
     Position, StoreError, StoreResult,
@@ -236,11 +237,33 @@ impl<'a> Registrations<'a> {
     pub fn create(&self, reg: &Registration) -> StoreResult<Creation> {
         let mut change = registration_created(reg)?;
         change.sequence = Some(number_claim(&reg.reference)?);
+        change
+            .also_create
+            .push(lookup_document(&reg.reference, &reg.id)?);
         Ok(Creation::new(change))
     }
 
-    /// Writes `after` over `before` (conditional on `before`'s version) with what it
-    /// moves, in one atomic change.
+    /// The registration with this reference (`WVR-2017-0001`), if there is one.
+    pub async fn by_reference(&self, reference: &Reference) -> StoreResult<Option<Registration>> {
+        match find_by_reference(self.engine, reference).await? {
+            Some(id) => self.get(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Gives the registration a new private token (`after` carries its hash), and
+    /// sends the link in the same change.
+    pub async fn renew_token(
+        &self,
+        before: &Registration,
+        after: &Registration,
+        messages: &[OutboxMessage],
+    ) -> StoreResult<()> {
+        let mut change = Change::update(registration_document(after)?, before.version);
+        change.also_create = outbox_documents(messages)?;
+        self.engine.commit(change).await
+    }
+
     /// Writes `after` over `before` (conditional on its version) with the summary it
     /// moves and the messages it causes, in one atomic change.
     pub async fn transition(
@@ -250,7 +273,7 @@ impl<'a> Registrations<'a> {
         messages: &[OutboxMessage],
     ) -> StoreResult<()> {
         let mut change = registration_changed(before, after)?;
-        change.outbox = outbox_documents(messages)?;
+        change.also_create = outbox_documents(messages)?;
         self.engine.commit(change).await
     }
 

@@ -19,8 +19,10 @@ use super::outbox::{Outbox, outbox_documents};
 use super::permits::Permits;
 use super::registrations::Registrations;
 use super::{
-    Change, DocumentStore, IdempotencyRecord, Position, SharedStore, StoreError, StoreResult,
+    Change, Collection, Document, DocumentStore, IdempotencyRecord, Position, SharedStore,
+    StoreError, StoreResult,
 };
+use crate::domain::formats::Reference;
 
 /// The store, with a repository per aggregate. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -103,9 +105,41 @@ impl Creation {
 
     /// Sends these messages because of this creation: written in the same change.
     pub fn notify(mut self, messages: &[OutboxMessage]) -> StoreResult<Creation> {
-        self.change.outbox.extend(outbox_documents(messages)?);
+        self.change.also_create.extend(outbox_documents(messages)?);
         Ok(self)
     }
+}
+
+/// The lookup of a new record by its reference, created with it.
+pub(super) fn lookup_document(reference: &Reference, id: &str) -> StoreResult<Document> {
+    Ok(Document {
+        collection: Collection::Lookup,
+        id: reference.to_string(),
+        version: 1,
+        body: serde_json::json!({ "id": id }).to_string(),
+        gsi1: None,
+        gsi2: None,
+    })
+}
+
+/// The id of the record with this reference, if there is one.
+pub(super) async fn find_by_reference(
+    engine: &dyn DocumentStore,
+    reference: &Reference,
+) -> StoreResult<Option<String>> {
+    let Some(doc) = engine
+        .get(Collection::Lookup, &reference.to_string())
+        .await?
+    else {
+        return Ok(None);
+    };
+    #[derive(serde::Deserialize)]
+    struct Lookup {
+        id: String,
+    }
+    serde_json::from_str::<Lookup>(&doc.body)
+        .map(|l| Some(l.id))
+        .map_err(|e| StoreError::Internal(format!("lookup {}: {e}", doc.id)))
 }
 
 /// One page of a listing: the items, and where the next page starts (`None` on the

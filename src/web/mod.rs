@@ -22,6 +22,7 @@ use crate::api::state::AppState;
 pub mod assets;
 pub mod cookies;
 pub mod form;
+pub mod lost_link;
 pub mod permits;
 pub mod respect_week;
 pub mod staff;
@@ -111,7 +112,7 @@ pub fn not_found_page() -> Response {
     message(
         StatusCode::NOT_FOUND,
         "Deze pagina bestaat niet",
-        "Misschien is de link niet volledig, of is hij al een keer gebruikt in een andere browser. Open de link uit uw bevestiging opnieuw.".into(),
+        "Misschien is de link niet volledig, of is hij al een keer gebruikt in een andere browser, of is er intussen een nieuwe link verstuurd. Open de link uit uw bevestiging opnieuw, of vraag op de startpagina een nieuwe link aan.".into(),
         Some(("/", "Naar de startpagina")),
     )
 }
@@ -179,12 +180,20 @@ fn compressed(routes: Router<AppState>) -> Router<AppState> {
 
 /// The organisers' pages (the `permits` function).
 pub fn permit_pages() -> Router<AppState> {
-    compressed(common().merge(permits::router()))
+    compressed(
+        common()
+            .merge(permits::router())
+            .merge(lost_link::permit_router()),
+    )
 }
 
 /// The Week van Respect pages (the `respect_week` function).
 pub fn respect_week_pages() -> Router<AppState> {
-    compressed(common().merge(respect_week::router()))
+    compressed(
+        common()
+            .merge(respect_week::router())
+            .merge(lost_link::respect_week_router()),
+    )
 }
 
 /// The staff pages (the `admin` function): Cognito's sign-in only.
@@ -199,6 +208,8 @@ pub fn pages() -> Router<AppState> {
         common()
             .merge(permits::router())
             .merge(respect_week::router())
+            .merge(lost_link::permit_router())
+            .merge(lost_link::respect_week_router())
             .merge(staff::router()),
     )
 }

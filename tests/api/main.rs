@@ -8,6 +8,8 @@ mod cognito;
 mod dynamo;
 mod hardening;
 mod helpers;
+mod lost_link;
+mod outbox;
 mod permits;
 mod respect_week;
 mod staff_sign_in;

@@ -515,3 +515,31 @@ async fn the_permit_form_can_be_worked_with_the_keyboard_alone() {
     assert!(browser.exists("[data-error-summary]").await);
     browser.close().await;
 }
+
+/// "Ik ben mijn link kwijt" from the home page: the form, its errors, and the answer.
+#[tokio::test]
+async fn the_lost_link_page_names_its_errors_and_answers_without_telling_who_exists() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let browser = driver.session(true).await;
+    browser.goto(&loket.url("/")).await;
+    browser.press("a[href='/evenementen/link-kwijt']").await;
+    browser.check("lost-link").await;
+    browser.press("form button[type=submit]").await;
+    let summary = browser.text("[data-error-summary]").await;
+    assert!(
+        summary.contains("Kenmerk") && summary.contains("E-mailadres"),
+        "{summary}"
+    );
+    browser.check("lost-link-errors").await;
+    browser.fill("reference", "EV-2017-0042").await;
+    browser.fill("email", "iemand@example.nl").await;
+    browser.press("form button[type=submit]").await;
+    let answer = browser.body().await;
+    assert!(answer.contains("Kijk in uw e-mail"), "{answer}");
+    assert!(answer.contains("Als het kenmerk en het e-mailadres bij elkaar horen"));
+    browser.check("lost-link-answer").await;
+    browser.close().await;
+}

@@ -54,6 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/respect-week/{year}/program.ics", get(programme_ics))
         .route("/respect-week/{year}/activities/{id}", get(read))
         .route("/respect-week/{year}/activities/{id}/cancel", post(cancel))
+        .route(
+            "/respect-week/lost-link",
+            post(super::lost_link::registration_link),
+        )
 }
 
 /// The idempotency scope of registrations (the edition year is part of the hash).

@@ -116,6 +116,11 @@ pub fn email(field: &Field<String>) -> Result<(), ValidationError> {
     formatted(field, "email", Email::parse)
 }
 
+/// A reference such as `EV-2017-0001` or `WVR-2017-0001`.
+pub fn reference(field: &Field<String>) -> Result<(), ValidationError> {
+    formatted(field, "reference", crate::domain::formats::Reference::parse)
+}
+
 pub fn phone(field: &Field<String>) -> Result<(), ValidationError> {
     formatted(field, "phone", Phone::parse)
 }

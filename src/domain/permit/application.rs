@@ -37,6 +37,13 @@ pub struct Application {
     pub deadline: Deadline,
     #[serde(with = "local_rfc3339")]
     pub submitted_at: DateTime<Utc>,
+    /// When a new private link was last sent ("Ik ben mijn link kwijt").
+    #[serde(
+        default,
+        with = "crate::domain::time::opt_local_rfc3339",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub link_sent_at: Option<DateTime<Utc>>,
     pub version: u64,
     pub history: Vec<HistoryEntry>,
 }
@@ -107,6 +114,7 @@ impl Application {
             leges: quote.leges,
             deadline: quote.deadline,
             submitted_at: now,
+            link_sent_at: None,
             version: 1,
             history: vec![HistoryEntry {
                 at: now,

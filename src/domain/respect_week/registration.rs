@@ -81,6 +81,13 @@ pub struct Registration {
         skip_serializing_if = "Option::is_none"
     )]
     pub erased_at: Option<DateTime<Utc>>,
+    /// When a new private link was last sent ("Ik ben mijn link kwijt").
+    #[serde(
+        default,
+        with = "opt_local_rfc3339",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub link_sent_at: Option<DateTime<Utc>>,
     pub version: u64,
     pub history: Vec<HistoryEntry>,
 }
@@ -155,6 +162,7 @@ impl Registration {
             activity: form.activity,
             registered_at: now,
             erased_at: None,
+            link_sent_at: None,
             version: 1,
             history: vec![HistoryEntry {
                 at: now,

@@ -34,7 +34,7 @@ enum Role {
     Release,
     Idempotency,
     Sequence,
-    Outbox,
+    AlsoCreate,
 }
 
 /// How one attempt at a change ended, short of success.
@@ -61,7 +61,7 @@ fn cancellation_outcome(reasons: &[CancellationReason], roles: &[Role]) -> Attem
             Role::Idempotency => (2, StoreError::IdempotencyKeyUsed),
             Role::Sequence => (3, StoreError::SequenceTaken),
             // These items carry no condition.
-            Role::Aggregate | Role::Release | Role::Outbox => (
+            Role::Aggregate | Role::Release | Role::AlsoCreate => (
                 4,
                 StoreError::Internal("unexpected condition failure".into()),
             ),
@@ -234,7 +234,7 @@ impl DynamoStore {
             );
             roles.push(Role::Sequence);
         }
-        for message in &change.outbox {
+        for message in &change.also_create {
             let put = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(document_item(message)))
@@ -243,7 +243,7 @@ impl DynamoStore {
                 .build()
                 .map_err(internal)?;
             items.push(TransactWriteItem::builder().put(put).build());
-            roles.push(Role::Outbox);
+            roles.push(Role::AlsoCreate);
         }
         Ok(Plan { items, roles })
     }

@@ -70,6 +70,8 @@ struct QueuePage {
     tot: String,
     statuses: Vec<(&'static str, &'static str)>,
     categories: Vec<(&'static str, &'static str)>,
+    /// E-mails that failed again and again: (what, to, since, last error).
+    parked: Vec<(String, String, String, String)>,
 }
 
 pub async fn queue(
@@ -131,8 +133,25 @@ pub async fn queue(
             soon: a.status.is_open() && soon_due(a.deadline.required_by, today),
         })
         .collect();
+    // Staff must know when an organiser was not told something.
+    let parked = match state.store.outbox().parked().await {
+        Ok(parked) => parked
+            .into_iter()
+            .map(|m| {
+                let since = local(m.created_at);
+                (
+                    m.subject,
+                    m.to,
+                    format!("{} {}", dutch_date(since.date()), since.format("%H:%M")),
+                    m.last_error.unwrap_or_default(),
+                )
+            })
+            .collect(),
+        Err(e) => return crate::web::error_page(&e.into()),
+    };
     let (csrf, fresh) = cookies::csrf_token(&headers);
     let page = QueuePage {
+        parked,
         page: Page::new("Aanvragen"),
         csrf: csrf.clone(),
         staff: staff.id,

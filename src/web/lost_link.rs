@@ -1,0 +1,156 @@
+//! "Ik ben mijn link kwijt" as pages: `/evenementen/link-kwijt` and
+//! `/week-van-respect/link-kwijt`. The form's fields are checked by the API's own
+//! request type, and the link is sent by the API's own `send_new_link`; the answer
+//! is the same whether the reference and the address match or not.
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::api::error::ApiError;
+use crate::api::lost_link::{ANSWER, LostLinkRequest, Register, send_new_link};
+use crate::api::state::AppState;
+use crate::api::validate::JsonBody;
+
+use super::cookies::{self, CheckedForm};
+use super::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
+use super::{Page, error_page, html, message};
+
+pub fn permit_router() -> Router<AppState> {
+    Router::new().route(
+        "/evenementen/link-kwijt",
+        get(|headers: HeaderMap| async move {
+            form_page(
+                &headers,
+                Register::Permits,
+                &Values::default(),
+                Errors::default(),
+            )
+        })
+        .post(
+            |state: State<AppState>, headers: HeaderMap, form: CheckedForm| {
+                submit(state, headers, form, Register::Permits)
+            },
+        ),
+    )
+}
+
+pub fn respect_week_router() -> Router<AppState> {
+    Router::new().route(
+        "/week-van-respect/link-kwijt",
+        get(|headers: HeaderMap| async move {
+            form_page(
+                &headers,
+                Register::RespectWeek,
+                &Values::default(),
+                Errors::default(),
+            )
+        })
+        .post(
+            |state: State<AppState>, headers: HeaderMap, form: CheckedForm| {
+                submit(state, headers, form, Register::RespectWeek)
+            },
+        ),
+    )
+}
+
+fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {
+    vec![(
+        "Uw gegevens",
+        vec![
+            FieldSpec::text("reference", "Kenmerk")
+                .hint("Het staat in uw bevestiging, bijvoorbeeld EV-2017-0001.")
+                .autocomplete("off"),
+            FieldSpec::text("email", "E-mailadres")
+                .kind("email")
+                .hint("Het adres dat u bij de aanvraag of aanmelding gaf.")
+                .autocomplete("email"),
+        ],
+    )]
+}
+
+#[derive(Template)]
+#[template(path = "lost_link.html")]
+struct LostLinkPage {
+    page: Page,
+    csrf: String,
+    intro: &'static str,
+    action: &'static str,
+    errors: Errors,
+    sections: Vec<Section>,
+}
+
+fn form_page(
+    headers: &HeaderMap,
+    register: Register,
+    values: &Values,
+    mut errors: Errors,
+) -> Response {
+    let (intro, action) = match register {
+        Register::Permits => (
+            "Met de persoonlijke link uit uw ontvangstbevestiging volgt u uw aanvraag voor een evenement.",
+            "/evenementen/link-kwijt",
+        ),
+        Register::RespectWeek => (
+            "Met de persoonlijke link uit uw bevestiging bekijkt u uw aanmelding voor de Week van Respect.",
+            "/week-van-respect/link-kwijt",
+        ),
+    };
+    let specs = fields();
+    label_errors(&mut errors, &specs);
+    let (csrf, fresh) = cookies::csrf_token(headers);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = LostLinkPage {
+        page: Page::new("Ik ben mijn link kwijt"),
+        csrf: csrf.clone(),
+        intro,
+        action,
+        sections: sections(&specs, values, &errors),
+        errors,
+    };
+    let mut response = (status, html(page.render())).into_response();
+    if fresh {
+        cookies::remember_csrf(&mut response, headers, &csrf);
+    }
+    response
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CheckedForm(values): CheckedForm,
+    register: Register,
+) -> Response {
+    let body = json!({
+        "reference": values.get("reference").trim(),
+        "email": values.get("email").trim(),
+    });
+    let raw = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+    let checked = JsonBody::<LostLinkRequest>::read(raw).and_then(|b| b.validate());
+    let outcome = match checked {
+        Ok((reference, email)) => send_new_link(&state, register, &reference, &email).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => message(
+            StatusCode::OK,
+            "Kijk in uw e-mail",
+            ANSWER.into(),
+            Some(("/", "Naar de startpagina")),
+        ),
+        Err(e @ ApiError::Validation(_)) => {
+            let errors = Errors::of(&e, str::to_string).unwrap_or_default();
+            form_page(&headers, register, &values, errors)
+        }
+        Err(e) => error_page(&e),
+    }
+}
