@@ -16,6 +16,10 @@
 #                                                    another key (in-service check)
 #   Purge        the schedule's event, its clock a year after the 2017 edition
 #                                                  → the registration's contact erased
+#   Notify       the outbox INSERT records read from DynamoDB Local's stream (keys
+#                only, filtered as template.yaml's FilterCriteria) → both
+#                confirmations of receipt sent through SES v2 to moto's server
+#                                                  (moto from PyPI, in .venv)
 #
 # Each function reaches DynamoDB Local only through examples/iam_proxy.rs, which
 # enforces that function's IAM statements from template.yaml with the IAM model
@@ -38,7 +42,7 @@ LAMBDA_DIR="${1:?usage: $0 LAMBDA_DIR}"
 PY="$ROOT/.venv/bin/python"
 [[ -x "$PY" ]] || { echo "lambda-smoke.sh: run infra/tools.sh install first" >&2; exit 1; }
 
-FUNCTIONS=(Permits:permits RespectWeek:respect_week Admin:admin Purge:purge)
+FUNCTIONS=(Permits:permits RespectWeek:respect_week Admin:admin Purge:purge Notify:notify)
 NOW="2017-03-01T10:00:00+01:00"
 # 00:05 local, just after the 2017 edition's contact data became due for erasure
 # (00:00 local, 365 days after the end of its last day, 2017-11-12).
@@ -161,6 +165,8 @@ for what, a, b in [
     ("LSIs", [], got.get("LocalSecondaryIndexes", [])),
     ("billing", want["BillingMode"], got.get("BillingModeSummary", {}).get("BillingMode")),
     ("TTL", want["TimeToLiveSpecification"]["AttributeName"], ttl.get("AttributeName")),
+    ("stream", want["StreamSpecification"]["StreamViewType"],
+     got.get("StreamSpecification", {}).get("StreamViewType")),
 ]:
     if a != b:
         diffs.append(f"{what}: template {a} != create-table {b}")
@@ -182,6 +188,21 @@ PIDS+=($!)
 for ((i = 0; i < 100; i++)); do [[ -s "$RUN/proxy.port" ]] && break; sleep 0.1; done
 PROXY_PORT="$(cat "$RUN/proxy.port")"
 [[ -n "$PROXY_PORT" ]] || { log "the IAM proxy did not start"; exit 1; }
+
+# SES v2, emulated by moto: the sender is a verified identity there, and the
+# configuration set exists, as template.yaml's parameters require on AWS.
+MOTO_PORT="$(free_port)"
+log "starting moto's server (SES v2) on 127.0.0.1:$MOTO_PORT"
+"$ROOT/.venv/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$RUN/moto.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$MOTO_PORT" "${PIDS[-1]}" "moto_server"
+"$PY" - "$MOTO_PORT" <<'PY' >&2 || { log "could not set up SES in moto"; exit 1; }
+import sys
+import boto3
+ses = boto3.client("sesv2", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="eu-west-1")
+ses.create_email_identity(EmailIdentity="evenementen@dronten.nl")
+ses.create_configuration_set(ConfigurationSetName="loket-smoke")
+PY
 
 EMU_PORT="$(free_port)"
 log "starting the Lambda runtime emulator on 127.0.0.1:$EMU_PORT"
@@ -205,6 +226,8 @@ for spec in "${FUNCTIONS[@]}"; do
     LOKET_STORE=dynamodb LOKET_TABLE="$TABLE" LOKET_NOW="$now" \
     LOKET_CURSOR_KEY="lambda-smoke-cursor-key" \
     LOKET_JWT_SECRET="$JWT_SECRET" LOKET_JWT_ISSUER="$ISSUER" LOKET_JWT_AUDIENCE="$AUDIENCE" \
+    AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$MOTO_PORT" LOKET_SES_CONFIGURATION_SET=loket-smoke \
+    LOKET_PUBLIC_URL=https://loket.dronten.nl \
     "${RUNNER[@]}" "$(bootstrap_of "$logical" "$bin")" >"$RUN/$bin.log" 2>&1 &
   PIDS+=($!)
   FUNCTION_PIDS+=("$bin:$!")
@@ -327,6 +350,63 @@ invoke purge tests/fixtures/lambda_smoke_purge_schedule.json "$RUN/purge.out" ||
 check "Purge (scheduled event, 2018-11-13 00:05) → the 2017 registration's contact data erased" "$RUN/purge.out" '
 assert r["contacts_erased"] == 1, r
 '
+
+# What Lambda's stream poller would hand the notify function: the table's stream
+# records (keys only) that template.yaml's FilterCriteria lets through.
+if "$PY" - "$TABLE" "$RUN/stream_event.json" <<'PY' >&2; then
+import json, os, sys
+import boto3
+from cfnlint.decode import decode
+table, out = sys.argv[1:3]
+endpoint = os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
+arn = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1").describe_table(
+    TableName=table)["Table"]["LatestStreamArn"]
+streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name="eu-west-1")
+records = []
+for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records += streams.get_records(ShardIterator=it)["Records"]
+t, _ = decode("template.yaml")
+pattern = json.loads(t["Resources"]["Notify"]["Properties"]["Events"]["NewMessages"]
+                     ["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"])
+prefix = pattern["dynamodb"]["Keys"]["pk"]["S"][0]["prefix"]
+def passes(r):
+    return (r["eventName"] in pattern["eventName"]
+            and r["dynamodb"]["Keys"]["pk"]["S"].startswith(prefix))
+chosen = [r for r in records if passes(r)]
+assert all("NewImage" not in r["dynamodb"] for r in records), "keys only in the stream"
+event = {"Records": [{"eventID": r["eventID"], "eventName": r["eventName"],
+                      "eventSource": "aws:dynamodb", "awsRegion": "eu-west-1",
+                      "dynamodb": {"Keys": r["dynamodb"]["Keys"],
+                                   "StreamViewType": r["dynamodb"]["StreamViewType"],
+                                   "SequenceNumber": r["dynamodb"]["SequenceNumber"]}}
+                     for r in chosen]}
+json.dump(event, open(out, "w"))
+print(f"stream: {len(records)} records, {len(chosen)} pass the filter")
+sys.exit(0 if len(chosen) == 2 else 1)
+PY
+  invoke notify "$RUN/stream_event.json" "$RUN/notify.out" || exit 1
+  check "Notify (two outbox records from the stream) → two messages sent" "$RUN/notify.out" '
+assert r == {"sent": 2}, r
+'
+  if "$PY" - "$MOTO_PORT" <<'PY' >&2; then
+import json, sys, urllib.request
+data = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/data.json"))
+raw = data["ses"]["RawMessage"]
+got = sorted((m["destinations"][0], [l for l in m["raw_data"].split("\r\n") if l.startswith("Subject:")][0]) for m in raw)
+want = [("info@zomerfest.nl", "Subject: Ontvangstbevestiging EV-2017-0001: Zomerfestival"),
+        ("j.bakker@regenboog.nl", "Subject: Aanmelding ontvangen WVR-2017-0001: Respectles groep 7/8")]
+print(f"SES (moto) received: {got}")
+sys.exit(0 if got == want else 1)
+PY
+    log "ok: SES (moto) received both confirmations of receipt"
+  else
+    fail "SES (moto) did not receive the two confirmations of receipt"
+  fi
+else
+  fail "the stream did not hold the two outbox records"
+fi
 
 if [[ -s "$RUN/denials.txt" ]]; then
   fail "a function needed more than template.yaml allows it:"

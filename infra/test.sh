@@ -73,6 +73,8 @@ export LOKET_TEST_LIBREOFFICE=required
 export LOKET_TEST_BROWSER=required
 # ... and the e-mail tests fail, not skip, without aiosmtpd (infra/tools.sh).
 export LOKET_TEST_SMTP=required
+# ... and the SES test fails, not skips, without moto (infra/tools.sh).
+export LOKET_TEST_SES=required
 export PATH="$ROOT/.venv/bin:$PATH"
 
 step "cargo fmt --check"

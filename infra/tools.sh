@@ -22,7 +22,7 @@ is_current() {
   [[ -f "$STAMP" ]] && cmp -s "$STAMP" "$REQS" &&
     [[ -x "$VENV/bin/cargo-lambda" && -x "$VENV/bin/cfn-lint" && -x "$VENV/bin/sam" &&
       -x "$VENV/bin/schemathesis" && -x "$VENV/bin/openapi-spec-validator" &&
-      -x "$VENV/bin/aiosmtpd" ]]
+      -x "$VENV/bin/aiosmtpd" && -x "$VENV/bin/moto_server" ]]
 }
 
 install() {
@@ -45,6 +45,7 @@ install() {
   "$VENV/bin/schemathesis" --version >/dev/null
   "$VENV/bin/openapi-spec-validator" --help >/dev/null
   "$VENV/bin/aiosmtpd" --version >/dev/null
+  "$VENV/bin/moto_server" --help >/dev/null
   cp "$REQS" "$STAMP"
   echo "tools.sh: installed in $((SECONDS - start)) s" >&2
 }

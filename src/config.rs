@@ -75,6 +75,9 @@ pub struct Settings {
     /// local server writes `.eml` files to `{LOKET_DATA_DIR}/mail`.
     #[arg(long, env = "LOKET_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// The SES configuration set the notify function sends in (AWS).
+    #[arg(long, env = "LOKET_SES_CONFIGURATION_SET")]
+    pub ses_configuration_set: Option<String>,
     /// Where Cognito's logout sends the browser (`/medewerkers/uitgelogd`).
     #[arg(long, env = "LOKET_STAFF_SIGNED_OUT_URL")]
     pub staff_signed_out_url: Option<String>,

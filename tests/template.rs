@@ -80,6 +80,10 @@ fn the_templates_table_has_the_keys_indexes_and_ttl_that_create_table_makes() {
 
     assert_eq!(table["BillingMode"], def.billing_mode, "on-demand capacity");
     assert_eq!(
+        table["StreamSpecification"]["StreamViewType"], def.stream_view_type,
+        "the stream the notify function reads"
+    );
+    assert_eq!(
         key_schema(&table["KeySchema"]),
         pair(def.partition_key, def.sort_key),
         "table key schema"
@@ -613,6 +617,98 @@ fn the_staff_pages_go_to_the_admin_function_with_cognitos_hosted_sign_in() {
             regex::Regex::new(pattern).unwrap().is_match(value),
             "{parameter}: {value} against {pattern}"
         );
+    }
+}
+
+/// The notify function: woken by new outbox items on the stream (keys only) and by
+/// a schedule; it may read and record outbox messages and nothing else in the table,
+/// send as the configured SES identity in the configured configuration set only, and
+/// hand failed batches to its own dead-letter queue.
+#[test]
+fn the_notify_function_sends_the_outbox_through_ses_and_may_do_no_more() {
+    let t = template();
+    let notify = function(&t, "Notify");
+    let props = &notify["Properties"];
+    assert_eq!(notify["Metadata"]["BuildProperties"]["Binary"], "notify");
+    let stream = &props["Events"]["NewMessages"]["Properties"];
+    assert_eq!(
+        stream["Stream"],
+        json!({"Fn::GetAtt": ["Table", "StreamArn"]})
+    );
+    let pattern: Value = serde_json::from_str(
+        stream["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        pattern,
+        json!({"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "outbox#"}]}}}})
+    );
+    assert_eq!(
+        stream["DestinationConfig"]["OnFailure"]["Destination"],
+        json!({"Fn::GetAtt": ["NotifyDeadLetters", "Arn"]})
+    );
+    assert_eq!(props["Events"]["Retries"]["Type"], "ScheduleV2");
+
+    let mut policies = policies(&t);
+    let rights = rights(&mut policies, "Notify");
+    let outbox = "outbox#m1";
+    let tbl = Target::Table;
+    for (action, target, key, allowed) in [
+        ("dynamodb:GetItem", tbl.clone(), outbox, true),
+        ("dynamodb:PutItem", tbl.clone(), outbox, true),
+        (
+            "dynamodb:Query",
+            Target::Index("gsi1".into()),
+            "outbox#pending",
+            true,
+        ),
+        ("dynamodb:GetItem", tbl.clone(), "permit#p1", false),
+        ("dynamodb:PutItem", tbl.clone(), "registration#r1", false),
+        ("dynamodb:DeleteItem", tbl.clone(), outbox, false),
+        ("dynamodb:Scan", tbl.clone(), "", false),
+    ] {
+        assert_eq!(
+            iam::allows(&rights, action, &target, key),
+            allowed,
+            "Notify {action} {key}"
+        );
+    }
+    let others: Vec<&Value> = props["Policies"][0]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            !s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a.as_str().unwrap().starts_with("dynamodb:"))
+        })
+        .collect();
+    let ses = others
+        .iter()
+        .find(|s| s["Sid"] == "SendAsTheMunicipality")
+        .unwrap();
+    assert_eq!(ses["Action"], json!(["ses:SendEmail", "ses:SendRawEmail"]));
+    let resources = ses["Resource"].to_string();
+    assert!(
+        resources.contains("identity/${MailIdentity}")
+            && resources.contains("configuration-set/${SesConfigurationSet}")
+            && !resources.contains('*'),
+        "{resources}"
+    );
+    let sqs = others.iter().find(|s| s["Sid"] == "DeadLetters").unwrap();
+    assert_eq!(sqs["Action"], json!(["sqs:SendMessage"]));
+    assert_eq!(
+        sqs["Resource"],
+        json!({"Fn::GetAtt": ["NotifyDeadLetters", "Arn"]})
+    );
+    assert_eq!(others.len(), 2, "no other rights");
+    for name in ["Permits", "RespectWeek", "Admin", "Purge"] {
+        let text = function(&t, name)["Properties"]["Policies"].to_string();
+        assert!(!text.contains("ses:"), "{name} cannot send e-mail");
     }
 }
 

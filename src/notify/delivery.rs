@@ -102,36 +102,65 @@ pub async fn deliver_due(
     from: &str,
     clock: &SharedClock,
 ) -> StoreResult<usize> {
-    let outbox = store.outbox();
     let mut sent = 0;
-    for message in outbox.due(clock.now(), BATCH).await? {
-        let outcome = match mime(&message, from) {
-            Ok(mime) => transport.send(mime).await,
-            Err(e) => Err(e),
-        };
-        let now = clock.now();
-        let after = match &outcome {
-            Ok(()) => message.sent(now),
-            Err(e) => message.failed(now, e),
-        };
-        match &outcome {
-            Ok(()) => {
-                sent += 1;
-                tracing::info!(id = %message.id, kind = %message.kind, "message sent");
-            }
-            Err(e) if after.delivery == Delivery::Parked => {
-                tracing::error!(id = %message.id, kind = %message.kind, error = %e, "message parked after repeated failures");
-            }
-            Err(e) => {
-                tracing::warn!(id = %message.id, kind = %message.kind, attempts = after.attempts, error = %e, "message not sent; will retry");
-            }
-        }
-        // A conflict means another sender recorded it first: theirs stands.
-        if let Err(e) = outbox.record(&message, &after).await {
-            tracing::warn!(id = %message.id, error = %e, "attempt not recorded");
-        }
+    for message in store.outbox().due(clock.now(), BATCH).await? {
+        sent += usize::from(attempt(store, transport, from, clock, &message).await);
     }
     Ok(sent)
+}
+
+/// The message `id`, if it is waiting and due: sent, and the attempt recorded (the
+/// notify function, woken by the table's stream). Whether it went out.
+pub async fn deliver_one(
+    store: &Store,
+    transport: &dyn Transport,
+    from: &str,
+    clock: &SharedClock,
+    id: &str,
+) -> StoreResult<bool> {
+    match store.outbox().get(id).await? {
+        Some(message)
+            if message.delivery == Delivery::Pending && message.next_attempt_at <= clock.now() =>
+        {
+            Ok(attempt(store, transport, from, clock, &message).await)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// One attempt at one message, recorded on the version read. Whether it went out.
+async fn attempt(
+    store: &Store,
+    transport: &dyn Transport,
+    from: &str,
+    clock: &SharedClock,
+    message: &OutboxMessage,
+) -> bool {
+    let outcome = match mime(message, from) {
+        Ok(mime) => transport.send(mime).await,
+        Err(e) => Err(e),
+    };
+    let now = clock.now();
+    let after = match &outcome {
+        Ok(()) => message.sent(now),
+        Err(e) => message.failed(now, e),
+    };
+    match &outcome {
+        Ok(()) => {
+            tracing::info!(id = %message.id, kind = %message.kind, "message sent");
+        }
+        Err(e) if after.delivery == Delivery::Parked => {
+            tracing::error!(id = %message.id, kind = %message.kind, error = %e, "message parked after repeated failures");
+        }
+        Err(e) => {
+            tracing::warn!(id = %message.id, kind = %message.kind, attempts = after.attempts, error = %e, "message not sent; will retry");
+        }
+    }
+    // A conflict means another sender recorded it first: theirs stands.
+    if let Err(e) = store.outbox().record(message, &after).await {
+        tracing::warn!(id = %message.id, error = %e, "attempt not recorded");
+    }
+    outcome.is_ok()
 }
 
 /// Delivers, pass after pass, until the process ends.

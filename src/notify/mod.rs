@@ -13,7 +13,9 @@ use crate::domain::permit::Application;
 use crate::domain::respect_week::Registration;
 
 pub mod delivery;
+pub mod lambda;
 pub mod letters;
+pub mod ses;
 
 /// Where messages come from and where their links point.
 #[derive(Debug, Clone)]

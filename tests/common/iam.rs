@@ -215,6 +215,17 @@ fn statements(policies: &Value, table: &str) -> Result<Vec<Statement>, String> {
                 return Err(format!("only Allow statements are modelled: {s}"));
             }
             let actions = strings(&s["Action"], "an action")?;
+            // Other services' rights (the notify function's SES and SQS) are not
+            // DynamoDB's: tests/template.rs checks them on their own.
+            let dynamodb = |a: &String| a.to_lowercase().starts_with("dynamodb:");
+            if !actions.iter().any(dynamodb) {
+                continue;
+            }
+            if !actions.iter().all(dynamodb) {
+                return Err(format!(
+                    "a statement mixes DynamoDB with other services: {s}"
+                ));
+            }
             let targets = one_or_many(&s["Resource"])
                 .into_iter()
                 .map(|r| target(r, table))

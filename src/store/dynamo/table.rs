@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::error::{error_chain, internal, map_sdk_error};
@@ -53,6 +54,9 @@ pub struct TableDefinition {
     /// `PAY_PER_REQUEST`.
     pub billing_mode: &'static str,
     pub projection: &'static str,
+    /// The table's stream carries keys only: the `notify` function reads an outbox
+    /// message itself, so no personal data sits in the stream.
+    pub stream_view_type: &'static str,
 }
 
 pub const fn table_definition() -> TableDefinition {
@@ -63,11 +67,13 @@ pub const fn table_definition() -> TableDefinition {
         ttl_attribute: TTL_ATTRIBUTE,
         billing_mode: "PAY_PER_REQUEST",
         projection: "ALL",
+        stream_view_type: "KEYS_ONLY",
     }
 }
 
-/// Creates the table ([`table_definition`]), waits until it is ACTIVE and enables TTL
-/// on [`TTL_ATTRIBUTE`]. A table that exists already is only waited for and given TTL.
+/// Creates the table ([`table_definition`]) with its stream, waits until it is ACTIVE
+/// and enables TTL on [`TTL_ATTRIBUTE`]. A table that exists already is waited for and
+/// given TTL and its stream when it lacks them.
 pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
     let def = table_definition();
     let key = |name: &str, key_type: KeyType| {
@@ -84,10 +90,16 @@ pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
             .build()
             .map_err(internal)
     };
+    let stream = StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::KeysOnly)
+        .build()
+        .map_err(internal)?;
     let mut request = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(stream.clone())
         .key_schema(key(def.partition_key, KeyType::Hash)?)
         .key_schema(key(def.sort_key, KeyType::Range)?)
         .attribute_definitions(string_attr(def.partition_key)?)
@@ -127,6 +139,32 @@ pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
                 error_chain(&e)
             ))
         })?;
+
+    let described = client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| map_sdk_error("DescribeTable", e))?;
+    let streaming = described
+        .table()
+        .and_then(|t| t.stream_specification())
+        .is_some_and(|s| s.stream_enabled());
+    if !streaming {
+        client
+            .update_table()
+            .table_name(table)
+            .stream_specification(stream)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("UpdateTable", e))?;
+        client
+            .wait_until_table_exists()
+            .table_name(table)
+            .wait(Duration::from_secs(120))
+            .await
+            .map_err(|e| StoreError::Unavailable(error_chain(&e)))?;
+    }
 
     let ttl = client
         .describe_time_to_live()
