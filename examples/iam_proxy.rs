@@ -29,9 +29,17 @@
 //! Every request is also logged as `FUNCTION OPERATION` to REQUESTS_FILE when given
 //! (the smoke test checks that no function sends one while it starts). This is a
 //! model of IAM for the shapes this template uses, not IAM itself.
+//!
+//! With `IAM_PROXY_SES_UPSTREAM` set it also stands before SES v2 (moto's server):
+//! `POST /v2/email/outbound-emails` needs `ses:SendEmail` on the sender's identity
+//! (its address or its domain) and on the configuration set, with the template's
+//! `!Sub` resources filled in from `IAM_PROXY_PARAMETERS` (`Name=value,...`); a
+//! refusal is SES's `AccessDeniedException` (403) and a denial line.
 
 #[path = "../tests/common/cfn_yaml.rs"]
 mod cfn_yaml;
+// `Policies::of` is for tests/template.rs; the proxy is given parameter values.
+#[allow(dead_code)]
 #[path = "../tests/common/iam.rs"]
 mod iam;
 
@@ -53,6 +61,8 @@ use iam::Policies;
 struct Proxy {
     policies: Policies,
     upstream: String,
+    /// SES v2 behind this proxy too, when set.
+    ses_upstream: Option<String>,
     client: reqwest::Client,
     denials: PathBuf,
     requests: Option<PathBuf>,
@@ -81,6 +91,61 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// The sender address in a raw MIME message's `From:` header.
+fn sender(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let from = text
+        .split("\r\n")
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| line.strip_prefix("From:"))?;
+    let address = match from.rsplit_once('<') {
+        Some((_, rest)) => rest.split('>').next()?,
+        None => from.trim(),
+    };
+    Some(address.trim().to_string())
+}
+
+/// The SES authorisations a SendEmail needs: the identity (address, or its
+/// domain) and the configuration set.
+fn ses_refusals(proxy: &Proxy, function: &str, request: &Value) -> Vec<String> {
+    use base64::Engine;
+    let arn = |kind: &str, name: &str| {
+        format!(
+            "arn:{}:ses:{}:{}:{kind}/{name}",
+            iam::PARTITION,
+            iam::REGION,
+            iam::ACCOUNT
+        )
+    };
+    let raw = request["Content"]["Raw"]["Data"]
+        .as_str()
+        .and_then(|data| base64::engine::general_purpose::STANDARD.decode(data).ok());
+    let Some(address) = raw.as_deref().and_then(sender) else {
+        return vec!["ses:SendEmail without a raw message with a sender".into()];
+    };
+    let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
+    let mut refusals = Vec::new();
+    let by_address =
+        proxy
+            .policies
+            .service_refusals(function, "ses:SendEmail", &[arn("identity", &address)]);
+    let by_domain =
+        proxy
+            .policies
+            .service_refusals(function, "ses:SendEmail", &[arn("identity", domain)]);
+    if !by_address.is_empty() && !by_domain.is_empty() {
+        refusals.extend(by_address);
+    }
+    if let Some(set) = request["ConfigurationSetName"].as_str() {
+        refusals.extend(proxy.policies.service_refusals(
+            function,
+            "ses:SendEmail",
+            &[arn("configuration-set", set)],
+        ));
+    }
+    refusals
+}
+
 async fn handle(
     State(proxy): State<Arc<Proxy>>,
     method: Method,
@@ -88,6 +153,9 @@ async fn handle(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
+    if uri.path().starts_with("/v2/email/") {
+        return handle_ses(proxy, method, uri, headers, raw).await;
+    }
     // `X-Amz-Target: DynamoDB_20120810.GetItem`.
     let target = text(&headers, "x-amz-target");
     let operation = target.split_once('.').map_or(target, |(_, op)| op);
@@ -117,10 +185,67 @@ async fn handle(
             .into_response();
     }
 
+    forward(&proxy, &proxy.upstream, method, uri, headers, raw).await
+}
+
+/// SES v2 through the proxy: `SendEmail` checked, anything else (setting up
+/// identities) only from the smoke test itself, never from a function.
+async fn handle_ses(
+    proxy: Arc<Proxy>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let function = text(&headers, header::AUTHORIZATION.as_str())
+        .split_once("Credential=")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map_or("?", |(key_id, _)| key_id)
+        .to_string();
+    let Some(upstream) = proxy.ses_upstream.clone() else {
+        return (StatusCode::BAD_GATEWAY, "iam_proxy: no SES upstream").into_response();
+    };
+    if let Some(path) = &proxy.requests {
+        proxy.append(path, &format!("{function} ses {}", uri.path()));
+    }
+    let refusals = if method == Method::POST && uri.path() == "/v2/email/outbound-emails" {
+        let request: Value = serde_json::from_slice(&raw).unwrap_or_else(|_| json!({}));
+        ses_refusals(&proxy, &function, &request)
+    } else {
+        vec![format!("ses: {} {} is not modelled", method, uri.path())]
+    };
+    if !refusals.is_empty() {
+        let line = format!("{function}: SES SendEmail denied: {}", refusals.join("; "));
+        proxy.append(&proxy.denials, &line);
+        return (
+            StatusCode::FORBIDDEN,
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (
+                    header::HeaderName::from_static("x-amzn-errortype"),
+                    "AccessDeniedException",
+                ),
+            ],
+            json!({"message": line}).to_string(),
+        )
+            .into_response();
+    }
+    forward(&proxy, &upstream, method, uri, headers, raw).await
+}
+
+/// Sends the request on to `upstream` and its answer back.
+async fn forward(
+    proxy: &Proxy,
+    upstream: &str,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut forward = proxy
         .client
-        .request(method, format!("{}{path}", proxy.upstream))
+        .request(method, format!("{upstream}{path}"))
         .body(raw);
     // The client computes the length (and hop-by-hop headers stay on this hop).
     let own = [
@@ -170,7 +295,14 @@ async fn main() {
             exit(2);
         }
     };
-    let policies = cfn_yaml::read(Path::new(template)).and_then(|t| Policies::of(&t));
+    let parameters = std::env::var("IAM_PROXY_PARAMETERS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let policies = cfn_yaml::read(Path::new(template))
+        .and_then(|t| Policies::with_parameters(&t, &parameters));
     let policies = policies.unwrap_or_else(|e| {
         eprintln!("iam_proxy: {template}: {e}");
         exit(1);
@@ -178,6 +310,9 @@ async fn main() {
     let proxy = Proxy {
         policies,
         upstream: upstream.trim_end_matches('/').to_string(),
+        ses_upstream: std::env::var("IAM_PROXY_SES_UPSTREAM")
+            .ok()
+            .map(|u| u.trim_end_matches('/').to_string()),
         client: reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()

@@ -179,16 +179,6 @@ else
   fail "the table loket create-table made differs from template.yaml's"
 fi
 
-log "starting the IAM-enforcing proxy"
-: >"$RUN/denials.txt"
-: >"$RUN/requests.txt"
-"$IAM_PROXY" template.yaml "$AWS_ENDPOINT_URL_DYNAMODB" "$RUN/denials.txt" \
-  "$RUN/requests.txt" >"$RUN/proxy.port" 2>"$RUN/proxy.log" &
-PIDS+=($!)
-for ((i = 0; i < 100; i++)); do [[ -s "$RUN/proxy.port" ]] && break; sleep 0.1; done
-PROXY_PORT="$(cat "$RUN/proxy.port")"
-[[ -n "$PROXY_PORT" ]] || { log "the IAM proxy did not start"; exit 1; }
-
 # SES v2, emulated by moto: the sender is a verified identity there, and the
 # configuration set exists, as template.yaml's parameters require on AWS.
 MOTO_PORT="$(free_port)"
@@ -203,6 +193,18 @@ ses = boto3.client("sesv2", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", regi
 ses.create_email_identity(EmailIdentity="evenementen@dronten.nl")
 ses.create_configuration_set(ConfigurationSetName="loket-smoke")
 PY
+
+log "starting the IAM-enforcing proxy (DynamoDB, and SES v2 in front of moto)"
+: >"$RUN/denials.txt"
+: >"$RUN/requests.txt"
+IAM_PROXY_SES_UPSTREAM="http://127.0.0.1:$MOTO_PORT" \
+  IAM_PROXY_PARAMETERS="MailIdentity=dronten.nl,SesConfigurationSet=loket-smoke" \
+  "$IAM_PROXY" template.yaml "$AWS_ENDPOINT_URL_DYNAMODB" "$RUN/denials.txt" \
+  "$RUN/requests.txt" >"$RUN/proxy.port" 2>"$RUN/proxy.log" &
+PIDS+=($!)
+for ((i = 0; i < 100; i++)); do [[ -s "$RUN/proxy.port" ]] && break; sleep 0.1; done
+PROXY_PORT="$(cat "$RUN/proxy.port")"
+[[ -n "$PROXY_PORT" ]] || { log "the IAM proxy did not start"; exit 1; }
 
 EMU_PORT="$(free_port)"
 log "starting the Lambda runtime emulator on 127.0.0.1:$EMU_PORT"
@@ -226,7 +228,7 @@ for spec in "${FUNCTIONS[@]}"; do
     LOKET_STORE=dynamodb LOKET_TABLE="$TABLE" LOKET_NOW="$now" \
     LOKET_CURSOR_KEY="lambda-smoke-cursor-key" \
     LOKET_JWT_SECRET="$JWT_SECRET" LOKET_JWT_ISSUER="$ISSUER" LOKET_JWT_AUDIENCE="$AUDIENCE" \
-    AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$MOTO_PORT" LOKET_SES_CONFIGURATION_SET=loket-smoke \
+    AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$PROXY_PORT" LOKET_SES_CONFIGURATION_SET=loket-smoke \
     LOKET_PUBLIC_URL=https://loket.dronten.nl \
     "${RUNNER[@]}" "$(bootstrap_of "$logical" "$bin")" >"$RUN/$bin.log" 2>&1 &
   PIDS+=($!)
@@ -419,9 +421,9 @@ for spec in "${FUNCTIONS[@]}"; do
   fi
 done
 
-# The proxy does refuse: requests outside Permits' policy, sent as its DynamoDB
-# client would, come back AccessDeniedException and are recorded as denials, one
-# each (a transaction is refused whole when one part is not allowed).
+# The proxy does refuse: requests outside Permits' policy, sent as its DynamoDB and
+# SES clients would, come back AccessDeniedException and are recorded as denials,
+# one each (a transaction is refused whole when one part is not allowed).
 : >"$RUN/denials.txt"
 if "$PY" - "$PROXY_PORT" "$TABLE" <<'PY' >&2; then
 import sys
@@ -444,6 +446,11 @@ probes = {
                         "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
         ]),
 }
+ses = boto3.client("sesv2", endpoint_url=f"http://127.0.0.1:{port}", region_name="eu-west-1",
+                   aws_access_key_id="Permits", aws_secret_access_key="smoke")
+raw = b"From: Gemeente Dronten <evenementen@dronten.nl>\r\nTo: a@example.nl\r\nSubject: x\r\n\r\nx"
+probes["send e-mail through SES (only Notify may)"] = lambda: ses.send_email(
+    Content={"Raw": {"Data": raw}}, ConfigurationSetName="loket-smoke")
 failed = 0
 for what, send in probes.items():
     try:
@@ -456,11 +463,11 @@ for what, send in probes.items():
             failed += 1
 sys.exit(1 if failed else 0)
 PY
-  if [[ "$(wc -l <"$RUN/denials.txt")" -eq 3 ]]; then
-    log "ok: the IAM proxy refused 3 requests outside Permits' policy:"
+  if [[ "$(wc -l <"$RUN/denials.txt")" -eq 4 ]]; then
+    log "ok: the IAM proxy refused 4 requests outside Permits' policy:"
     sed 's/^/lambda-smoke:   /' "$RUN/denials.txt" >&2
   else
-    fail "the IAM proxy refused, but recorded $(wc -l <"$RUN/denials.txt") denials, wanted 3:"
+    fail "the IAM proxy refused, but recorded $(wc -l <"$RUN/denials.txt") denials, wanted 4:"
     cat "$RUN/denials.txt" >&2
   fi
 else

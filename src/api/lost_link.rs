@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+pub use crate::domain::formats::Register;
 use crate::domain::formats::{Email, Reference};
 use crate::domain::link::{may_send_again, same_address};
 use crate::store::retry_on_conflict;
@@ -63,13 +64,6 @@ fn answer() -> Response {
         .into_response()
 }
 
-/// Which register a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Register {
-    Permits,
-    RespectWeek,
-}
-
 /// Sends a new link when `reference` and `email` belong together, the reference is
 /// of `register` and no link went out in the last minutes; otherwise nothing. The
 /// caller answers the same either way.
@@ -80,11 +74,7 @@ pub async fn send_new_link(
     email: &Email,
 ) -> ApiResult<()> {
     // Each function looks only in its own register (and may read only that).
-    let prefix = match register {
-        Register::Permits => "EV-",
-        Register::RespectWeek => "WVR-",
-    };
-    if !reference.as_str().starts_with(prefix) {
+    if reference.register() != register {
         return Ok(());
     }
     retry_on_conflict(|| async {

@@ -165,6 +165,15 @@ impl Reference {
         &self.0
     }
 
+    /// Which register the reference is of.
+    pub fn register(&self) -> Register {
+        if self.0.starts_with("WVR-") {
+            Register::RespectWeek
+        } else {
+            Register::Permits
+        }
+    }
+
     /// The numbered series this reference belongs to (`EV-2017`) and its number in
     /// it (1): what a creation claims, so that the register has no gaps.
     pub fn series_and_number(&self) -> Option<(&str, u64)> {

@@ -172,3 +172,46 @@ pub async fn run(store: Store, transport: Box<dyn Transport>, from: String, cloc
         tokio::time::sleep(POLL).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::outbox::Letter;
+
+    #[tokio::test]
+    async fn without_smtp_a_message_is_an_eml_file_named_by_its_message_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let now: chrono::DateTime<chrono::Utc> = "2017-03-01T09:00:00Z".parse().unwrap();
+        let message = OutboxMessage::new(
+            "m1".into(),
+            "loket.test",
+            Letter {
+                kind: "permit_received",
+                regarding: "permit#p1".into(),
+                to: "info@zomerfest.nl".into(),
+                subject: "Ontvangstbevestiging EV-2017-0001: Zomerfestival".into(),
+                text: "Wij hebben uw aanvraag ontvangen: € 1.463,00.".into(),
+                html: "<p>Wij hebben uw aanvraag ontvangen.</p>".into(),
+            },
+            now,
+        );
+        let mime = mime(&message, "Gemeente Dronten <evenementen@dronten.nl>").unwrap();
+        Files(dir.path().join("mail")).send(mime).await.unwrap();
+        let eml = std::fs::read_to_string(dir.path().join("mail/m1@loket.test.eml")).unwrap();
+        for header in [
+            "Message-ID: <m1@loket.test>",
+            "To: info@zomerfest.nl",
+            "From: \"Gemeente Dronten\" <evenementen@dronten.nl>",
+            "Subject: Ontvangstbevestiging EV-2017-0001: Zomerfestival",
+            "Content-Type: multipart/alternative",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Type: text/html; charset=utf-8",
+        ] {
+            assert!(eml.contains(header), "{header} in\n{eml}");
+        }
+        assert!(
+            !dir.path().join("mail/m1@loket.test.eml.part").exists(),
+            "written whole, then renamed"
+        );
+    }
+}

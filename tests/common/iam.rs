@@ -15,6 +15,12 @@
 //! request's table or index, and, with the condition, one of its key patterns matches
 //! the request's partition key (`StringLike`, case-sensitive). A model of IAM for the
 //! shapes this template uses, not IAM itself.
+//!
+//! Statements on other services (the notify function's SES and SQS rights) are kept
+//! apart as [`ServiceStatement`]s: actions and resource ARNs, with `!Sub`'s pseudo
+//! parameters and the template parameters given to [`Policies::with_parameters`]
+//! filled in; a request is allowed when every resource it needs is named by a
+//! statement with a matching action.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,11 +53,25 @@ pub struct Statement {
     pub leading_keys: Option<Vec<String>>,
 }
 
+/// A right on another service: actions on resource ARNs (IAM wildcards).
+#[derive(Debug, Clone)]
+pub struct ServiceStatement {
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+/// The pseudo parameters a `!Sub` in a resource may use, as the model fills them in.
+pub const PARTITION: &str = "aws";
+pub const REGION: &str = "eu-west-1";
+pub const ACCOUNT: &str = "123456789012";
+
 /// What template.yaml lets its functions do.
 #[derive(Debug)]
 pub struct Policies {
     /// Each function's statements, by logical resource name (`Permits`, ...).
     pub functions: BTreeMap<String, Vec<Statement>>,
+    /// Each function's rights on other services than DynamoDB.
+    pub services: BTreeMap<String, Vec<ServiceStatement>>,
     /// The table's partition key attribute (the HASH of its KeySchema).
     partition_key: String,
 }
@@ -59,6 +79,14 @@ pub struct Policies {
 impl Policies {
     /// Every function's inline statements, from the template as JSON.
     pub fn of(template: &Value) -> Result<Policies, String> {
+        Policies::with_parameters(template, &BTreeMap::new())
+    }
+
+    /// As [`Policies::of`], with these template parameter values in `!Sub` resources.
+    pub fn with_parameters(
+        template: &Value,
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<Policies, String> {
         let resources = template["Resources"]
             .as_object()
             .ok_or("the template has no Resources")?;
@@ -73,13 +101,17 @@ impl Policies {
             .ok_or("the table's KeySchema has no HASH key")?
             .to_string();
         let mut functions = BTreeMap::new();
+        let mut services = BTreeMap::new();
         for (name, function) in of_type("AWS::Serverless::Function") {
-            let statements = statements(&function["Properties"]["Policies"], table)
-                .map_err(|e| format!("{name}: {e}"))?;
+            let (statements, others) =
+                statements(&function["Properties"]["Policies"], table, parameters)
+                    .map_err(|e| format!("{name}: {e}"))?;
             functions.insert(name.clone(), statements);
+            services.insert(name.clone(), others);
         }
         Ok(Policies {
             functions,
+            services,
             partition_key,
         })
     }
@@ -102,6 +134,68 @@ impl Policies {
             })
             .collect()
     }
+}
+
+impl Policies {
+    /// Why `function` may not do `action` on these resource ARNs (each must be
+    /// allowed); empty when it may.
+    pub fn service_refusals(
+        &self,
+        function: &str,
+        action: &str,
+        resources: &[String],
+    ) -> Vec<String> {
+        let statements = self
+            .services
+            .get(function)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        resources
+            .iter()
+            .filter(|resource| {
+                !statements.iter().any(|s| {
+                    s.actions.iter().any(|a| action_like(a, action))
+                        && s.resources.iter().any(|r| string_like(r, resource))
+                })
+            })
+            .map(|resource| format!("{action} on {resource}"))
+            .collect()
+    }
+}
+
+/// A resource of another service as an ARN: a plain string, or a `!Sub` with the
+/// pseudo parameters and `parameters` filled in (anything else stays `${...}`).
+fn service_resource(
+    resource: &Value,
+    parameters: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    if let Some(arn) = resource.as_str() {
+        return Ok(arn.to_string());
+    }
+    if let Some(get_att) = resource["Fn::GetAtt"].as_array() {
+        // A resource of this template (a queue): named by its logical id.
+        return Ok(format!(
+            "arn:{PARTITION}:template:{}",
+            get_att
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(".")
+        ));
+    }
+    let Some(text) = resource["Fn::Sub"].as_str() else {
+        return Err(format!(
+            "a resource as a string, !GetAtt or !Sub, not {resource}"
+        ));
+    };
+    let mut arn = text
+        .replace("${AWS::Partition}", PARTITION)
+        .replace("${AWS::Region}", REGION)
+        .replace("${AWS::AccountId}", ACCOUNT);
+    for (name, value) in parameters {
+        arn = arn.replace(&format!("${{{name}}}"), value);
+    }
+    Ok(arn)
 }
 
 /// Whether the statements allow `action` on `target` for an item or query whose
@@ -200,12 +294,18 @@ fn query_partition(request: &Value) -> Option<String> {
     Some(value.to_string())
 }
 
-/// The inline policy statements of a function (its `Properties.Policies`).
-fn statements(policies: &Value, table: &str) -> Result<Vec<Statement>, String> {
+/// The inline policy statements of a function (its `Properties.Policies`): those on
+/// DynamoDB, and those on other services.
+fn statements(
+    policies: &Value,
+    table: &str,
+    parameters: &BTreeMap<String, String>,
+) -> Result<(Vec<Statement>, Vec<ServiceStatement>), String> {
     let policies = policies
         .as_array()
         .ok_or("every function lists its policies inline")?;
     let mut out = Vec::new();
+    let mut others = Vec::new();
     for policy in policies {
         let statements = policy["Statement"]
             .as_array()
@@ -215,10 +315,19 @@ fn statements(policies: &Value, table: &str) -> Result<Vec<Statement>, String> {
                 return Err(format!("only Allow statements are modelled: {s}"));
             }
             let actions = strings(&s["Action"], "an action")?;
-            // Other services' rights (the notify function's SES and SQS) are not
-            // DynamoDB's: tests/template.rs checks them on their own.
+            // Other services' rights (the notify function's SES and SQS).
             let dynamodb = |a: &String| a.to_lowercase().starts_with("dynamodb:");
             if !actions.iter().any(dynamodb) {
+                if s.get("Condition").is_some() {
+                    return Err(format!(
+                        "conditions on other services are not modelled: {s}"
+                    ));
+                }
+                let resources = one_or_many(&s["Resource"])
+                    .into_iter()
+                    .map(|r| service_resource(r, parameters))
+                    .collect::<Result<_, _>>()?;
+                others.push(ServiceStatement { actions, resources });
                 continue;
             }
             if !actions.iter().all(dynamodb) {
@@ -238,7 +347,7 @@ fn statements(policies: &Value, table: &str) -> Result<Vec<Statement>, String> {
             });
         }
     }
-    Ok(out)
+    Ok((out, others))
 }
 
 /// `!GetAtt Table.Arn` or `!Sub "${Table.Arn}/index/NAME"`.
