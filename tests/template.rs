@@ -706,7 +706,34 @@ fn the_notify_function_sends_the_outbox_through_ses_and_may_do_no_more() {
         json!({"Fn::GetAtt": ["NotifyDeadLetters", "Arn"]})
     );
     assert_eq!(others.len(), 2, "no other rights");
+    // With the parameters filled in, as the smoke test's proxy enforces them.
+    let parameters = [
+        ("MailIdentity", "dronten.nl"),
+        ("SesConfigurationSet", "loket"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .into();
+    let policies = Policies::with_parameters(&t, &parameters).unwrap();
+    let arn = |kind: &str, name: &str| {
+        format!("arn:aws:ses:{}:{}:{kind}/{name}", iam::REGION, iam::ACCOUNT)
+    };
+    let send = |function: &str, resource: String| {
+        policies
+            .service_refusals(function, "ses:SendEmail", &[resource])
+            .is_empty()
+    };
+    assert!(send("Notify", arn("identity", "dronten.nl")));
+    assert!(send("Notify", arn("configuration-set", "loket")));
+    assert!(
+        !send("Notify", arn("identity", "example.com")),
+        "another sender"
+    );
+    assert!(!send("Notify", arn("configuration-set", "other")));
     for name in ["Permits", "RespectWeek", "Admin", "Purge"] {
+        assert!(
+            !send(name, arn("identity", "dronten.nl")),
+            "{name} cannot send e-mail"
+        );
         let text = function(&t, name)["Properties"]["Policies"].to_string();
         assert!(!text.contains("ses:"), "{name} cannot send e-mail");
     }
