@@ -87,11 +87,26 @@ impl std::fmt::Debug for DynamoStore {
 /// The SDK configuration loader with this crate's HTTPS client (rustls + ring, no
 /// aws-lc build). Region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` come from the
 /// environment as usual; callers may override them before `load()`.
+/// Amazon Root CA 1–4 and Starfield Services Root CA G2 (as Debian's ca-certificates
+/// ships them).
+const AWS_ROOTS: &[u8] = include_bytes!("aws-roots.pem");
+
 pub fn config_loader() -> ConfigLoader {
+    // Trust the roots AWS's endpoints chain to (Amazon Trust Services, and Starfield
+    // Services G2, which cross-signs them), compiled in: loading the system's store
+    // reads every file in /etc/ssl/certs, the largest cost of a cold start.
+    let roots = tls::TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AWS_ROOTS);
+    let context = tls::TlsContext::builder()
+        .with_trust_store(roots)
+        .build()
+        .expect("a TLS context from compiled-in roots");
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ))
+        .tls_context(context)
         .build_https();
     // Bounded waits: an unreachable DynamoDB must become a 503 well within API
     // Gateway's 30 s, not a hung request.

@@ -1,15 +1,17 @@
-//! The embedded store: one redb file under `LOKET_DATA_DIR`. A commit is one redb
-//! write transaction, durable when it returns (redb's default immediate durability),
-//! so an acknowledged write survives a crash and a failed one leaves nothing.
-//! redb runs one write transaction at a time, which makes every condition check and
-//! counter here race-free without further locking.
+//! The embedded store: one redb file under `LOKET_DATA_DIR`. Changes are written by
+//! one writer thread (`commit.rs`), which puts every change waiting at that moment
+//! into one redb write transaction: group commit, one fsync for many. A change is
+//! acknowledged only after the transaction holding it is durable (redb's immediate
+//! durability), so an acknowledged write survives a crash; a change that fails its
+//! conditions writes nothing, and the others in its group go on. One writer makes
+//! every condition check and counter here race-free without further locking.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{Database, ReadableTableMetadata, TableDefinition};
 
 use super::{
     Change, Collection, Document, DocumentStore, Filter, IdempotencyRecord, Index, ListQuery, Page,
@@ -28,9 +30,12 @@ const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempote
 
 const SEP: char = '\u{1}';
 
+mod commit;
+
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    writer: Arc<commit::Writer>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -96,7 +101,11 @@ impl EmbeddedStore {
         tx.open_table(UNIQUE).map_err(internal)?;
         tx.open_table(IDEMPOTENCY).map_err(internal)?;
         tx.commit().map_err(internal)?;
-        Ok(EmbeddedStore { db: Arc::new(db) })
+        let db = Arc::new(db);
+        Ok(EmbeddedStore {
+            writer: Arc::new(commit::Writer::start(db.clone())),
+            db,
+        })
     }
 
     /// Runs blocking redb work off the async runtime.
@@ -109,131 +118,6 @@ impl EmbeddedStore {
             .await
             .map_err(internal)?
     }
-}
-
-fn commit_change(db: &Database, change: &Change) -> StoreResult<()> {
-    let tx = db.begin_write().map_err(internal)?;
-    {
-        let doc = &change.document;
-        let key = doc_key(doc.collection, &doc.id);
-        let mut docs = tx.open_table(DOCS).map_err(internal)?;
-        let existing: Option<Document> = match docs.get(key.as_str()).map_err(internal)? {
-            Some(bytes) => Some(serde_json::from_slice(bytes.value()).map_err(internal)?),
-            None => None,
-        };
-        match (&existing, change.expected_version) {
-            (None, None) => {}
-            (Some(stored), Some(expected)) if stored.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
-
-        let mut unique = tx.open_table(UNIQUE).map_err(internal)?;
-        for claim in &change.claim_unique {
-            if unique.get(claim.as_str()).map_err(internal)?.is_some() {
-                return Err(StoreError::UniqueTaken(claim.clone()));
-            }
-            unique.insert(claim.as_str(), 1).map_err(internal)?;
-        }
-        for release in &change.release_unique {
-            unique.remove(release.as_str()).map_err(internal)?;
-        }
-
-        if let Some(record) = &change.idempotency {
-            let mut idem = tx.open_table(IDEMPOTENCY).map_err(internal)?;
-            let idem_key = format!("{}{SEP}{}", record.scope, record.key);
-            if let Some(bytes) = idem.get(idem_key.as_str()).map_err(internal)? {
-                let stored: IdempotencyRecord =
-                    serde_json::from_slice(bytes.value()).map_err(internal)?;
-                if stored.expires_at > record.created_at {
-                    return Err(StoreError::IdempotencyKeyUsed);
-                }
-            }
-            let bytes = serde_json::to_vec(record).map_err(internal)?;
-            idem.insert(idem_key.as_str(), bytes.as_slice())
-                .map_err(internal)?;
-        }
-
-        if let Some(claim) = &change.sequence {
-            let mut seq = tx.open_table(SEQUENCES).map_err(internal)?;
-            let last = seq
-                .get(claim.name.as_str())
-                .map_err(internal)?
-                .map(|v| v.value())
-                .unwrap_or(0);
-            if last + 1 != claim.number {
-                return Err(StoreError::SequenceTaken);
-            }
-            seq.insert(claim.name.as_str(), claim.number)
-                .map_err(internal)?;
-        }
-
-        let mut index = tx.open_table(INDEX).map_err(internal)?;
-        if let Some(stored) = &existing {
-            for i in [Index::Gsi1, Index::Gsi2] {
-                if let Some(e) = stored.index(i) {
-                    index
-                        .remove(index_key(i, &e.partition, &e.sort, &stored.id).as_str())
-                        .map_err(internal)?;
-                }
-            }
-        }
-        for i in [Index::Gsi1, Index::Gsi2] {
-            if let Some(e) = doc.index(i) {
-                index
-                    .insert(
-                        index_key(i, &e.partition, &e.sort, &doc.id).as_str(),
-                        key.as_str(),
-                    )
-                    .map_err(internal)?;
-            }
-        }
-
-        let mut aggregates = tx.open_table(AGGREGATES).map_err(internal)?;
-        for delta in &change.aggregates {
-            let agg_key = format!("{}{SEP}{}", delta.group, delta.key);
-            let mut fields: BTreeMap<String, i64> =
-                match aggregates.get(agg_key.as_str()).map_err(internal)? {
-                    Some(bytes) => serde_json::from_slice(bytes.value()).map_err(internal)?,
-                    None => BTreeMap::new(),
-                };
-            for (field, amount) in &delta.add {
-                *fields.entry(field.clone()).or_default() += amount;
-            }
-            let bytes = serde_json::to_vec(&fields).map_err(internal)?;
-            aggregates
-                .insert(agg_key.as_str(), bytes.as_slice())
-                .map_err(internal)?;
-        }
-
-        let bytes = serde_json::to_vec(doc).map_err(internal)?;
-        docs.insert(key.as_str(), bytes.as_slice())
-            .map_err(internal)?;
-
-        for message in &change.also_create {
-            let message_key = doc_key(message.collection, &message.id);
-            if docs.get(message_key.as_str()).map_err(internal)?.is_some() {
-                return Err(StoreError::Internal(format!(
-                    "document {} exists",
-                    message.id
-                )));
-            }
-            for i in [Index::Gsi1, Index::Gsi2] {
-                if let Some(e) = message.index(i) {
-                    index
-                        .insert(
-                            index_key(i, &e.partition, &e.sort, &message.id).as_str(),
-                            message_key.as_str(),
-                        )
-                        .map_err(internal)?;
-                }
-            }
-            let bytes = serde_json::to_vec(message).map_err(internal)?;
-            docs.insert(message_key.as_str(), bytes.as_slice())
-                .map_err(internal)?;
-        }
-    }
-    // Dropping `tx` on any early return above aborts it: nothing is half-written.
-    tx.commit().map_err(internal)
 }
 
 fn list_page(db: &Database, query: &ListQuery, filter: Filter<'_>) -> StoreResult<Page> {
@@ -296,7 +180,7 @@ fn list_page(db: &Database, query: &ListQuery, filter: Filter<'_>) -> StoreResul
 #[async_trait]
 impl DocumentStore for EmbeddedStore {
     async fn commit(&self, change: Change) -> StoreResult<()> {
-        self.blocking(move |db| commit_change(db, &change)).await
+        self.writer.commit(change).await
     }
 
     async fn get(&self, collection: Collection, id: &str) -> StoreResult<Option<Document>> {
