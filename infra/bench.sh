@@ -2,12 +2,18 @@
 # Benchmark (not a test): prints
 #   1. each Lambda function's stripped release binary size (cargo lambda build, the
 #      architecture template.yaml declares) and the local binaries' sizes;
-#   2. exec → first `GET /health` 200 of `loket serve` (embedded store) next to an
+#   2. Lambda init, exec → first `GET /runtime/invocation/next`, of `permits` and
+#      `respect_week` (host architecture, on DynamoDB Local) next to a lambda_http
+#      hello-world with the same release profile (examples/lambda_hello.rs), through a
+#      stand-in for the Runtime API (infra/bench/lambda_init.py); and the first
+#      invocation of POST /permits on DynamoDB Local;
+#   3. exec → first `GET /health` 200 of `loket serve` (embedded store) next to an
 #      empty axum server built with the same release profile (examples/empty_axum.rs);
-#   3. latency p50/p99 and throughput (wrk --latency, loopback only, bounded) of
-#      POST /permits and GET /respect-week/2017/activities on the embedded store,
-#      with the business clock fixed at LOKET_NOW=2017-03-01T10:00:00+01:00; and the
-#      ICS feed with and without If-None-Match (304).
+#   4. throughput and latency (wrk --latency, loopback only, bounded) of the empty
+#      axum server's /health (the floor), the public programme (JSON, 20 items), the
+#      ICS feed with and without If-None-Match (304), and two pages; and POST /permits
+#      at a steady 500 requests per second (examples/steady_load.rs) and flat out;
+#   5. every row of issue #15's table as a ratio against its floor, with its goal.
 #
 #   infra/bench.sh            # knobs: BENCH_DURATION (10s), BENCH_CONNECTIONS (16),
 #                             # BENCH_THREADS (2), BENCH_START_RUNS (30),
@@ -29,12 +35,17 @@ NOW="2017-03-01T10:00:00+01:00"
 LAMBDA_TARGET_DIR="${LOKET_LAMBDA_TARGET_DIR:-$HOME/.cache/loket/lambda-target}"
 WORK="$(mktemp -d)"
 SERVER_PID=""
+FLOOR_PID=""
+DDB_PORT=""
 
 cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  for pid in "$SERVER_PID" "$FLOOR_PID"; do
+    if [[ -n "$pid" ]]; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  [[ -n "$DDB_PORT" ]] && infra/dynamodb-local.sh stop "$DDB_PORT" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -65,10 +76,13 @@ BIN_ARGS=()
 for b in $BINS; do BIN_ARGS+=(--bin "$b"); done
 say "building the Lambda functions ($ARCH) and the local binaries (release; no-ops when fresh)"
 CARGO_TARGET_DIR="$LAMBDA_TARGET_DIR" cargo lambda build --release --locked --quiet "$ARCH_FLAG" "${BIN_ARGS[@]}"
-cargo build --release --locked --quiet --bin loket --example empty_axum
+cargo build --release --locked --quiet --bin loket --bin permits --bin respect_week \
+  --example empty_axum --example lambda_hello --example steady_load
 RELEASE_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release"
 LOKET="$RELEASE_DIR/loket"
 EMPTY="$RELEASE_DIR/examples/empty_axum"
+HELLO="$RELEASE_DIR/examples/lambda_hello"
+STEADY="$RELEASE_DIR/examples/steady_load"
 
 size() { numfmt --to=iec-i --suffix=B --format='%.1f' "$(stat -c %s "$1")"; }
 
@@ -80,19 +94,66 @@ done
 printf '  %-28s %10s  (%s, local server)\n' loket "$(size "$LOKET")" "$(uname -m)"
 printf '  %-28s %10s  (%s, baseline)\n' empty_axum "$(size "$EMPTY")" "$(uname -m)"
 
+# ----------------------------------------------------------- Lambda init --
+median() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p'; }
+echo
+echo "== 2. Lambda init: exec → first GET /runtime/invocation/next ($START_RUNS runs each, $(uname -m), Runtime API stand-in)"
+DDB_PORT="$(infra/dynamodb-local.sh start)"
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DDB_PORT" AWS_REGION=eu-west-1 \
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+LOKET_STORE=dynamodb LOKET_TABLE=bench "$LOKET" create-table >/dev/null 2>&1
+lambda_env=(env LOKET_STORE=dynamodb LOKET_TABLE=bench LOKET_NOW="$NOW" RUST_LOG=warn
+  LOKET_CURSOR_KEY=bench-cursor-key LOKET_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123)
+init_of() { # label, event, binary
+  local line
+  line="$("${lambda_env[@]}" python3 infra/bench/lambda_init.py "$START_RUNS" "$2" "$3")"
+  printf '  %-28s %s\n' "$1" "$line" >&2
+  echo "$line"
+}
+INIT_HELLO="$(init_of "lambda_http hello (floor)" tests/fixtures/apigw_v2_get_health.json "$HELLO" | sed -n 's/^init \([0-9.]*\) ms.*/\1/p')"
+INIT_PERMITS="$(init_of "permits" tests/fixtures/apigw_v2_get_health.json "$RELEASE_DIR/permits" | sed -n 's/^init \([0-9.]*\) ms.*/\1/p')"
+INIT_WVR="$(init_of "respect_week" tests/fixtures/apigw_v2_get_health.json "$RELEASE_DIR/respect_week" | sed -n 's/^init \([0-9.]*\) ms.*/\1/p')"
+FIRST_POST="$(init_of "permits, POST /permits" tests/fixtures/lambda_smoke_post_permits.json "$RELEASE_DIR/permits" | sed -n 's/.*first invocation \([0-9.]*\) ms.*/\1/p')"
+
 # ---------------------------------------------------------------- start-up --
 echo
-echo "== 2. exec → first GET /health 200 ($START_RUNS runs each, loopback)"
+echo "== 3. exec → first GET /health 200 ($START_RUNS runs each, loopback)"
 PORT="$(free_port)"
-printf '  %-28s ' "empty axum (baseline)"
-LOKET_BIND="127.0.0.1:$PORT" python3 infra/bench/first_health.py "$START_RUNS" "$EMPTY"
+printf '  %-28s ' "empty axum (floor)"
+START_FLOOR="$(LOKET_BIND="127.0.0.1:$PORT" python3 infra/bench/first_health.py "$START_RUNS" "$EMPTY")"
+echo "$START_FLOOR"
 printf '  %-28s ' "loket serve (embedded)"
 # A fresh data folder: the first run creates the redb file, the others reopen it.
-LOKET_BIND="127.0.0.1:$PORT" LOKET_DATA_DIR="$WORK/start-data" LOKET_NOW="$NOW" \
+START_LOKET="$(LOKET_BIND="127.0.0.1:$PORT" LOKET_DATA_DIR="$WORK/start-data" LOKET_NOW="$NOW" \
   LOKET_JWT_SECRET="bench-secret-bench-secret-bench-secret-0123" RUST_LOG=warn \
-  python3 infra/bench/first_health.py "$START_RUNS" "$LOKET" serve
+  python3 infra/bench/first_health.py "$START_RUNS" "$LOKET" serve)"
+echo "$START_LOKET"
+START_FLOOR="$(echo "$START_FLOOR" | median)"
+START_LOKET="$(echo "$START_LOKET" | median)"
 
 # ------------------------------------------------------------------- load --
+run_wrk() { # title, wrk args... (sets LAST_RPS)
+  local title="$1"
+  shift
+  echo
+  echo "== 4. $title (wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency)"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$WORK/wrk.out"
+  awk '/^  Latency Distribution/ {d = 1; next} d && /%/ {print "  p" $1 "  " $2} /^Requests\/sec/ {print "  throughput " $2 " req/s"} /Non-2xx/ {print "  WARNING: " $0}' "$WORK/wrk.out" |
+    grep -E 'p50%|p99%|throughput|WARNING' | sed 's/%//'
+  LAST_RPS="$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.out")"
+}
+
+# The floor: axum answering a small JSON document, nothing else.
+PORT="$(free_port)"
+LOKET_BIND="127.0.0.1:$PORT" "$EMPTY" >/dev/null 2>&1 &
+FLOOR_PID=$!
+for ((i = 0; i < 100; i++)); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.05; done
+run_wrk "GET /health of the empty axum server (the floor)" "http://127.0.0.1:$PORT/health"
+RPS_FLOOR="$LAST_RPS"
+kill "$FLOOR_PID"
+wait "$FLOOR_PID" 2>/dev/null || true
+FLOOR_PID=""
+
 PORT="$(free_port)"
 URL="http://127.0.0.1:$PORT"
 JWT_SECRET="bench-secret-bench-secret-bench-secret-0123"
@@ -131,29 +192,40 @@ PY
 done
 items="$(curl -fs "$URL/respect-week/2017/activities" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))' 2>/dev/null || echo "?")"
 
-run_wrk() { # title, wrk args...
-  local title="$1"
-  shift
-  echo
-  echo "== 3. $title (wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, embedded store)"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$WORK/wrk.out"
-  awk '/^  Latency Distribution/ {d = 1; next} d && /%/ {print "  p" $1 "  " $2} /^Requests\/sec/ {print "  throughput " $2 " req/s"} /Non-2xx/ {print "  WARNING: " $0}' "$WORK/wrk.out" |
-    grep -E 'p50%|p99%|throughput|WARNING' | sed 's/%//'
-}
-
-run_wrk "POST /permits (Zomerfestival; every request files a new application)" \
-  -s infra/bench/post_permits.lua "$URL/permits"
 run_wrk "GET /respect-week/2017/activities (public programme, $items item(s) on the first page; $seeded published)" \
   "$URL/respect-week/2017/activities"
+RPS_PROGRAMME="$LAST_RPS"
 ics_etag="$(curl -fsI "$URL/respect-week/2017/program.ics" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: *//p')"
 run_wrk "GET /respect-week/2017/program.ics (the calendar feed, every poll in full)" \
   "$URL/respect-week/2017/program.ics"
 run_wrk "GET /respect-week/2017/program.ics with If-None-Match (a calendar that polls again: 304)" \
   -H "If-None-Match: $ics_etag" "$URL/respect-week/2017/program.ics"
+RPS_304="$LAST_RPS"
 run_wrk "GET /evenementen/aanvragen (the permit form page, rendered)" \
   "$URL/evenementen/aanvragen"
 run_wrk "GET /week-van-respect/2017 (the programme page, $seeded published, rendered)" \
   "$URL/week-van-respect/2017"
+
+echo
+echo "== 4. POST /permits at a steady 500 req/s for 10 s (every request files a new application; its e-mail goes out as .eml)"
+STEADY_OUT="$("$STEADY" "$URL/permits" tests/fixtures/zomerfestival.json 500 10)"
+echo "  $STEADY_OUT"
+P99_POST="$(echo "$STEADY_OUT" | sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p')"
+run_wrk "POST /permits flat out (Zomerfestival)" -s infra/bench/post_permits.lua "$URL/permits"
+
+# ------------------------------------------------------------------ ratios --
+ratio() { python3 -c "import sys; a, b = map(float, sys.argv[1:3]); print(f'{a / b:.2f}')" "$1" "$2"; }
+pct() { python3 -c "import sys; a, b = map(float, sys.argv[1:3]); print(f'{100 * a / b:.0f} %')" "$1" "$2"; }
+echo
+echo "== 5. Against the floor (issue #15)"
+printf '  %-44s %-14s %-14s %-8s %s\n' "what" "loket" "floor" "ratio" "goal"
+printf '  %-44s %-14s %-14s %-8s %s\n' "Lambda init, permits" "$INIT_PERMITS ms" "$INIT_HELLO ms" "$(ratio "$INIT_PERMITS" "$INIT_HELLO")×" "≤ 1.5×"
+printf '  %-44s %-14s %-14s %-8s %s\n' "Lambda init, respect_week" "$INIT_WVR ms" "$INIT_HELLO ms" "$(ratio "$INIT_WVR" "$INIT_HELLO")×" "≤ 1.5×"
+printf '  %-44s %-14s %-14s %-8s %s\n' "first invocation, POST /permits (DynamoDB Local)" "$FIRST_POST ms" "-" "-" "-"
+printf '  %-44s %-14s %-14s %-8s %s\n' "local start: exec → /health 200" "$START_LOKET ms" "$START_FLOOR ms" "$(ratio "$START_LOKET" "$START_FLOOR")×" "≤ 1.5×"
+printf '  %-44s %-14s %-14s %-8s %s\n' "public programme, 20 items" "$RPS_PROGRAMME/s" "$RPS_FLOOR/s" "$(pct "$RPS_PROGRAMME" "$RPS_FLOOR")" "≥ 50 %"
+printf '  %-44s %-14s %-14s %-8s %s\n' "calendar feed, 304" "$RPS_304/s" "$RPS_FLOOR/s" "$(pct "$RPS_304" "$RPS_FLOOR")" "-"
+printf '  %-44s %-14s %-14s %-8s %s\n' "POST /permits at 500 req/s, p99 (embedded)" "$P99_POST ms" "-" "-" "≤ 5 ms"
 
 echo
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); load before the run may skew the figures"

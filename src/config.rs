@@ -240,6 +240,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         auth: Arc::new(staff_auth(settings)?),
         hosted_sign_in: hosted_sign_in(settings)?.map(Arc::new),
         mail: Arc::new(mail(settings)?),
+        snapshots: Arc::default(),
     })
 }
 

@@ -203,7 +203,8 @@ async fn purge() -> Result<(), Box<dyn std::error::Error>> {
     let catalogue = config::load_catalogue(settings.config_path.as_deref())?;
     let now = settings.clock().now();
     let real_now = loket::clock::Clock::now(&loket::clock::SystemClock);
-    let report = loket::purge::run(store.as_ref(), &catalogue, now, real_now).await?;
+    let store = loket::store::Store::new(store);
+    let report = loket::purge::run(&store, &catalogue, now, real_now).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -16,8 +16,7 @@ use serde::Serialize;
 
 use crate::api::AppState;
 use crate::domain::Catalogue;
-use crate::store::registrations::Registrations;
-use crate::store::{DocumentStore, StoreResult};
+use crate::store::{DocumentStore, Store, StoreResult};
 
 /// What one purge did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -31,11 +30,12 @@ pub struct PurgeReport {
 /// Erases the contact data that is due at `now` (business time) in every edition of
 /// the catalogue; returns how many registrations were erased.
 pub async fn erase_contact_data(
-    store: &dyn DocumentStore,
+    store: &Store,
     catalogue: &Catalogue,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
-    Registrations::new(store)
+    store
+        .registrations()
         .erase_due_contacts(&catalogue.editions, now)
         .await
 }
@@ -51,14 +51,14 @@ pub async fn purge_idempotency(
 /// One full purge: the entry point for the CLI, the local server and the scheduled
 /// AWS function. `now` is the business clock, `real_now` real time.
 pub async fn run(
-    store: &dyn DocumentStore,
+    store: &Store,
     catalogue: &Catalogue,
     now: DateTime<Utc>,
     real_now: DateTime<Utc>,
 ) -> StoreResult<PurgeReport> {
     let report = PurgeReport {
         contacts_erased: erase_contact_data(store, catalogue, now).await?,
-        idempotency_records_removed: purge_idempotency(store, real_now).await?,
+        idempotency_records_removed: purge_idempotency(store.engine(), real_now).await?,
     };
     tracing::info!(
         contacts_erased = report.contacts_erased,
@@ -71,7 +71,7 @@ pub async fn run(
 /// [`run`] with the app's store, catalogue and clocks.
 pub async fn run_for(state: &AppState) -> StoreResult<PurgeReport> {
     run(
-        state.store.engine(),
+        &state.store,
         &state.catalogue,
         state.clock.now(),
         state.real_clock.now(),

@@ -8,7 +8,7 @@
 //!   the OpenAPI document) opt in with [`public`]: a short public `Cache-Control`, an
 //!   `ETag` of their bytes, and 304 for a matching `If-None-Match`.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -34,7 +34,7 @@ pub async fn secure(mut response: Response) -> Response {
 }
 
 /// The strong `ETag` of a public document: a digest of its bytes.
-fn etag_of(body: &[u8]) -> String {
+pub(crate) fn etag_of(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     format!("\"{}\"", hex::encode(&digest[..16]))
 }
@@ -54,6 +54,17 @@ fn matches(request: &HeaderMap, etag: &str) -> bool {
 /// when the client already has these bytes.
 pub fn public(request: &HeaderMap, content_type: &'static str, body: Vec<u8>) -> Response {
     let etag = etag_of(&body);
+    public_bytes(request, content_type, Bytes::from(body), &etag)
+}
+
+/// [`public`] for a body whose `ETag` is already known (a snapshot).
+pub fn public_bytes(
+    request: &HeaderMap,
+    content_type: &'static str,
+    body: Bytes,
+    etag: &str,
+) -> Response {
+    let etag = etag.to_string();
     let cache = format!("public, max-age={PUBLIC_MAX_AGE_SECONDS}");
     let mut response = if matches(request, &etag) {
         StatusCode::NOT_MODIFIED.into_response()

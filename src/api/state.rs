@@ -10,6 +10,7 @@ use crate::notify::Mail;
 use crate::store::Store;
 
 use super::auth::{HostedSignIn, StaffAuth};
+use super::respect_week::snapshot::Snapshots;
 use super::secrets::CursorSealer;
 
 /// Everything a handler needs.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub hosted_sign_in: Option<Arc<HostedSignIn>>,
     /// Where messages come from and where their links point.
     pub mail: Arc<Mail>,
+    /// The public programme's snapshots, per edition.
+    pub snapshots: Arc<Snapshots>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
                 auth: Arc::new(StaffAuth::random()),
                 hosted_sign_in: None,
                 mail: Arc::new(Mail::default()),
+                snapshots: Arc::default(),
             },
         }
     }

@@ -94,19 +94,30 @@ pub fn mime(message: &OutboxMessage, from: &str) -> Result<lettre::Message, Stri
         .map_err(|e| e.to_string())
 }
 
-/// One pass: every message due at `clock`'s now is sent, and each attempt recorded.
-/// The number sent.
+/// One pass: up to [`BATCH`] messages due at `clock`'s now are sent, and each
+/// attempt recorded. The number sent.
 pub async fn deliver_due(
     store: &Store,
     transport: &dyn Transport,
     from: &str,
     clock: &SharedClock,
 ) -> StoreResult<usize> {
+    Ok(pass(store, transport, from, clock).await?.0)
+}
+
+/// One pass: (sent, attempted).
+async fn pass(
+    store: &Store,
+    transport: &dyn Transport,
+    from: &str,
+    clock: &SharedClock,
+) -> StoreResult<(usize, usize)> {
+    let due = store.outbox().due(clock.now(), BATCH).await?;
     let mut sent = 0;
-    for message in store.outbox().due(clock.now(), BATCH).await? {
-        sent += usize::from(attempt(store, transport, from, clock, &message).await);
+    for message in &due {
+        sent += usize::from(attempt(store, transport, from, clock, message).await);
     }
-    Ok(sent)
+    Ok((sent, due.len()))
 }
 
 /// The message `id`, if it is waiting and due: sent, and the attempt recorded (the
@@ -163,11 +174,14 @@ async fn attempt(
     outcome.is_ok()
 }
 
-/// Delivers, pass after pass, until the process ends.
+/// Delivers, pass after pass, until the process ends: at once again after a full
+/// pass (a backlog), else after [`POLL`].
 pub async fn run(store: Store, transport: Box<dyn Transport>, from: String, clock: SharedClock) {
     loop {
-        if let Err(e) = deliver_due(&store, transport.as_ref(), &from, &clock).await {
-            tracing::warn!(error = %e, "outbox not read");
+        match pass(&store, transport.as_ref(), &from, &clock).await {
+            Ok((_, attempted)) if attempted == BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox not read"),
         }
         tokio::time::sleep(POLL).await;
     }

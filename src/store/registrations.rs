@@ -11,6 +11,7 @@
 //! | summary | group `wvr-summary#{year}`, one item per organisation type |
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -211,11 +212,19 @@ const WHOLE_EDITION_PAGE: usize = 100;
 /// Week van Respect registrations, in domain types.
 pub struct Registrations<'a> {
     engine: &'a dyn DocumentStore,
+    writes: &'a AtomicU64,
 }
 
 impl<'a> Registrations<'a> {
-    pub fn new(engine: &'a dyn DocumentStore) -> Registrations<'a> {
-        Registrations { engine }
+    pub fn new(engine: &'a dyn DocumentStore, writes: &'a AtomicU64) -> Registrations<'a> {
+        Registrations { engine, writes }
+    }
+
+    /// Commits a change to a registration, and counts it.
+    async fn write(&self, change: Change) -> StoreResult<()> {
+        self.engine.commit(change).await?;
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     pub async fn get(&self, id: &str) -> StoreResult<Option<Registration>> {
@@ -261,7 +270,7 @@ impl<'a> Registrations<'a> {
     ) -> StoreResult<()> {
         let mut change = Change::update(registration_document(after)?, before.version);
         change.also_create = outbox_documents(messages)?;
-        self.engine.commit(change).await
+        self.write(change).await
     }
 
     /// Writes `after` over `before` (conditional on its version) with the summary it
@@ -274,7 +283,7 @@ impl<'a> Registrations<'a> {
     ) -> StoreResult<()> {
         let mut change = registration_changed(before, after)?;
         change.also_create = outbox_documents(messages)?;
-        self.engine.commit(change).await
+        self.write(change).await
     }
 
     /// One page of an edition's registrations (all, or one status), by date and start.
@@ -569,7 +578,8 @@ mod tests {
     async fn the_purge_erases_only_when_due_and_only_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path()).unwrap();
-        let registrations = Registrations::new(&store);
+        let writes = AtomicU64::new(0);
+        let registrations = Registrations::new(&store, &writes);
         for (id, title) in [("1", "A"), ("2", "B"), ("3", "C")] {
             let reg = registration(id, "VV Swift", title, "2017-11-08", "10:00");
             store

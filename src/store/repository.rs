@@ -11,6 +11,8 @@
 //! writes all of it or nothing.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::outbox::OutboxMessage;
 
@@ -28,11 +30,22 @@ use crate::domain::formats::Reference;
 #[derive(Clone, Debug)]
 pub struct Store {
     engine: SharedStore,
+    /// Moves on every registration written through this store: what the public
+    /// programme's snapshots are checked against (`api/respect_week/programme.rs`).
+    registration_writes: Arc<AtomicU64>,
 }
 
 impl Store {
     pub fn new(engine: SharedStore) -> Store {
-        Store { engine }
+        Store {
+            engine,
+            registration_writes: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many registration writes this store has made (this process only).
+    pub fn registration_writes(&self) -> u64 {
+        self.registration_writes.load(Ordering::Acquire)
     }
 
     /// The document engine underneath, for the store's own tests and tools.
@@ -50,7 +63,7 @@ impl Store {
     }
 
     pub fn registrations(&self) -> Registrations<'_> {
-        Registrations::new(self.engine())
+        Registrations::new(self.engine(), &self.registration_writes)
     }
 
     pub fn audit(&self) -> Audit<'_> {
@@ -63,7 +76,12 @@ impl Store {
 
     /// Writes a prepared creation, all of it or nothing.
     pub async fn commit(&self, creation: Creation) -> StoreResult<()> {
-        self.engine.commit(creation.change).await
+        let registration = creation.change.document.collection == Collection::Registration;
+        self.engine.commit(creation.change).await?;
+        if registration {
+            self.registration_writes.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(())
     }
 
     /// The first response stored under a scope and key, if it is live at `now` (unix

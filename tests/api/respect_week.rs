@@ -1038,3 +1038,58 @@ async fn private_answers_are_not_cached_and_public_documents_answer_304() {
     let after = app.get(&activities(2017)).await.headers()["etag"].clone();
     assert_ne!(before, after);
 }
+
+/// The programme and the calendar come from a snapshot: a write through this
+/// service shows at once; a write by another process on the same store (on AWS, the
+/// admin function) shows within the snapshot's ten seconds, and a 304 needs no read.
+#[tokio::test]
+async fn the_programme_snapshot_follows_writes_here_at_once_and_elsewhere_within_seconds() {
+    let app = spawn_app_at(OPEN).await;
+    let created = register(&app, &regenboog()).await;
+    let programme = activities(2017);
+    let empty = expect_status(app.get(&programme).await, 200).await;
+    assert_eq!(empty["items"], json!([]));
+
+    // Here: published through this app's store, visible on the next request.
+    publish(&app, created["id"].as_str().unwrap()).await;
+    let shown = expect_status(app.get(&programme).await, 200).await;
+    assert_eq!(shown["items"].as_array().unwrap().len(), 1);
+    let etag = app.get(&programme).await.headers()["etag"].clone();
+    let again = app
+        .request(Method::GET, &programme)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    // Elsewhere: another process's store on the same data publishes a second one.
+    let created = register(&app, &sportclub()).await;
+    let elsewhere = loket::store::Store::new(app.state.store.clone().into_engine());
+    let registrations = elsewhere.registrations();
+    let reg = registrations
+        .get(created["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let edition = app.state.catalogue.editions.get(2017).unwrap();
+    let next = reg
+        .apply(
+            &RegistrationAction::Publish { reason: None },
+            Actor::Staff("elsewhere".into()),
+            edition,
+            app.clock.now(),
+        )
+        .unwrap();
+    // (The registration itself was written here, so the snapshot is made after it.)
+    let before = expect_status(app.get(&programme).await, 200).await;
+    assert_eq!(before["items"].as_array().unwrap().len(), 1);
+    registrations.transition(&reg, &next, &[]).await.unwrap();
+    let stale = expect_status(app.get(&programme).await, 200).await;
+    assert_eq!(stale["items"].as_array().unwrap().len(), 1, "within the snapshot's seconds");
+    app.real_clock.advance(chrono::Duration::seconds(10));
+    let fresh = expect_status(app.get(&programme).await, 200).await;
+    assert_eq!(fresh["items"].as_array().unwrap().len(), 2, "after them");
+    let calendar = app.get("/respect-week/2017/program.ics").await.text().await.unwrap();
+    assert_eq!(calendar.matches("BEGIN:VEVENT").count(), 2);
+}

@@ -38,6 +38,7 @@ use crate::api::validate::JsonBody;
 
 mod programme;
 mod request;
+pub mod snapshot;
 mod views;
 
 pub use programme::*;

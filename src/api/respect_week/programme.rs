@@ -2,8 +2,12 @@
 //! calendar; never any contact data.
 
 use super::edition_of;
+use super::snapshot::Feed;
 use super::views::{ProgrammeItem, ProgrammePage};
-use axum::extract::{Path, State};
+use std::future::Future;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use icalendar::{Calendar, Component, EventLike, Property};
@@ -16,6 +20,7 @@ use crate::api::headers;
 use crate::api::query::{ProgrammeQuery, ValidatedQuery};
 use crate::api::state::AppState;
 use crate::domain::text::{self, Lines};
+use crate::store::Listing;
 
 #[utoipa::path(get, path = "/respect-week/{year}/activities", tag = "respect_week",
     params(
@@ -31,21 +36,75 @@ pub async fn programme(
     State(state): State<AppState>,
     Path(year): Path<String>,
     request: HeaderMap,
+    RawQuery(raw): RawQuery,
     ValidatedQuery((selection, page)): ValidatedQuery<ProgrammeQuery>,
 ) -> ApiResult<Response> {
     let edition = edition_of(&state, &year)?;
+    // The first page without parameters is what nearly everyone asks: a snapshot.
+    if raw.as_deref().is_none_or(str::is_empty) {
+        return snapshot(
+            &state,
+            &request,
+            edition.year,
+            Feed::Json,
+            "application/json",
+            || async {
+                let page = state
+                    .store
+                    .registrations()
+                    .programme(edition.year, selection, None, page.limit)
+                    .await?;
+                programme_json(&state, page)
+            },
+        )
+        .await;
+    }
     let page = state
         .store
         .registrations()
         .programme(edition.year, selection, page.after(&state)?, page.limit)
         .await?;
+    Ok(headers::public(
+        &request,
+        "application/json",
+        programme_json(&state, page)?,
+    ))
+}
+
+fn programme_json(state: &AppState, page: Listing<Registration>) -> ApiResult<Vec<u8>> {
     let items = page.items.iter().map(ProgrammeItem::of).collect();
-    let body = serde_json::to_vec(&ProgrammePage {
+    serde_json::to_vec(&ProgrammePage {
         items,
         next_cursor: page.next.map(|p| state.cursors.seal(&p)),
     })
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(headers::public(&request, "application/json", body))
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The edition's `feed` from its snapshot, or made by `make` (and kept).
+async fn snapshot<F, Fut>(
+    state: &AppState,
+    request: &HeaderMap,
+    year: i32,
+    feed: Feed,
+    content_type: &'static str,
+    make: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<Vec<u8>>>,
+{
+    let now = state.real_clock.now();
+    // Read before the programme: a write in between makes the next request look again.
+    let writes = state.store.registration_writes();
+    if let Some((etag, body)) = state.snapshots.get(year, feed, writes, now) {
+        return Ok(headers::public_bytes(request, content_type, body, &etag));
+    }
+    let body = Bytes::from(make().await?);
+    let etag = headers::etag_of(&body);
+    state
+        .snapshots
+        .put(year, feed, writes, now, etag.clone(), body.clone());
+    Ok(headers::public_bytes(request, content_type, body, &etag))
 }
 
 pub fn kern_name(kern: Kern) -> &'static str {
@@ -127,16 +186,22 @@ pub async fn programme_ics(
     request: HeaderMap,
 ) -> ApiResult<Response> {
     let edition = edition_of(&state, &year)?;
-    let published = state
-        .store
-        .registrations()
-        .programme_all(edition.year)
-        .await?;
-    Ok(headers::public(
+    snapshot(
+        &state,
         &request,
+        edition.year,
+        Feed::Calendar,
         "text/calendar; charset=utf-8",
-        programme_calendar(&edition, &published).into_bytes(),
-    ))
+        || async {
+            let published = state
+                .store
+                .registrations()
+                .programme_all(edition.year)
+                .await?;
+            Ok(programme_calendar(&edition, &published).into_bytes())
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
