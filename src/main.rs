@@ -64,6 +64,22 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Ctrl-C, or SIGTERM (what a service manager or a container sends).
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = Settings::from_env()?;
     // No staff key configured: a fresh secret for this run, and a token to use it.
@@ -91,10 +107,10 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(%url, store = ?settings.store, "loket is listening");
     println!("loket is listening on {url}  (try {url}/health)");
     // Personal data goes when the clock says so: now, and then daily.
-    let _purge = loket::purge::spawn_daily(state.clone());
+    let purge = loket::purge::spawn_daily(state.clone());
     // What the outbox holds goes out, by real time (retries wait real seconds).
     let transport = config::mail_transport(&settings)?;
-    let _mail = tokio::spawn(loket::notify::delivery::run(
+    let mail = tokio::spawn(loket::notify::delivery::run(
         state.store.clone(),
         transport,
         state.mail.from.clone(),
@@ -102,16 +118,22 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     ));
     loket::server::run(
         listener,
-        loket::api::app(state),
+        loket::api::app(state.clone()),
         loket::server::Limits {
             rate_per_minute: settings.rate_limit_per_minute,
             ..loket::server::Limits::default()
         },
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        },
+        stop_signal(),
     )
     .await?;
+    // A clean close: the embedded store's file is marked closed, so the next start
+    // need not check it (redb repairs a file that was not closed).
+    purge.abort();
+    mail.abort();
+    let _ = purge.await;
+    let _ = mail.await;
+    drop(state);
+    tracing::info!("loket stopped");
     Ok(())
 }
 

@@ -143,3 +143,58 @@ async fn acknowledged_applications_survive_kill_9_in_the_middle_of_a_burst() {
     loket.kill().unwrap();
     loket.wait().unwrap();
 }
+
+/// SIGTERM (what a service manager sends) stops `loket serve` cleanly: it exits 0,
+/// having closed the store, and what it acknowledged is there on the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_cleanly() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = tempfile::tempdir().unwrap();
+    let mut loket = start(port, data.path());
+    let base = format!("http://127.0.0.1:{port}");
+    let body: Value = serde_json::from_str(include_str!("fixtures/zomerfestival.json")).unwrap();
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/permits"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let terminated = Command::new("kill")
+        .args(["-TERM", &loket.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = loket.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+
+    let mut loket = start(port, data.path());
+    let read = reqwest::Client::new()
+        .get(format!(
+            "{base}/permits/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .bearer_auth(created["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    loket.kill().unwrap();
+    loket.wait().unwrap();
+}

@@ -1086,10 +1086,19 @@ async fn the_programme_snapshot_follows_writes_here_at_once_and_elsewhere_within
     assert_eq!(before["items"].as_array().unwrap().len(), 1);
     registrations.transition(&reg, &next, &[]).await.unwrap();
     let stale = expect_status(app.get(&programme).await, 200).await;
-    assert_eq!(stale["items"].as_array().unwrap().len(), 1, "within the snapshot's seconds");
+    assert_eq!(
+        stale["items"].as_array().unwrap().len(),
+        1,
+        "within the snapshot's seconds"
+    );
     app.real_clock.advance(chrono::Duration::seconds(10));
     let fresh = expect_status(app.get(&programme).await, 200).await;
     assert_eq!(fresh["items"].as_array().unwrap().len(), 2, "after them");
-    let calendar = app.get("/respect-week/2017/program.ics").await.text().await.unwrap();
+    let calendar = app
+        .get("/respect-week/2017/program.ics")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(calendar.matches("BEGIN:VEVENT").count(), 2);
 }

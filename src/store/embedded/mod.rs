@@ -92,15 +92,27 @@ impl EmbeddedStore {
         let file = dir.join("loket.redb");
         private_files(dir, &file)?;
         let db = Database::create(&file).map_err(internal)?;
-        // Create every table once, so that readers never meet a missing one.
-        let tx = db.begin_write().map_err(internal)?;
-        tx.open_table(DOCS).map_err(internal)?;
-        tx.open_table(INDEX).map_err(internal)?;
-        tx.open_table(SEQUENCES).map_err(internal)?;
-        tx.open_table(AGGREGATES).map_err(internal)?;
-        tx.open_table(UNIQUE).map_err(internal)?;
-        tx.open_table(IDEMPOTENCY).map_err(internal)?;
-        tx.commit().map_err(internal)?;
+        // Create every table once, so that readers never meet a missing one; a file
+        // that has them all needs no write (and no fsync) to open.
+        let complete = {
+            let tx = db.begin_read().map_err(internal)?;
+            tx.open_table(DOCS).is_ok()
+                && tx.open_table(INDEX).is_ok()
+                && tx.open_table(SEQUENCES).is_ok()
+                && tx.open_table(AGGREGATES).is_ok()
+                && tx.open_table(UNIQUE).is_ok()
+                && tx.open_table(IDEMPOTENCY).is_ok()
+        };
+        if !complete {
+            let tx = db.begin_write().map_err(internal)?;
+            tx.open_table(DOCS).map_err(internal)?;
+            tx.open_table(INDEX).map_err(internal)?;
+            tx.open_table(SEQUENCES).map_err(internal)?;
+            tx.open_table(AGGREGATES).map_err(internal)?;
+            tx.open_table(UNIQUE).map_err(internal)?;
+            tx.open_table(IDEMPOTENCY).map_err(internal)?;
+            tx.commit().map_err(internal)?;
+        }
         let db = Arc::new(db);
         Ok(EmbeddedStore {
             writer: Arc::new(commit::Writer::start(db.clone())),
@@ -276,7 +288,12 @@ impl DocumentStore for EmbeddedStore {
                     .map_err(internal)?;
                 before - table.len().map_err(internal)?
             };
-            tx.commit().map_err(internal)?;
+            if removed == 0 {
+                // Nothing changed: no commit, no fsync (the start-up purge, mostly).
+                tx.abort().map_err(internal)?;
+            } else {
+                tx.commit().map_err(internal)?;
+            }
             Ok(removed)
         })
         .await
