@@ -1,4 +1,4 @@
-//! The staff pages under `/medewerkers/`: signing in, the work queue of permit
+//! The staff pages under `/medewerkers` (the work queue) and below it: signing in, the work queue of permit
 //! applications, an application with its decisions, and the coverage with its chart
 //! and the CSV export, and a Week van Respect edition with publish, decline and its
 //! summary. The local server mounts [`router`], the `admin` Lambda function
