@@ -49,3 +49,67 @@ impl Clock for ManualClock {
 }
 
 pub type SharedClock = Arc<dyn Clock>;
+
+/// The service's two clocks, chosen once (`config::build_state`, or a test's
+/// [`crate::api::AppState::builder`]): the business clock that the rules run on
+/// (`LOKET_NOW` fixes it) and real time, for what must expire in real time
+/// (idempotency records, the staff session, the pause between two lost-link
+/// e-mails, the outbox). A use case reads both once, as [`Now`].
+#[derive(Debug, Clone)]
+pub struct Clocks {
+    business: SharedClock,
+    real: SharedClock,
+}
+
+/// One reading of both clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// The rules' "now": deadlines, editions, decisions, erasure.
+    pub business: DateTime<Utc>,
+    /// Real time: expiry of idempotency records and sessions, the outbox.
+    pub real: DateTime<Utc>,
+}
+
+impl Default for Clocks {
+    fn default() -> Clocks {
+        Clocks::new(Arc::new(SystemClock), Arc::new(SystemClock))
+    }
+}
+
+impl Clocks {
+    pub fn new(business: SharedClock, real: SharedClock) -> Clocks {
+        Clocks { business, real }
+    }
+
+    /// Both clocks, read once.
+    pub fn now(&self) -> Now {
+        Now {
+            business: self.business.now(),
+            real: self.real.now(),
+        }
+    }
+
+    /// The business clock alone (a page that shows what is open now).
+    pub fn business(&self) -> DateTime<Utc> {
+        self.business.now()
+    }
+
+    /// Real time alone (a staff token's expiry).
+    pub fn real(&self) -> DateTime<Utc> {
+        self.real.now()
+    }
+
+    /// The real-time clock itself, for a loop that reads it again and again (the
+    /// outbox's delivery).
+    pub fn real_clock(&self) -> SharedClock {
+        self.real.clone()
+    }
+
+    pub fn set_business(&mut self, clock: SharedClock) {
+        self.business = clock;
+    }
+
+    pub fn set_real(&mut self, clock: SharedClock) {
+        self.real = clock;
+    }
+}

@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use crate::api::AppState;
 use crate::api::auth::{HostedSignIn, StaffAuth};
-use crate::api::secrets::CursorSealer;
-use crate::clock::{ManualClock, SharedClock, SystemClock};
+use crate::api::cursors::CursorSealer;
+use crate::app::App;
+use crate::clock::{Clocks, ManualClock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
 use crate::domain::leges::TariffTable;
 use crate::domain::respect_week::Edition;
@@ -232,14 +233,16 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         None => CursorSealer::random(),
     };
     Ok(AppState {
-        store: Store::new(open_store(settings).await?),
-        clock: settings.clock(),
-        real_clock: Arc::new(SystemClock),
-        catalogue: Arc::new(load_catalogue(settings.config_path.as_deref())?),
+        app: App {
+            store: Store::new(open_store(settings).await?),
+            // The one place the two clocks are chosen.
+            clocks: Clocks::new(settings.clock(), Arc::new(SystemClock)),
+            catalogue: Arc::new(load_catalogue(settings.config_path.as_deref())?),
+            mail: Arc::new(mail(settings)?),
+        },
         cursors,
         auth: Arc::new(staff_auth(settings)?),
         hosted_sign_in: hosted_sign_in(settings)?.map(Arc::new),
-        mail: Arc::new(mail(settings)?),
         snapshots: Arc::default(),
     })
 }

@@ -89,7 +89,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     }
     let state = config::build_state(&settings).await?;
     if generated {
-        let now = state.real_clock.now().timestamp();
+        let now = state.clocks.real().timestamp();
         let token = state
             .auth
             .mint("staff", now, 12 * 3600)
@@ -107,18 +107,18 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(%url, store = ?settings.store, "loket is listening");
     println!("loket is listening on {url}  (try {url}/health)");
     // Personal data goes when the clock says so: now, and then daily.
-    let purge = loket::purge::spawn_daily(state.clone());
+    let purge = loket::app::purge::spawn_daily(state.app.clone());
     // What the outbox holds goes out, by real time (retries wait real seconds).
     let transport = config::mail_transport(&settings)?;
     let mail = tokio::spawn(loket::notify::delivery::run(
         state.store.clone(),
         transport,
         state.mail.from.clone(),
-        state.real_clock.clone(),
+        state.clocks.real_clock(),
     ));
     loket::server::run(
         listener,
-        loket::api::app(state.clone()),
+        loket::routes::app(state.clone()),
         loket::server::Limits {
             rate_per_minute: settings.rate_limit_per_minute,
             ..loket::server::Limits::default()
@@ -226,7 +226,7 @@ async fn purge() -> Result<(), Box<dyn std::error::Error>> {
     let now = settings.clock().now();
     let real_now = loket::clock::Clock::now(&loket::clock::SystemClock);
     let store = loket::store::Store::new(store);
-    let report = loket::purge::run(&store, &catalogue, now, real_now).await?;
+    let report = loket::app::purge::run(&store, &catalogue, now, real_now).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -98,7 +98,9 @@ async fn serve(state: AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, loket::api::app(state)).await.unwrap();
+        axum::serve(listener, loket::routes::app(state))
+            .await
+            .unwrap();
     });
     format!("http://{addr}")
 }

@@ -54,7 +54,7 @@ async fn each_api_operation_costs_at_most_its_budget_of_dynamodb_requests() {
         .cursor_key(b"k")
         .auth(auth)
         .build();
-    let app = loket::api::app(state);
+    let app = loket::routes::app(state);
     let body = include_str!("fixtures/zomerfestival.json");
 
     let (requests, (status, created)) = counted(

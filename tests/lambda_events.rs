@@ -53,7 +53,7 @@ fn body_of(response: &Value) -> Value {
 async fn the_permits_function_answers_a_submission_like_the_local_server() {
     let lambda_dir = tempfile::tempdir().unwrap();
     let response = invoke(
-        loket::api::permits_app(state(lambda_dir.path())),
+        loket::routes::permits_app(state(lambda_dir.path())),
         include_str!("fixtures/apigw_v2_post_permits.json"),
     )
     .await;
@@ -77,7 +77,7 @@ async fn the_permits_function_answers_a_submission_like_the_local_server() {
             fixture["body"].as_str().unwrap().to_string(),
         ))
         .unwrap();
-    let local = loket::api::app(state(local_dir.path()))
+    let local = loket::routes::app(state(local_dir.path()))
         .oneshot(request)
         .await
         .unwrap();
@@ -103,7 +103,7 @@ async fn the_permits_function_answers_a_submission_like_the_local_server() {
 async fn the_permits_function_serves_health_and_refuses_other_audiences_routes() {
     let dir = tempfile::tempdir().unwrap();
     let health = invoke(
-        loket::api::permits_app(state(dir.path())),
+        loket::routes::permits_app(state(dir.path())),
         include_str!("fixtures/apigw_v2_get_health.json"),
     )
     .await;
@@ -116,7 +116,7 @@ async fn the_permits_function_serves_health_and_refuses_other_audiences_routes()
     event["rawPath"] = "/admin/permits".into();
     event["requestContext"]["http"]["path"] = "/admin/permits".into();
     let admin = invoke(
-        loket::api::permits_app(state(dir.path())),
+        loket::routes::permits_app(state(dir.path())),
         &event.to_string(),
     )
     .await;
@@ -145,7 +145,7 @@ async fn the_respect_week_function_registers_an_activity_and_replays_a_repeat() 
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path());
     let fixture = include_str!("fixtures/apigw_v2_respect_week.json");
-    let response = invoke(loket::api::respect_week_app(state.clone()), fixture).await;
+    let response = invoke(loket::routes::respect_week_app(state.clone()), fixture).await;
     assert_eq!(response["statusCode"], 201, "{response}");
     assert_eq!(response["headers"]["content-type"], "application/json");
     let body = body_of(&response);
@@ -160,7 +160,7 @@ async fn the_respect_week_function_registers_an_activity_and_replays_a_repeat() 
     );
 
     // The same event again (API Gateway retried it): the first answer, token included.
-    let repeat = invoke(loket::api::respect_week_app(state.clone()), fixture).await;
+    let repeat = invoke(loket::routes::respect_week_app(state.clone()), fixture).await;
     assert_eq!(repeat["statusCode"], 201);
     assert_eq!(body_of(&repeat), body);
 
@@ -176,7 +176,7 @@ async fn the_respect_week_function_registers_an_activity_and_replays_a_repeat() 
     read["headers"]["authorization"] =
         format!("Bearer {}", body["access_token"].as_str().unwrap()).into();
     let read = invoke(
-        loket::api::respect_week_app(state.clone()),
+        loket::routes::respect_week_app(state.clone()),
         &read.to_string(),
     )
     .await;
@@ -188,7 +188,7 @@ async fn the_respect_week_function_registers_an_activity_and_replays_a_repeat() 
 #[tokio::test]
 async fn the_respect_week_function_serves_the_programme_and_only_its_own_routes() {
     let dir = tempfile::tempdir().unwrap();
-    let app = || loket::api::respect_week_app(state(dir.path()));
+    let app = || loket::routes::respect_week_app(state(dir.path()));
 
     let editions = invoke(app(), &respect_week_event("GET", "/respect-week/editions")).await;
     assert_eq!(editions["statusCode"], 200);
@@ -252,7 +252,7 @@ fn page_event(path: &str, query: &str) -> String {
 async fn the_permits_function_serves_the_pages_over_https_with_secure_cookies() {
     let dir = tempfile::tempdir().unwrap();
     let form = invoke(
-        loket::api::permits_app(state(dir.path())),
+        loket::routes::permits_app(state(dir.path())),
         &page_event("/evenementen/aanvragen", ""),
     )
     .await;
@@ -274,7 +274,7 @@ async fn the_permits_function_serves_the_pages_over_https_with_secure_cookies() 
 
     // A private link trades its token for a cookie and leaves it out of the address.
     let link = invoke(
-        loket::api::permits_app(state(dir.path())),
+        loket::routes::permits_app(state(dir.path())),
         &page_event("/evenementen/aanvraag/abc", "sleutel=geheim"),
     )
     .await;
@@ -309,7 +309,7 @@ async fn the_admin_function_serves_the_staff_pages_with_the_hosted_sign_in_only(
             )
             .unwrap(),
         ));
-        loket::api::admin_app(state)
+        loket::routes::admin_app(state)
     };
     let queue = invoke(hosted(), &page_event("/medewerkers", "")).await;
     assert_eq!(queue["statusCode"], 303);

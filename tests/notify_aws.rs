@@ -155,7 +155,7 @@ async fn a_message_written_with_an_application_goes_out_through_ses_from_the_str
     let state = AppState::builder(Store::new(store.clone()))
         .clock(ManualClock::new(now))
         .build();
-    let filed = loket::api::permits_app(state.clone())
+    let filed = loket::routes::permits_app(state.clone())
         .oneshot(
             axum::http::Request::post("/permits")
                 .header("content-type", "application/json")

@@ -265,7 +265,7 @@ fn the_public_functions_and_the_purge_cannot_list_decide_on_or_read_what_only_st
     let coverage = format!("agg#{}", records::permits::coverage_group(2017));
     let summary = format!("agg#{}", records::registrations::summary_group(2017));
     let wvr_seq = format!("seq#{}", records::registrations::sequence_name(2017));
-    let wvr_idem = format!("idem#{}#key-1", loket::api::respect_week::REGISTER_SCOPE);
+    let wvr_idem = format!("idem#{}#key-1", loket::app::respect_week::REGISTER_SCOPE);
     let claim = "uniq#wvr-dup#2017#2017-11-08#0a1b2c".to_string();
     let published = records::registrations::status_partition(2017, RegistrationStatus::Published);
     let edition = records::registrations::edition_partition(2017);

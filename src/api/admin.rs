@@ -15,26 +15,22 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::audit::ExportAudit;
-use crate::domain::coverage::{self, CoverageReport};
-use crate::domain::permit::{Actor, Application, PermitAction, PermitStatus};
-use crate::domain::risk::{Category, Kind};
-use crate::domain::time::{local_rfc3339, local_year};
-use crate::store::StoreError;
+use crate::app::{AppError, staff_permits};
+use crate::domain::coverage::CoverageReport;
+use crate::domain::permit::{Application, PermitAction, PermitStatus};
+use crate::domain::risk::Category;
 
 use super::auth::Staff;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::{IfMatch, with_etag};
 use super::history::StaffChange;
 use super::permits::PermitRecord;
-use super::query::{CsvDialect, ExportQuery, PermitListQuery, ValidatedQuery, YearQuery};
-use super::secrets::new_id;
+use super::query::{ExportQuery, PermitListQuery, ValidatedQuery, YearQuery};
 use super::state::AppState;
 use super::validate::{
     Field, RequestBody, Text, ValidatedJson, broken, choice, optional_choice, optional_paragraph,
     optional_text,
 };
-use crate::domain::text::{self, Lines};
 use validator::{Validate, ValidationError};
 
 pub fn router() -> Router<AppState> {
@@ -91,24 +87,11 @@ pub async fn list(
     State(state): State<AppState>,
     ValidatedQuery((selection, page)): ValidatedQuery<PermitListQuery>,
 ) -> ApiResult<Json<StaffPermitPage>> {
-    let page = state
-        .store
-        .permits()
-        .list(selection, page.after(&state)?, page.limit)
-        .await?;
+    let page = staff_permits::list(&state, selection, page.after(&state)?, page.limit).await?;
     Ok(Json(StaffPermitPage {
         items: page.items.iter().map(PermitRecord::of).collect(),
         next_cursor: page.next.map(|p| state.cursors.seal(&p)),
     }))
-}
-
-pub async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
-    state
-        .store
-        .permits()
-        .get(id)
-        .await?
-        .ok_or(ApiError::NotFound)
 }
 
 #[utoipa::path(get, path = "/admin/permits/{id}", tag = "admin", operation_id = "staff_read_permit",
@@ -126,7 +109,7 @@ pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let app = load(&state, &id).await?;
+    let app = staff_permits::load(&state, &id).await?;
     Ok(with_etag(app.version, Json(StaffPermitDetail::of(&app))))
 }
 
@@ -239,159 +222,9 @@ pub async fn review(
     body: ValidatedJson<ReviewRequest>,
 ) -> ApiResult<Response> {
     let action = body.value;
-    let next = decide(&state, &staff, &id, if_match.version(), action).await?;
+    let seen = if_match.version().map_err(AppError::from);
+    let next = staff_permits::decide(&state, &staff.id, &id, seen, action).await?;
     Ok(with_etag(next.version, Json(StaffPermitDetail::of(&next))))
-}
-
-/// A staff decision on the version the staff member saw (the API's review and the
-/// staff pages): 412 when the application moved on since. `seen` is judged after the
-/// application is found, so an unknown id stays a 404.
-pub async fn decide(
-    state: &AppState,
-    staff: &Staff,
-    id: &str,
-    seen: ApiResult<u64>,
-    action: PermitAction,
-) -> ApiResult<Application> {
-    let app = load(state, id).await?;
-    if app.version != seen? {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let next = app.apply(
-        &action,
-        Actor::Staff(staff.id.clone()),
-        state.clock.now(),
-        &state.catalogue.tariffs,
-    )?;
-    let messages = state
-        .mail
-        .about_permit(Some(&app), &next, None, state.real_clock.now());
-    match state
-        .store
-        .permits()
-        .transition(&app, &next, &messages)
-        .await
-    {
-        Ok(()) => {}
-        // Someone else changed it between our read and our write: the version the
-        // client sent is stale now.
-        Err(StoreError::VersionConflict) => return Err(ApiError::PreconditionFailed),
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(reference = %next.reference, action = action.name(), staff = %staff.id, "permit reviewed");
-    Ok(next)
-}
-
-// ---------------------------------------------------------------------------------
-// CSV export
-
-/// The columns of the export, in order.
-pub const CSV_COLUMNS: [&str; 25] = [
-    "reference",
-    "id",
-    "status",
-    "kind",
-    "category",
-    "risk_score",
-    "submitted_at",
-    "required_by",
-    "late",
-    "event_name",
-    "kern",
-    "address",
-    "starts_at",
-    "ends_at",
-    "expected_visitors",
-    "organiser_name",
-    "organisation",
-    "kvk_number",
-    "email",
-    "phone",
-    "tariff_year",
-    "total_cents",
-    "refunded_cents",
-    "net_cents",
-    "version",
-];
-
-/// A cell as a spreadsheet may safely read it. Control and invisible characters
-/// (NUL, a tab, CR, a zero-width space, a BOM, …) are dropped, whatever the store
-/// holds; then a cell that a spreadsheet would run as a formula (its first character
-/// that is not a space is `=`, `+`, `-` or `@`) gets a leading `'`, so it is shown
-/// as text.
-pub fn neutralise(cell: &str) -> String {
-    let cell = text::printable(cell, Lines::Many);
-    let first = cell.chars().find(|c| !c.is_whitespace());
-    if matches!(first, Some('=' | '+' | '-' | '@')) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
-fn csv_row(app: &Application) -> Vec<String> {
-    let e = &app.event;
-    let o = &app.organiser;
-    [
-        app.reference.to_string(),
-        app.id.clone(),
-        app.status.as_str().to_string(),
-        match app.kind {
-            Kind::Melding => "melding",
-            Kind::Vergunning => "vergunning",
-        }
-        .to_string(),
-        app.category.as_str().to_string(),
-        app.risk_score.to_string(),
-        local_rfc3339::format(&app.submitted_at),
-        app.deadline.required_by.to_string(),
-        app.deadline.late.to_string(),
-        e.name.clone(),
-        e.kern.as_str().to_string(),
-        e.address.clone(),
-        local_rfc3339::format(&e.starts_at),
-        local_rfc3339::format(&e.ends_at),
-        e.expected_visitors.to_string(),
-        o.name.clone(),
-        o.organisation.clone().unwrap_or_default(),
-        o.kvk_number
-            .as_ref()
-            .map(|k| k.as_str().to_string())
-            .unwrap_or_default(),
-        o.email.as_str().to_string(),
-        o.phone.as_str().to_string(),
-        app.leges.tariff_year.to_string(),
-        app.leges.total_cents.to_string(),
-        app.leges.refunded_cents.to_string(),
-        app.leges.net_cents().to_string(),
-        app.version.to_string(),
-    ]
-    .iter()
-    .map(|cell| neutralise(cell))
-    .collect()
-}
-
-/// The CSV of a year's applications, one row each, with a header row.
-///
-/// Every cell that is not a number is quoted, so a separator inside a cell never
-/// splits it, whichever separator the spreadsheet assumes.
-pub fn permits_csv(apps: &[Application], dialect: CsvDialect) -> Result<Vec<u8>, csv::Error> {
-    let (delimiter, start): (u8, &[u8]) = match dialect {
-        CsvDialect::Rfc4180 => (b',', b""),
-        // The BOM tells Excel the file is UTF-8.
-        CsvDialect::ExcelNl => (b';', "\u{feff}".as_bytes()),
-    };
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .quote_style(csv::QuoteStyle::NonNumeric)
-        .from_writer(start.to_vec());
-    writer.write_record(CSV_COLUMNS)?;
-    for app in apps {
-        writer.write_record(csv_row(app))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
 }
 
 #[utoipa::path(get, path = "/admin/permits.csv", tag = "admin",
@@ -409,46 +242,24 @@ pub async fn export_csv(
     State(state): State<AppState>,
     ValidatedQuery((year, dialect)): ValidatedQuery<ExportQuery>,
 ) -> ApiResult<Response> {
-    export(&state, &staff, year, dialect).await
+    let export = staff_permits::export(&state, &staff.id, year, dialect).await?;
+    Ok(csv_download(export))
 }
 
-/// The CSV of a year's applications, recorded before it is handed out (the API and
-/// the staff pages).
-pub async fn export(
-    state: &AppState,
-    staff: &Staff,
-    year: Option<i32>,
-    dialect: CsvDialect,
-) -> ApiResult<Response> {
-    let now = state.clock.now();
-    let year = year.unwrap_or_else(|| local_year(now));
-
-    let apps = state.store.permits().list_all(year).await?;
-    let body = permits_csv(&apps, dialect).map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
-    // Recorded before anything is handed out: no export without its audit entry.
-    let audit = ExportAudit {
-        export: "permits_csv".into(),
-        staff: staff.id.clone(),
-        year,
-        at: now,
-        rows: apps.len(),
-    };
-    state.store.audit().create(new_id(), &audit).await?;
-    tracing::info!(staff = %audit.staff, year, rows = audit.rows, "permits exported");
-
-    let mut response = body.into_response();
+/// The export as a download, never cached.
+pub fn csv_download(export: staff_permits::Export) -> Response {
+    let mut response = export.csv.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) =
-        HeaderValue::from_str(&format!("attachment; filename=\"vergunningen-{year}.csv\""))
-    {
+    let name = format!("attachment; filename=\"vergunningen-{}.csv\"", export.year);
+    if let Ok(v) = HeaderValue::from_str(&name) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(response)
+    response
 }
 
 // ---------------------------------------------------------------------------------
@@ -468,61 +279,15 @@ pub async fn leges_coverage(
     State(state): State<AppState>,
     ValidatedQuery(year): ValidatedQuery<YearQuery>,
 ) -> ApiResult<Json<CoverageReport>> {
-    Ok(Json(coverage_report(&state, year).await?))
-}
-
-/// A year's coverage (the current year by default), from one read of its aggregates.
-pub async fn coverage_report(state: &AppState, year: Option<i32>) -> ApiResult<CoverageReport> {
-    let year = year.unwrap_or_else(|| local_year(state.clock.now()));
-    let table = state
-        .catalogue
-        .tariffs
-        .for_year(year)
-        .ok_or_else(|| ApiError::BadRequest {
-            code: "no_tariff",
-            detail: format!(
-                "Voor {year} is geen tarieventabel en dus geen kostenpost vastgesteld."
-            ),
-        })?;
-    let buckets = state.store.permits().coverage(year).await?;
-    Ok(coverage::report(
-        year,
-        table.coordination_cost_cents,
-        &buckets,
-    ))
+    Ok(Json(staff_permits::coverage_report(&state, year).await?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::error::ApiError;
     use crate::api::validate::check_json;
     use serde_json::{Value, json};
-
-    #[test]
-    fn formula_like_cells_are_neutralised_and_others_left_alone() {
-        for (cell, out) in [
-            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
-            ("+31 321", "'+31 321"),
-            ("-1", "'-1"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\tx", "x"),
-            ("\rx", "x"),
-            ("\t=1+1", "'=1+1"),
-            ("\u{0}=1+1", "'=1+1"),
-            ("\u{200b}=1+1", "'=1+1"),
-            ("\u{feff}=1+1", "'=1+1"),
-            ("\u{202e}@SUM(1)", "'@SUM(1)"),
-            ("  =1+1", "'  =1+1"),
-            ("\u{a0}-2", "'\u{a0}-2"),
-            ("Zomer\u{0}fest", "Zomerfest"),
-            ("regel 1\nregel 2", "regel 1\nregel 2"),
-            ("A. de Vries", "A. de Vries"),
-            ("a=b", "a=b"),
-            ("", ""),
-        ] {
-            assert_eq!(neutralise(cell), out, "{cell:?}");
-        }
-    }
 
     fn parse_review(body: &Value) -> ApiResult<PermitAction> {
         check_json::<ReviewRequest>(body)

@@ -14,13 +14,13 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::app::{AppError, staff_respect_week};
 use crate::domain::respect_week::{
-    self, Actor, Registration, RegistrationAction, RegistrationStatus, RespectWeekSummary,
+    Registration, RegistrationAction, RegistrationStatus, RespectWeekSummary,
 };
-use crate::store::StoreError;
 
 use super::auth::Staff;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::{IfMatch, with_etag};
 use super::history::StaffChange;
 use super::query::{RegistrationListQuery, ValidatedQuery};
@@ -92,35 +92,12 @@ pub async fn list(
     ValidatedQuery((status, page)): ValidatedQuery<RegistrationListQuery>,
 ) -> ApiResult<Json<StaffRegistrationPage>> {
     let edition = edition_of(&state, &year)?;
-    let page = state
-        .store
-        .registrations()
-        .list(edition.year, status, page.after(&state)?, page.limit)
-        .await?;
+    let page =
+        staff_respect_week::list(&state, &edition, status, page.after(&state)?, page.limit).await?;
     Ok(Json(StaffRegistrationPage {
         items: page.items.iter().map(RegistrationRecord::of).collect(),
         next_cursor: page.next.map(|p| state.cursors.seal(&p)),
     }))
-}
-
-/// The registration `id` of the edition `year`; 404 for an unknown edition or id, or
-/// a registration of another edition.
-pub async fn load(
-    state: &AppState,
-    year: &str,
-    id: &str,
-) -> ApiResult<(respect_week::Edition, Registration)> {
-    let edition = edition_of(state, year)?;
-    let reg = state
-        .store
-        .registrations()
-        .get(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if reg.year != edition.year {
-        return Err(ApiError::NotFound);
-    }
-    Ok((edition, reg))
 }
 
 #[utoipa::path(get, path = "/admin/respect-week/{year}/activities/{id}", tag = "admin", operation_id = "staff_read_registration",
@@ -141,7 +118,7 @@ pub async fn read(
     State(state): State<AppState>,
     Path((year, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let (_, reg) = load(&state, &year, &id).await?;
+    let (_, reg) = staff_respect_week::load(&state, &year, &id).await?;
     Ok(with_etag(
         reg.version,
         Json(StaffRegistrationDetail::of(&reg)),
@@ -211,49 +188,12 @@ pub async fn review(
     if_match: IfMatch,
     body: ValidatedJson<RegistrationReviewRequest>,
 ) -> ApiResult<Response> {
-    let next = decide(&state, &staff, &year, &id, if_match.version(), body.value).await?;
+    let seen = if_match.version().map_err(AppError::from);
+    let next = staff_respect_week::decide(&state, &staff.id, &year, &id, seen, body.value).await?;
     Ok(with_etag(
         next.version,
         Json(StaffRegistrationDetail::of(&next)),
     ))
-}
-
-/// A staff decision on the version seen (the API's review and the staff pages): 412
-/// when the registration moved on since; an unknown one stays a 404.
-pub async fn decide(
-    state: &AppState,
-    staff: &Staff,
-    year: &str,
-    id: &str,
-    seen: ApiResult<u64>,
-    action: RegistrationAction,
-) -> ApiResult<Registration> {
-    let (edition, reg) = load(state, year, id).await?;
-    if reg.version != seen? {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let next = reg.apply(
-        &action,
-        Actor::Staff(staff.id.clone()),
-        &edition,
-        state.clock.now(),
-    )?;
-    let messages = state
-        .mail
-        .about_registration(Some(&reg), &next, None, state.real_clock.now());
-    match state
-        .store
-        .registrations()
-        .transition(&reg, &next, &messages)
-        .await
-    {
-        Ok(()) => {}
-        // Changed between our read and our write: the client's version is stale now.
-        Err(StoreError::VersionConflict) => return Err(ApiError::PreconditionFailed),
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(reference = %next.reference, action = action.name(), staff = %staff.id, "Week van Respect registration reviewed");
-    Ok(next)
 }
 
 #[utoipa::path(get, path = "/admin/respect-week/{year}/summary", tag = "admin",
@@ -271,6 +211,5 @@ pub async fn summary(
     Path(year): Path<String>,
 ) -> ApiResult<Json<RespectWeekSummary>> {
     let edition = edition_of(&state, &year)?;
-    let buckets = state.store.registrations().summary(edition.year).await?;
-    Ok(Json(respect_week::summary(edition.year, &buckets)))
+    Ok(Json(staff_respect_week::summary(&state, &edition).await?))
 }

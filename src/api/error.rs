@@ -7,28 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::messages;
+use crate::app::AppError;
+pub use crate::app::FieldError;
 use crate::domain::history::TransitionError;
 use crate::domain::permit::SubmitError;
 use crate::store::StoreError;
-
-/// One failing field: a dotted path, a stable English code, a Dutch message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// The problem document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -282,49 +265,59 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A refused change: 409 when the status does not allow it, 422 for a missing reason.
-impl From<TransitionError> for ApiError {
-    fn from(e: TransitionError) -> ApiError {
+/// A use case's refusal, answered with its HTTP status.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
         match e {
-            TransitionError::NotAllowed { action, status } => ApiError::Conflict {
-                code: "not_allowed",
-                detail: format!("'{action}' kan niet in status '{status}'."),
-            },
-            TransitionError::ReasonRequired(_) => {
-                ApiError::field("reason", "required", "Geef een reden op.")
-            }
-            TransitionError::EditionStarted => ApiError::Conflict {
-                code: "edition_started",
-                detail: "De Week van Respect is al begonnen; afmelden kan niet meer.".into(),
-            },
-            // The table of a stored application's year went missing: a bug.
-            TransitionError::NoTariff(year) => {
-                ApiError::Internal(format!("no tariff table for {year}"))
-            }
+            AppError::Invalid(errors) => ApiError::Validation(errors),
+            AppError::NotFound => ApiError::NotFound,
+            AppError::VersionMissing => ApiError::PreconditionRequired,
+            AppError::StaleVersion => ApiError::PreconditionFailed,
+            AppError::Conflict { code, detail } => ApiError::Conflict { code, detail },
+            AppError::Refused { code, detail } => ApiError::BadRequest { code, detail },
+            AppError::Unavailable(msg) => ApiError::Unavailable(msg),
+            AppError::Internal(msg) => ApiError::Internal(msg),
         }
     }
 }
 
-/// A submission the rules refuse, on the field that makes it so.
+/// A refusal found while reading a request (a page's form or the API's body), handed
+/// to a use case as its input's refusal: a repeated request must still get its
+/// first answer, so the use case decides what is answered.
+impl From<ApiError> for AppError {
+    fn from(e: ApiError) -> AppError {
+        match e {
+            ApiError::Validation(errors) => AppError::Invalid(errors),
+            ApiError::NotFound => AppError::NotFound,
+            ApiError::PreconditionRequired => AppError::VersionMissing,
+            ApiError::PreconditionFailed => AppError::StaleVersion,
+            ApiError::Conflict { code, detail } => AppError::Conflict { code, detail },
+            ApiError::Unavailable(msg) => AppError::Unavailable(msg),
+            ApiError::Internal(msg) => AppError::Internal(msg),
+            other if other.status() == StatusCode::BAD_REQUEST => {
+                let (code, detail) = other.code_and_detail();
+                AppError::Refused { code, detail }
+            }
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<TransitionError> for ApiError {
+    fn from(e: TransitionError) -> ApiError {
+        AppError::from(e).into()
+    }
+}
+
 impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> ApiError {
-        match e {
-            SubmitError::StartsInThePast => ApiError::field(
-                "event.starts_at",
-                "in_past",
-                messages::field("in_past", None),
-            ),
-            SubmitError::NoTariff(year) => ApiError::field(
-                "event",
-                "no_tariff",
-                messages::filled("no_tariff", &[("year", year.to_string())]),
-            ),
-            SubmitError::BeyondHorizon { last_year } => ApiError::field(
-                "event.starts_at",
-                "horizon",
-                messages::filled("horizon", &[("last_year", last_year.to_string())]),
-            ),
-        }
+        AppError::from(e).into()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        AppError::from(e).into()
     }
 }
 
@@ -338,27 +331,6 @@ impl crate::store::Conflict for ApiError {
                 ..
             }
         )
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::Unavailable(msg) => ApiError::Unavailable(msg),
-            StoreError::IdempotencyInProgress => ApiError::Conflict {
-                code: "idempotency_in_progress",
-                detail: "Een verzoek met dezelfde Idempotency-Key wordt nog verwerkt.".into(),
-            },
-            StoreError::VersionConflict => ApiError::Conflict {
-                code: "concurrent_change",
-                detail: "Dit is intussen gewijzigd; probeer het opnieuw.".into(),
-            },
-            StoreError::UniqueTaken(_) => ApiError::Conflict {
-                code: "duplicate",
-                detail: "Dit is al eerder aangemeld.".into(),
-            },
-            other => ApiError::Internal(other.to_string()),
-        }
     }
 }
 

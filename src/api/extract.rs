@@ -109,3 +109,34 @@ pub fn with_etag(
 pub fn body_from(text: String) -> Body {
     Body::from(text)
 }
+
+/// The stored first answer of a creating POST, as it was first sent (a repeat gets
+/// the same bytes).
+pub fn stored_answer(answer: crate::app::StoredAnswer) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, answer.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(loc) = answer
+        .location
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        headers.insert(header::LOCATION, loc);
+    }
+    response
+}
+
+/// An answer of a creating POST: the first or a repeat, sent the same way.
+pub fn created<T>(answer: crate::app::Answer<T>) -> axum::response::Response {
+    match answer {
+        crate::app::Answer::First(_, stored) | crate::app::Answer::Repeat(stored) => {
+            stored_answer(stored)
+        }
+    }
+}

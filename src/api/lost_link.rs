@@ -2,8 +2,8 @@
 //! `POST /respect-week/lost-link` take a reference and an e-mail address and always
 //! answer the same 202, whether they match or not. A match gets a new private link
 //! at the stored address (the old one stops working), through the outbox, at most
-//! once per ten minutes per record (`domain::link`). The pages use [`send_new_link`]
-//! too.
+//! once per ten minutes per record (`domain::link`); the use case is
+//! `app::lost_link::send_new_link`, which the pages use too.
 
 use axum::Json;
 use axum::extract::State;
@@ -13,13 +13,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::app::lost_link::send_new_link;
 pub use crate::domain::formats::Register;
 use crate::domain::formats::{Email, Reference};
-use crate::domain::link::{may_send_again, same_address};
-use crate::store::retry_on_conflict;
 
-use super::error::{ApiError, ApiResult};
-use super::secrets::new_access_token;
+use super::error::ApiResult;
 use super::state::AppState;
 use super::validate::{Field, RequestBody, ValidatedJson, email, reference};
 
@@ -62,62 +60,6 @@ fn answer() -> Response {
         }),
     )
         .into_response()
-}
-
-/// Sends a new link when `reference` and `email` belong together, the reference is
-/// of `register` and no link went out in the last minutes; otherwise nothing. The
-/// caller answers the same either way.
-pub async fn send_new_link(
-    state: &AppState,
-    register: Register,
-    reference: &Reference,
-    email: &Email,
-) -> ApiResult<()> {
-    // Each function looks only in its own register (and may read only that).
-    if reference.register() != register {
-        return Ok(());
-    }
-    retry_on_conflict(|| async {
-        let now = state.real_clock.now();
-        match register {
-            Register::Permits => {
-                let permits = state.store.permits();
-                let Some(app) = permits.by_reference(reference).await? else {
-                    return Ok(());
-                };
-                if !same_address(&app.organiser.email, email)
-                    || !may_send_again(app.link_sent_at, now)
-                {
-                    return Ok(());
-                }
-                let (token, token_hash) = new_access_token();
-                let next = app.with_new_token(token_hash, now);
-                let messages = state.mail.new_permit_link(&next, &token, now);
-                permits.renew_token(&app, &next, &messages).await?;
-                tracing::info!(reference = %app.reference, "new private link sent");
-            }
-            Register::RespectWeek => {
-                let registrations = state.store.registrations();
-                let Some(reg) = registrations.by_reference(reference).await? else {
-                    return Ok(());
-                };
-                let matches = reg
-                    .contact
-                    .as_ref()
-                    .is_some_and(|c| same_address(&c.email, email));
-                if !matches || !may_send_again(reg.link_sent_at, now) {
-                    return Ok(());
-                }
-                let (token, token_hash) = new_access_token();
-                let next = reg.with_new_token(token_hash, now);
-                let messages = state.mail.new_registration_link(&next, &token, now);
-                registrations.renew_token(&reg, &next, &messages).await?;
-                tracing::info!(reference = %reg.reference, "new private link sent");
-            }
-        }
-        Ok::<_, ApiError>(())
-    })
-    .await
 }
 
 #[utoipa::path(post, path = "/permits/lost-link", tag = "permits",

@@ -9,20 +9,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
+use crate::app::{AppError, AppResult, Idempotent, StoredAnswer, permits};
 use crate::domain::formats::{Email, KvkNumber, Phone, Reference};
 use crate::domain::leges::Leges;
-use crate::domain::permit::{
-    self, Actor, Application, Event, Kern, Organiser, PermitAction, PermitStatus,
-};
+use crate::domain::permit::{Application, Event, Kern, Organiser, PermitAction, PermitStatus};
 use crate::domain::risk::{Alcohol, Category, Deadline, Kind};
-use crate::domain::time::{local_rfc3339, local_year, parse_timestamp};
-use crate::store::retry_on_conflict;
+use crate::domain::time::{local_rfc3339, parse_timestamp};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{BearerToken, IdempotencyKey, with_etag};
+use super::error::ApiResult;
+use super::extract::{BearerToken, IdempotencyKey, created, with_etag};
 use super::history::PublicChange;
-use super::idempotency::{Created, IdempotentPost};
-use super::secrets::{new_access_token, new_id, token_opens};
 use super::state::AppState;
 use super::validate::{
     Field, Nested, RequestBody, Text, ValidatedJson, broken, choice, email, line, object, optional,
@@ -217,7 +213,7 @@ pub async fn quote(
     body: ValidatedJson<PermitRequest>,
 ) -> ApiResult<Json<QuoteView>> {
     let (_, event) = body.value;
-    let q = permit::quote(&event, state.clock.now(), &state.catalogue.tariffs)?;
+    let q = permits::quote(&state, &event)?;
     Ok(Json(QuoteView {
         kind: q.assessment.kind,
         category: q.assessment.category,
@@ -310,71 +306,20 @@ pub async fn submit(
     key: IdempotencyKey,
     body: ValidatedJson<PermitRequest>,
 ) -> ApiResult<Response> {
-    let post = IdempotentPost::new("POST /permits", key, &body.raw);
-    file(&state, &post, Ok(body.value)).await
+    let once = Idempotent::new("POST /permits", key.0, &body.raw);
+    let answer = permits::file(&state, &once, Ok(body.value), created_answer).await?;
+    Ok(created(answer))
 }
 
-/// Files an application (the API's `POST /permits` and the permit form): the rules,
-/// the next reference, the creation with its coverage and, under `post`'s key, the
-/// first response. Answers the 201 with [`PermitCreated`], or a replay of it.
-pub async fn file(
-    state: &AppState,
-    post: &IdempotentPost,
-    checked: ApiResult<(Organiser, Event)>,
-) -> ApiResult<Response> {
-    post.run(state, checked, |(organiser, event)| async move {
-        let now = state.clock.now();
-        let q = permit::quote(&event, now, &state.catalogue.tariffs)?;
-        let permits = state.store.permits();
-        let reference = permits.next_reference(local_year(now)).await?;
-        let (token, token_hash) = new_access_token();
-        let app = Application::submit(
-            new_id(),
-            reference,
-            token_hash,
-            organiser,
-            event,
-            q,
-            now,
-        );
-        let messages = state
-            .mail
-            .about_permit(None, &app, Some(&token), state.real_clock.now());
-        let creation = permits.create(&app)?.notify(&messages)?;
-        let created = PermitCreated {
-            access_token: token,
-            application: PermitView::of(&app),
-        };
-        tracing::info!(reference = %app.reference, category = app.category.as_str(), "permit submitted");
-        Ok((
-            creation,
-            Created {
-                location: format!("/permits/{}", app.id),
-                body: serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.to_string()))?,
-            },
-        ))
-    })
-    .await
-}
-
-/// The application behind `id` if `token` opens it; otherwise 404, whether the id
-/// exists or not.
-pub async fn load_for_organiser(
-    state: &AppState,
-    id: &str,
-    token: Option<&str>,
-) -> ApiResult<Application> {
-    let app = state
-        .store
-        .permits()
-        .get(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if token_opens(token, &app.token_hash) {
-        Ok(app)
-    } else {
-        Err(ApiError::NotFound)
-    }
+/// The 201 of a submission, as it is stored for repeats.
+fn created_answer(filed: &permits::Filed) -> AppResult<StoredAnswer> {
+    let app = &filed.application;
+    let body = PermitCreated {
+        access_token: filed.access_token.clone(),
+        application: PermitView::of(app),
+    };
+    let body = serde_json::to_string(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(StoredAnswer::created(format!("/permits/{}", app.id), body))
 }
 
 #[utoipa::path(get, path = "/permits/{id}", tag = "permits", operation_id = "read_permit",
@@ -390,49 +335,19 @@ pub async fn read(
     Path(id): Path<String>,
     BearerToken(token): BearerToken,
 ) -> ApiResult<Response> {
-    let app = load_for_organiser(&state, &id, token.as_deref()).await?;
+    let app = permits::load_for_organiser(&state, &id, token.as_deref()).await?;
     Ok(with_etag(app.version, Json(PermitView::of(&app))))
 }
 
-/// Applies an organiser's action. The organiser sends no version, so a concurrent
-/// staff change is absorbed by re-reading and re-deciding (a few times at most).
+/// Applies an organiser's action and answers the new state.
 async fn organiser_action(
     state: &AppState,
     id: &str,
     token: Option<&str>,
     action: PermitAction,
 ) -> ApiResult<Response> {
-    let next = act_as_organiser(state, id, token, action).await?;
+    let next = permits::act_as_organiser(state, id, token, action).await?;
     Ok(with_etag(next.version, Json(PermitView::of(&next))))
-}
-
-/// An organiser's action on the application `token` opens (the API and the private
-/// page): read, decide, write, again after a concurrent change; the new state.
-pub async fn act_as_organiser(
-    state: &AppState,
-    id: &str,
-    token: Option<&str>,
-    action: PermitAction,
-) -> ApiResult<Application> {
-    retry_on_conflict(|| async {
-        let app = load_for_organiser(state, id, token).await?;
-        let next = app.apply(
-            &action,
-            Actor::Organiser,
-            state.clock.now(),
-            &state.catalogue.tariffs,
-        )?;
-        let messages = state
-            .mail
-            .about_permit(Some(&app), &next, None, state.real_clock.now());
-        state
-            .store
-            .permits()
-            .transition(&app, &next, &messages)
-            .await?;
-        Ok::<_, ApiError>(next)
-    })
-    .await
 }
 
 #[utoipa::path(post, path = "/permits/{id}/withdraw", tag = "permits",

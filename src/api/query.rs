@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
@@ -22,9 +22,9 @@ use crate::store::permits::PermitSelection;
 use crate::store::registrations::ProgrammeSelection;
 
 use super::error::{ApiError, ApiResult, FieldError};
-use super::messages;
 use super::state::AppState;
 use super::validate::{Field, JsonBody, RequestBody, formatted, optional_choice};
+use crate::app::messages;
 
 /// Lists: `limit` 1–100, default 25 (docs/api.md).
 pub const DEFAULT_LIMIT: usize = 25;
@@ -221,16 +221,7 @@ impl RequestBody for YearQuery {
     }
 }
 
-/// The CSV flavour of `GET /admin/permits.csv`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CsvDialect {
-    /// RFC 4180: comma-separated, UTF-8.
-    #[default]
-    Rfc4180,
-    /// What Dutch Excel opens by a double click: semicolon-separated, UTF-8 with a BOM.
-    ExcelNl,
-}
+pub use crate::app::export::CsvDialect;
 
 /// `GET /admin/permits.csv`.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]

@@ -1,37 +1,43 @@
-//! What every handler gets: the store, the clocks, the catalogue, the cursor key and
-//! the staff-token verifier, built once per process (`config::build_state`) or by a
-//! test through [`AppState::builder`].
+//! What every handler gets: the use cases' [`App`] (store, clocks, catalogue, mail)
+//! and what only the HTTP edge needs (the cursor key, the staff-token verifier, the
+//! hosted sign-in, the programme's snapshots), built once per process
+//! (`config::build_state`) or by a test through [`AppState::builder`].
 
+use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::app::App;
+use crate::clock::Clock;
 use crate::domain::Catalogue;
 use crate::notify::Mail;
 use crate::store::Store;
 
 use super::auth::{HostedSignIn, StaffAuth};
+use super::cursors::CursorSealer;
 use super::respect_week::snapshot::Snapshots;
-use super::secrets::CursorSealer;
 
 /// Everything a handler needs.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub store: Store,
-    /// The business clock (`LOKET_NOW` fixes it).
-    pub clock: SharedClock,
-    /// Real time, for idempotency expiry (docs/api.md: 24 h of real time).
-    pub real_clock: SharedClock,
-    pub catalogue: Arc<Catalogue>,
+    /// What the use cases run on.
+    pub app: App,
     pub cursors: CursorSealer,
     /// Verifies staff tokens (HS256 secret or a JWKS).
     pub auth: Arc<StaffAuth>,
     /// Cognito's hosted sign-in for the staff pages, when configured
     /// (`LOKET_STAFF_SIGNIN_URL`); without it only the local sign-in exists.
     pub hosted_sign_in: Option<Arc<HostedSignIn>>,
-    /// Where messages come from and where their links point.
-    pub mail: Arc<Mail>,
     /// The public programme's snapshots, per edition.
     pub snapshots: Arc<Snapshots>,
+}
+
+/// A handler hands the state to a use case as the [`App`] it holds.
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
+    }
 }
 
 impl AppState {
@@ -40,14 +46,10 @@ impl AppState {
     pub fn builder(store: Store) -> AppStateBuilder {
         AppStateBuilder {
             state: AppState {
-                store,
-                clock: Arc::new(SystemClock),
-                real_clock: Arc::new(SystemClock),
-                catalogue: Arc::new(Catalogue::default()),
+                app: App::new(store),
                 cursors: CursorSealer::random(),
                 auth: Arc::new(StaffAuth::random()),
                 hosted_sign_in: None,
-                mail: Arc::new(Mail::default()),
                 snapshots: Arc::default(),
             },
         }
@@ -62,18 +64,18 @@ pub struct AppStateBuilder {
 impl AppStateBuilder {
     /// The business clock.
     pub fn clock(mut self, clock: impl Clock + 'static) -> AppStateBuilder {
-        self.state.clock = Arc::new(clock);
+        self.state.app.clocks.set_business(Arc::new(clock));
         self
     }
 
-    /// The clock of idempotency expiry.
+    /// Real time: idempotency expiry, sessions, the outbox.
     pub fn real_clock(mut self, clock: impl Clock + 'static) -> AppStateBuilder {
-        self.state.real_clock = Arc::new(clock);
+        self.state.app.clocks.set_real(Arc::new(clock));
         self
     }
 
     pub fn catalogue(mut self, catalogue: Catalogue) -> AppStateBuilder {
-        self.state.catalogue = Arc::new(catalogue);
+        self.state.app.catalogue = Arc::new(catalogue);
         self
     }
 
@@ -93,7 +95,7 @@ impl AppStateBuilder {
     }
 
     pub fn mail(mut self, mail: Mail) -> AppStateBuilder {
-        self.state.mail = Arc::new(mail);
+        self.state.app.mail = Arc::new(mail);
         self
     }
 

@@ -5,5 +5,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     loket::config::init_logging();
     let settings = loket::config::Settings::from_env()?;
     let state = loket::config::build_state(&settings).await?;
-    lambda_http::run(loket::api::admin_app(state)).await
+    lambda_http::run(loket::routes::admin_app(state)).await
 }

@@ -21,7 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
                 &state.store,
                 ses.as_ref(),
                 &state.mail.from,
-                &state.real_clock,
+                &state.clocks.real_clock(),
             )
             .await?;
             Ok::<_, lambda_http::Error>(report)

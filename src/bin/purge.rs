@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = loket::config::build_state(&settings).await?;
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
         let state = state.clone();
-        async move { Ok::<_, lambda_http::Error>(loket::purge::run_for(&state).await?) }
+        async move { Ok::<_, lambda_http::Error>(loket::app::purge::run_for(&state).await?) }
     }))
     .await
 }

@@ -6,5 +6,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     loket::config::init_logging();
     let settings = loket::config::Settings::from_env()?;
     let state = loket::config::build_state(&settings).await?;
-    lambda_http::run(loket::api::respect_week_app(state)).await
+    lambda_http::run(loket::routes::respect_week_app(state)).await
 }

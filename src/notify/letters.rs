@@ -16,8 +16,7 @@ use crate::domain::permit::{Application, PermitStatus};
 use crate::domain::respect_week::{Registration, RegistrationStatus};
 use crate::domain::risk::Kind;
 use crate::domain::time::local;
-use crate::web::form::{dutch_date, euro};
-use crate::web::permits::summary::category_text;
+use crate::dutch::{category_text, dutch_date, euro};
 
 use super::Mail;
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::api::secrets::new_id;
 use crate::domain::outbox::{Letter, OutboxMessage};
 use crate::domain::permit::Application;
 use crate::domain::respect_week::Registration;
+use crate::secrets::new_id;
 
 pub mod delivery;
 pub mod lambda;

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use subtle::ConstantTimeEq;
 
-use crate::api::secrets::new_id;
+use crate::secrets::new_id;
 
 use super::form::Values;
 

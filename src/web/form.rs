@@ -11,7 +11,6 @@ use chrono::{NaiveDate, NaiveTime, TimeZone};
 use serde_json::{Map, Value};
 
 use crate::api::error::{ApiError, FieldError};
-use crate::domain::money::Cents;
 use crate::domain::time::ZONE;
 
 /// What was posted, by field name (the last value of a name wins).
@@ -38,7 +37,7 @@ impl Values {
             .filter(|k| {
                 !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric())
             })
-            .unwrap_or_else(crate::api::secrets::new_id)
+            .unwrap_or_else(crate::secrets::new_id)
     }
 
     pub fn checked(&self, name: &str) -> bool {
@@ -345,77 +344,9 @@ pub fn sections(
         .collect()
 }
 
-/// `EUR 1.463,00`: Dutch grouping and decimal comma.
-pub fn euro(cents: Cents) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}EUR {grouped},{:02}", cents % 100)
-}
-
-const MONTHS: [&str; 12] = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-
-const WEEKDAYS: [&str; 7] = [
-    "maandag",
-    "dinsdag",
-    "woensdag",
-    "donderdag",
-    "vrijdag",
-    "zaterdag",
-    "zondag",
-];
-
-/// `vrijdag 26 mei 2017`.
-pub fn dutch_date(date: NaiveDate) -> String {
-    use chrono::Datelike;
-    format!(
-        "{} {} {} {}",
-        WEEKDAYS[date.weekday().num_days_from_monday() as usize],
-        date.day(),
-        MONTHS[date.month0() as usize],
-        date.year()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_and_dates_read_as_in_dutch() {
-        for (cents, text) in [
-            (146_300, "EUR 1.463,00"),
-            (3_000, "EUR 30,00"),
-            (4_688, "EUR 46,88"),
-            (123_456_789, "EUR 1.234.567,89"),
-            (-375, "-EUR 3,75"),
-            (0, "EUR 0,00"),
-        ] {
-            assert_eq!(euro(cents), text);
-        }
-        let date = NaiveDate::from_ymd_opt(2017, 5, 26).unwrap();
-        assert_eq!(dutch_date(date), "vrijdag 26 mei 2017");
-    }
 
     #[test]
     fn a_local_date_and_time_become_one_moment_and_the_rest_stays_as_typed() {

@@ -13,9 +13,10 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::api::error::ApiError;
-use crate::api::lost_link::{ANSWER, LostLinkRequest, Register, send_new_link};
+use crate::api::lost_link::{ANSWER, LostLinkRequest, Register};
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
+use crate::app::lost_link::send_new_link;
 
 use super::cookies::{self, CheckedForm};
 use super::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
@@ -137,7 +138,9 @@ async fn submit(
     let raw = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
     let checked = JsonBody::<LostLinkRequest>::read(raw).and_then(|b| b.validate());
     let outcome = match checked {
-        Ok((reference, email)) => send_new_link(&state, register, &reference, &email).await,
+        Ok((reference, email)) => send_new_link(&state, register, &reference, &email)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match outcome {

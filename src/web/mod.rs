@@ -156,7 +156,7 @@ struct HomePage {
 }
 
 async fn home(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    let year = crate::domain::time::local_year(state.clock.now());
+    let year = crate::domain::time::local_year(state.clocks.business());
     let edition_year = state.catalogue.editions.current_or_next(year);
     html(
         HomePage {

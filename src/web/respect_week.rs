@@ -10,25 +10,22 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::api::error::ApiError;
-use crate::api::extract::IdempotencyKey;
-use crate::api::idempotency::IdempotentPost;
-use crate::api::respect_week::{
-    RegistrationContext, RegistrationRequest, cancel_as_registrant, edition_of, file, kern_name,
-    load_for_registrant, type_name,
-};
-use crate::api::secrets::new_id;
+use crate::api::respect_week::{RegistrationContext, RegistrationRequest};
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
+use crate::app::respect_week::{self, ProgrammeSelection, Registered};
+use crate::app::{Answer, AppError, AppResult, Idempotent, StoredAnswer};
 use crate::domain::place::Kern;
-use crate::domain::respect_week::{Edition, OrganisationType, Registration, RegistrationStatus};
-use crate::store::registrations::ProgrammeSelection;
+use crate::domain::respect_week::{Edition, OrganisationType, Registration};
+use crate::dutch::{dutch_date, kern_name, registration_status_text, type_name};
+use crate::secrets::new_id;
 
 use super::cookies::{self, ACCESS_COOKIE, CheckedForm};
-use super::form::{Errors, FieldSpec, Section, Values, dutch_date, label_errors, sections};
+use super::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
 use super::{Page, html, not_found_page};
 
 pub fn router() -> Router<AppState> {
@@ -156,18 +153,6 @@ fn request_json(v: &Values) -> Value {
     json!({ "organisation": organisation, "contact": contact, "activity": activity })
 }
 
-/// The edition taking registrations now: the first whose closing moment is still
-/// ahead.
-fn open_edition(state: &AppState) -> Option<Edition> {
-    let now = state.clock.now();
-    state
-        .catalogue
-        .editions
-        .iter()
-        .find(|e| e.accepts_registrations_at(now))
-        .cloned()
-}
-
 #[derive(Template)]
 #[template(path = "wvr_form.html")]
 struct FormPage {
@@ -221,7 +206,7 @@ fn render_form(
         }),
         csrf: csrf.clone(),
         idempotency_key: key,
-        edition: open_edition(state).as_ref().map(edition_text),
+        edition: respect_week::open_edition(state).as_ref().map(edition_text),
         sections: sections(&specs, values, &errors),
         errors,
     };
@@ -248,7 +233,7 @@ async fn submit(
     CheckedForm(values): CheckedForm,
 ) -> Response {
     let key = values.idempotency_key();
-    let Some(edition) = open_edition(&state) else {
+    let Some(edition) = respect_week::open_edition(&state) else {
         return render_form(&state, &headers, &values, Errors::default(), key);
     };
     let raw = serde_json::to_vec(&request_json(&values)).unwrap_or_default();
@@ -256,12 +241,25 @@ async fn submit(
     let checked = JsonBody::<RegistrationRequest>::read(Bytes::from(raw)).and_then(|b| {
         b.validate_with(&RegistrationContext {
             edition: &edition,
-            now: state.clock.now(),
+            now: state.clocks.business(),
         })
     });
-    let post = IdempotentPost::new(SCOPE, IdempotencyKey(Some(key.clone())), &identity);
-    match file(&state, &edition, &post, checked).await {
-        Ok(created) => confirmation(&headers, created).await,
+    let once = Idempotent::new(SCOPE, Some(key.clone()), &identity);
+    let registered = respect_week::register(
+        &state,
+        &edition,
+        &once,
+        checked.map_err(AppError::from),
+        receipt,
+    )
+    .await;
+    let registered = match registered {
+        Ok(Answer::First(registered, _)) => Ok(registered),
+        Ok(Answer::Repeat(stored)) => first_registered(&state, &edition, &stored).await,
+        Err(e) => Err(e),
+    };
+    match registered.map_err(ApiError::from) {
+        Ok(registered) => confirmation(&headers, &registered),
         Err(e) => match Errors::of(&e, place) {
             Some(errors) => render_form(&state, &headers, &values, errors, key),
             None => super::error_page(&e),
@@ -269,12 +267,43 @@ async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-struct Created {
+/// What the form stores for a repeated post: the registration and the token that
+/// opens it, so that a double click shows the same confirmation.
+#[derive(Serialize, Deserialize)]
+struct Receipt {
     id: String,
-    year: i32,
-    reference: String,
     access_token: String,
+}
+
+fn receipt(registered: &Registered) -> AppResult<StoredAnswer> {
+    let reg = &registered.registration;
+    let receipt = Receipt {
+        id: reg.id.clone(),
+        access_token: registered.access_token.clone(),
+    };
+    let body = serde_json::to_string(&receipt).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(StoredAnswer::created(
+        format!("/week-van-respect/{}/activiteit/{}", reg.year, reg.id),
+        body,
+    ))
+}
+
+/// The registration a repeated post made the first time, with its token.
+async fn first_registered(
+    state: &AppState,
+    edition: &Edition,
+    stored: &StoredAnswer,
+) -> AppResult<Registered> {
+    let receipt: Receipt = serde_json::from_str(&stored.body)
+        .map_err(|e| AppError::Internal(format!("stored receipt: {e}")))?;
+    let year = edition.year.to_string();
+    let (_, registration) =
+        respect_week::load_for_registrant(state, &year, &receipt.id, Some(&receipt.access_token))
+            .await?;
+    Ok(Registered {
+        registration,
+        access_token: receipt.access_token,
+    })
 }
 
 #[derive(Template)]
@@ -286,36 +315,21 @@ struct ConfirmationPage {
     year: i32,
 }
 
-async fn confirmation(headers: &HeaderMap, created: Response) -> Response {
-    let body = axum::body::to_bytes(created.into_body(), 1 << 20).await;
-    let Some(created) = body
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Created>(&b).ok())
-    else {
-        return super::error_page(&ApiError::Internal("unexpected 201".into()));
-    };
+fn confirmation(headers: &HeaderMap, registered: &Registered) -> Response {
+    let reg = &registered.registration;
     let page = ConfirmationPage {
         page: Page::new("Aanmelding ontvangen"),
-        reference: created.reference,
+        reference: reg.reference.to_string(),
         link: super::absolute(
             headers,
             &format!(
                 "/week-van-respect/{}/activiteit/{}?sleutel={}",
-                created.year, created.id, created.access_token
+                reg.year, reg.id, registered.access_token
             ),
         ),
-        year: created.year,
+        year: reg.year,
     };
     html(page.render()).into_response()
-}
-
-fn status_text(status: RegistrationStatus) -> &'static str {
-    match status {
-        RegistrationStatus::Registered => "Aangemeld, nog niet gepubliceerd",
-        RegistrationStatus::Published => "Staat in het programma",
-        RegistrationStatus::Declined => "Niet opgenomen in het programma",
-        RegistrationStatus::Cancelled => "Afgemeld",
-    }
 }
 
 #[derive(Template)]
@@ -346,15 +360,14 @@ async fn private_page(
         return response;
     }
     let token = cookies::read(&headers, ACCESS_COOKIE);
-    let (edition, reg) = match load_for_registrant(&state, &year, &id, token.as_deref()).await {
+    let found = respect_week::load_for_registrant(&state, &year, &id, token.as_deref()).await;
+    let (edition, reg) = match found.map_err(ApiError::from) {
         Ok(found) => found,
         Err(ApiError::NotFound) => return not_found_page(),
         Err(e) => return super::error_page(&e),
     };
     let (csrf, fresh) = cookies::csrf_token(&headers);
-    let can_cancel = reg.status != RegistrationStatus::Cancelled
-        && reg.status != RegistrationStatus::Declined
-        && state.clock.now() < crate::domain::time::start_of_day(edition.starts_on);
+    let can_cancel = respect_week::may_cancel(&state, &edition, &reg);
     let page = private_view(&reg, csrf.clone(), can_cancel);
     let mut response = html(page.render()).into_response();
     if fresh {
@@ -371,7 +384,7 @@ fn private_view(reg: &Registration, csrf: String, can_cancel: bool) -> PrivatePa
         year: reg.year,
         id: reg.id.clone(),
         reference: reg.reference.to_string(),
-        status: status_text(reg.status),
+        status: registration_status_text(reg.status),
         title: a.title.clone(),
         when: format!(
             "{}, {} tot {}",
@@ -389,7 +402,7 @@ fn private_view(reg: &Registration, csrf: String, can_cancel: bool) -> PrivatePa
                 let local = crate::domain::time::local(h.at);
                 (
                     format!("{} {}", dutch_date(local.date()), local.format("%H:%M")),
-                    status_text(h.to).to_string(),
+                    registration_status_text(h.to).to_string(),
                     h.reason.clone().unwrap_or_default(),
                 )
             })
@@ -404,7 +417,8 @@ async fn cancel(
     CheckedForm(_values): CheckedForm,
 ) -> Response {
     let token = cookies::read(&headers, ACCESS_COOKIE);
-    match cancel_as_registrant(&state, &year, &id, token.as_deref()).await {
+    let cancelled = respect_week::cancel_as_registrant(&state, &year, &id, token.as_deref()).await;
+    match cancelled.map_err(ApiError::from) {
         Ok(_) => Redirect::to(&format!("/week-van-respect/{year}/activiteit/{id}")).into_response(),
         Err(ApiError::NotFound) => not_found_page(),
         Err(e) => super::error_page(&e),
@@ -455,7 +469,7 @@ async fn programme(
     Path(year): Path<String>,
     Query(filter): Query<ProgrammeFilter>,
 ) -> Response {
-    let Ok(edition) = edition_of(&state, &year) else {
+    let Ok(edition) = respect_week::edition_of(&state, &year) else {
         return not_found_page();
     };
     let kern = filter
@@ -468,12 +482,7 @@ async fn programme(
         organisation_type: kind,
         kern,
     };
-    let all = match state
-        .store
-        .registrations()
-        .programme_selected(edition.year, selection)
-        .await
-    {
+    let all = match respect_week::programme(&state, &edition, selection).await {
         Ok(all) => all,
         Err(e) => return super::error_page(&e.into()),
     };

@@ -1129,7 +1129,7 @@ async fn the_csv_export_has_one_row_per_application_of_the_year_neutralises_form
         .iter()
         .map(str::to_string)
         .collect();
-    assert_eq!(headers, loket::api::admin::CSV_COLUMNS);
+    assert_eq!(headers, loket::app::export::CSV_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2, "one row per 2017 application");
     let col = |row: &csv::StringRecord, name: &str| {
@@ -1625,7 +1625,7 @@ async fn the_csv_export_for_dutch_excel_keeps_every_cell_whole() {
         .iter()
         .map(str::to_string)
         .collect();
-    assert_eq!(headers, loket::api::admin::CSV_COLUMNS);
+    assert_eq!(headers, loket::app::export::CSV_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 1);
     let col = |name: &str| rows[0][headers.iter().position(|h| h == name).unwrap()].to_string();

@@ -73,7 +73,7 @@ async fn two_thousand_stalled_connections_neither_block_the_server_nor_stay_open
         max_connections: 4096,
         rate_per_minute: 0,
     };
-    let router = loket::api::app(app.state.clone());
+    let router = loket::routes::app(app.state.clone());
     tokio::spawn(run(listener, router, limits, std::future::pending()));
 
     let kinds = [
@@ -173,7 +173,7 @@ async fn anonymous_writes_are_limited_per_client_with_429_and_retry_after() {
     };
     tokio::spawn(run(
         listener,
-        loket::api::app(app.state.clone()),
+        loket::routes::app(app.state.clone()),
         limits,
         std::future::pending(),
     ));

@@ -130,7 +130,7 @@ pub async fn serve_configured(
         .cursor_key(b"test cursor key")
         .auth(auth);
     let state = configure(builder, &base).build();
-    let router = loket::api::app(state.clone());
+    let router = loket::routes::app(state.clone());
     // The same server as `loket serve`, with its limits.
     let server = tokio::spawn(async move {
         loket::server::run(

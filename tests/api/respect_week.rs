@@ -838,7 +838,7 @@ async fn the_programme_is_ordered_by_date_and_start_filters_and_pages() {
 async fn contact_data_is_erased_a_year_after_the_edition_and_the_activity_stays() {
     let app = spawn_app_at(OPEN).await;
     let (published, unpublished) = one_published_one_not(&app).await;
-    let purge = || loket::purge::run_for(&app.state);
+    let purge = || loket::app::purge::run_for(&app.state);
 
     // One second before the moment: everything is still there.
     app.clock.set(at("2018-11-12T23:59:59+01:00"));

@@ -307,14 +307,14 @@ async fn the_lambda_staff_pages_have_no_local_sign_in() {
             .body(Body::from("staff_id=a&secret=b&csrf=c"))
             .unwrap()
     };
-    let bare = loket::api::admin_app(loket::api::AppState::builder(store.clone()).build());
+    let bare = loket::routes::admin_app(loket::api::AppState::builder(store.clone()).build());
     let get = bare.clone().oneshot(request("GET")).await.unwrap();
     assert_eq!(get.status(), 503, "no sign-in configured: says so");
     let post = bare.oneshot(request("POST")).await.unwrap();
     assert_eq!(post.status(), 405, "the local sign-in does not exist here");
 
     let cognito = CognitoStandIn::start().await;
-    let hosted = loket::api::admin_app(
+    let hosted = loket::routes::admin_app(
         loket::api::AppState::builder(store)
             .auth(cognito.staff_auth())
             .hosted_sign_in(cognito.hosted_sign_in("https://loket.dronten.test"))

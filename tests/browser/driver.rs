@@ -60,7 +60,7 @@ impl Loket {
             None => builder.auth(StaffAuth::hs256(STAFF_SECRET, None, None).unwrap()),
         }
         .build();
-        let app = loket::api::app(state);
+        let app = loket::routes::app(state);
         let server = tokio::spawn(async move {
             let limits = loket::server::Limits {
                 rate_per_minute: 0,

@@ -333,7 +333,7 @@ impl FromRequestParts<AppState> for Staff {
     ) -> Result<Self, Self::Rejection> {
         let token =
             bearer(parts).ok_or_else(|| ApiError::Unauthorized("no bearer token".into()))?;
-        let now = state.real_clock.now().timestamp();
+        let now = state.clocks.real().timestamp();
         match state.auth.verify(&token, now).await {
             Ok(staff) => Ok(staff),
             Err(e) => {

@@ -21,18 +21,13 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::NaiveDate;
 
-use crate::domain::respect_week::{
-    self, AGES, Edition, PARTICIPANTS, Registration, RegistrationAction, Violation,
-};
-use crate::store::retry_on_conflict;
+use crate::app::respect_week::{self, REGISTER_SCOPE};
+use crate::app::{AppError, AppResult, Idempotent, StoredAnswer};
+use crate::domain::respect_week::Edition;
 
-use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{BearerToken, IdempotencyKey, with_etag};
-use crate::api::idempotency::{Created, IdempotentPost};
-use crate::api::messages;
-use crate::api::secrets::{new_access_token, new_id, token_opens};
+use crate::api::error::ApiResult;
+use crate::api::extract::{BearerToken, IdempotencyKey, created, with_etag};
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
 
@@ -61,60 +56,9 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// The idempotency scope of registrations (the edition year is part of the hash).
-pub const REGISTER_SCOPE: &str = "POST /respect-week/activities";
-
 /// The edition of a `{year}` path segment; 404 when there is none.
 pub fn edition_of(state: &AppState, year: &str) -> ApiResult<Edition> {
-    year.parse::<i32>()
-        .ok()
-        .and_then(|y| state.catalogue.editions.get(y))
-        .cloned()
-        .ok_or(ApiError::NotFound)
-}
-
-fn dutch_date(d: NaiveDate) -> String {
-    d.format("%-d-%-m-%Y").to_string()
-}
-
-/// The Dutch message of a rule the domain refused.
-pub fn violation_message(v: Violation, edition: &Edition) -> String {
-    let rule = match v {
-        Violation::EndNotAfterStart => "end_time_after_start_time",
-        Violation::AgesInverted => "ages_in_order",
-        _ => "",
-    };
-    messages::filled(
-        v.code(),
-        &[
-            ("rule", rule.to_string()),
-            ("year", edition.year.to_string()),
-            ("closes_on", dutch_date(edition.registration_closes_on)),
-            ("starts_on", dutch_date(edition.starts_on)),
-            ("ends_on", dutch_date(edition.ends_on)),
-            ("min", "0".to_string()),
-            (
-                "max",
-                if v == Violation::ParticipantsOutOfRange {
-                    PARTICIPANTS.1
-                } else {
-                    AGES.1
-                }
-                .to_string(),
-            ),
-        ],
-    )
-}
-
-fn violations_error(violations: Vec<Violation>, edition: &Edition) -> ApiError {
-    ApiError::Validation(
-        violations
-            .into_iter()
-            .map(|v| {
-                super::error::FieldError::new(v.field(), v.code(), violation_message(v, edition))
-            })
-            .collect(),
-    )
+    Ok(respect_week::edition_of(state, year)?)
 }
 
 #[utoipa::path(get, path = "/respect-week/editions", tag = "respect_week",
@@ -159,73 +103,29 @@ pub async fn register(
         body.raw.as_ref(),
     ]
     .concat();
-    let post = IdempotentPost::new(REGISTER_SCOPE, key, &request_identity);
-    let checked = body.validate_with(&RegistrationContext {
-        edition: &edition,
-        now: state.clock.now(),
-    });
-    file(&state, &edition, &post, checked).await
+    let once = Idempotent::new(REGISTER_SCOPE, key.0, &request_identity);
+    let checked = body
+        .validate_with(&RegistrationContext {
+            edition: &edition,
+            now: state.clocks.business(),
+        })
+        .map_err(AppError::from);
+    let answer = respect_week::register(&state, &edition, &once, checked, created_answer).await?;
+    Ok(created(answer))
 }
 
-/// Registers an activity (the API's `POST` and the registration form): the next
-/// reference of the edition, the creation with its duplicate claim and summary, and
-/// under `post`'s key the first response. Answers the 201 with
-/// [`RegistrationCreated`], or a replay of it.
-pub async fn file(
-    state: &AppState,
-    edition: &Edition,
-    post: &IdempotentPost,
-    checked: ApiResult<respect_week::NewRegistration>,
-) -> ApiResult<Response> {
-    let now = state.clock.now();
-    post.run(state, checked, |form| async move {
-        let registrations = state.store.registrations();
-        let reference = registrations.next_reference(edition.year).await?;
-        let (token, token_hash) = new_access_token();
-        let reg = Registration::register(new_id(), reference, token_hash, form, edition, now)
-            .map_err(|v| violations_error(v, edition))?;
-        let messages =
-            state
-                .mail
-                .about_registration(None, &reg, Some(&token), state.real_clock.now());
-        let creation = registrations.create(&reg)?.notify(&messages)?;
-        let created = RegistrationCreated {
-            access_token: token,
-            registration: RegistrationView::of(&reg),
-        };
-        tracing::info!(reference = %reg.reference, "Week van Respect activity registered");
-        Ok((
-            creation,
-            Created {
-                location: format!("/respect-week/{}/activities/{}", reg.year, reg.id),
-                body: serde_json::to_string(&created)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            },
-        ))
-    })
-    .await
-}
-
-/// The registration behind `id` in this edition if `token` opens it; otherwise 404,
-/// whether it exists or not.
-pub async fn load_for_registrant(
-    state: &AppState,
-    year: &str,
-    id: &str,
-    token: Option<&str>,
-) -> ApiResult<(Edition, Registration)> {
-    let edition = edition_of(state, year)?;
-    let reg = state
-        .store
-        .registrations()
-        .get(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if reg.year == edition.year && token_opens(token, &reg.token_hash) {
-        Ok((edition, reg))
-    } else {
-        Err(ApiError::NotFound)
-    }
+/// The 201 of a registration, as it is stored for repeats.
+fn created_answer(registered: &respect_week::Registered) -> AppResult<StoredAnswer> {
+    let reg = &registered.registration;
+    let body = RegistrationCreated {
+        access_token: registered.access_token.clone(),
+        registration: RegistrationView::of(reg),
+    };
+    let body = serde_json::to_string(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(StoredAnswer::created(
+        format!("/respect-week/{}/activities/{}", reg.year, reg.id),
+        body,
+    ))
 }
 
 #[utoipa::path(get, path = "/respect-week/{year}/activities/{id}", tag = "respect_week", operation_id = "read_registration",
@@ -244,7 +144,7 @@ pub async fn read(
     Path((year, id)): Path<(String, String)>,
     BearerToken(token): BearerToken,
 ) -> ApiResult<Response> {
-    let (_, reg) = load_for_registrant(&state, &year, &id, token.as_deref()).await?;
+    let (_, reg) = respect_week::load_for_registrant(&state, &year, &id, token.as_deref()).await?;
     Ok(with_etag(reg.version, Json(RegistrationView::of(&reg))))
 }
 
@@ -265,38 +165,6 @@ pub async fn cancel(
     Path((year, id)): Path<(String, String)>,
     BearerToken(token): BearerToken,
 ) -> ApiResult<Response> {
-    let next = cancel_as_registrant(&state, &year, &id, token.as_deref()).await?;
+    let next = respect_week::cancel_as_registrant(&state, &year, &id, token.as_deref()).await?;
     Ok(with_etag(next.version, Json(RegistrationView::of(&next))))
-}
-
-/// The registrant cancels (the API and the private page). They send no version: a
-/// concurrent staff change is absorbed by reading again and deciding again.
-pub async fn cancel_as_registrant(
-    state: &AppState,
-    year: &str,
-    id: &str,
-    token: Option<&str>,
-) -> ApiResult<Registration> {
-    let next = retry_on_conflict(|| async {
-        let (edition, reg) = load_for_registrant(state, year, id, token).await?;
-        let next = reg.apply(
-            &RegistrationAction::Cancel,
-            respect_week::Actor::Registrant,
-            &edition,
-            state.clock.now(),
-        )?;
-        let messages =
-            state
-                .mail
-                .about_registration(Some(&reg), &next, None, state.real_clock.now());
-        state
-            .store
-            .registrations()
-            .transition(&reg, &next, &messages)
-            .await?;
-        Ok::<_, ApiError>(next)
-    })
-    .await?;
-    tracing::info!(reference = %next.reference, "Week van Respect activity cancelled");
-    Ok(next)
 }

@@ -12,8 +12,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use icalendar::{Calendar, Component, EventLike, Property};
 
-use crate::domain::place::Kern;
-use crate::domain::respect_week::{Edition, OrganisationType, Registration};
+use crate::domain::respect_week::{Edition, Registration};
+use crate::dutch::{kern_name, type_name};
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::headers;
@@ -93,7 +93,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ApiResult<Vec<u8>>>,
 {
-    let now = state.real_clock.now();
+    let now = state.clocks.real();
     // Read before the programme: a write in between makes the next request look again.
     let writes = state.store.registration_writes();
     if let Some((etag, body)) = state.snapshots.get(year, feed, writes, now) {
@@ -105,25 +105,6 @@ where
         .snapshots
         .put(year, feed, writes, now, etag.clone(), body.clone());
     Ok(headers::public_bytes(request, content_type, body, &etag))
-}
-
-pub fn kern_name(kern: Kern) -> &'static str {
-    match kern {
-        Kern::Dronten => "Dronten",
-        Kern::Biddinghuizen => "Biddinghuizen",
-        Kern::Swifterbant => "Swifterbant",
-        Kern::Buitengebied => "buitengebied Dronten",
-    }
-}
-
-pub fn type_name(kind: OrganisationType) -> &'static str {
-    match kind {
-        OrganisationType::PrimarySchool => "basisschool",
-        OrganisationType::SecondarySchool => "voortgezet onderwijs",
-        OrganisationType::VocationalSchool => "beroepsonderwijs",
-        OrganisationType::SportClub => "sportvereniging",
-        OrganisationType::Other => "overig",
-    }
 }
 
 /// Host part of the calendar UIDs: stable, so a subscribed calendar updates an
@@ -207,8 +188,10 @@ pub async fn programme_ics(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::place::Kern;
     use crate::domain::respect_week::{
-        Activity, Actor, Contact, Editions, NewRegistration, Organisation, RegistrationAction,
+        Activity, Actor, Contact, Editions, NewRegistration, Organisation, OrganisationType,
+        RegistrationAction,
     };
     use crate::domain::risk::tests::at;
 

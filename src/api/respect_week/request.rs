@@ -1,6 +1,6 @@
 //! The body of a registration, read and checked field by field.
 
-use super::dutch_date;
+use crate::dutch::short_date;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -145,7 +145,7 @@ fn registration_open(
     e.add_param("year".into(), &ctx.edition.year);
     e.add_param(
         "closes_on".into(),
-        &dutch_date(ctx.edition.registration_closes_on),
+        &short_date(ctx.edition.registration_closes_on),
     );
     Err(e)
 }
@@ -161,8 +161,8 @@ fn date_in_edition(
     match date {
         Some(d) if !ctx.edition.contains(d) => {
             let mut e = broken("activity.date", "outside_edition", "");
-            e.add_param("starts_on".into(), &dutch_date(ctx.edition.starts_on));
-            e.add_param("ends_on".into(), &dutch_date(ctx.edition.ends_on));
+            e.add_param("starts_on".into(), &short_date(ctx.edition.starts_on));
+            e.add_param("ends_on".into(), &short_date(ctx.edition.ends_on));
             Err(e)
         }
         _ => Ok(()),

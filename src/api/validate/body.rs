@@ -12,7 +12,7 @@ use super::MAX_BODY_BYTES;
 use super::errors::field_errors;
 use super::field::Nested;
 use crate::api::error::{ApiError, FieldError};
-use crate::api::messages;
+use crate::app::messages;
 
 /// A request type: checked by `validator`, then turned into the domain's values.
 pub trait RequestBody: for<'de> Deserialize<'de> + utoipa::ToSchema {

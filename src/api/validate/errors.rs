@@ -7,7 +7,7 @@ use utoipa::openapi::{RefOr, Schema};
 use validator::{ValidationError, ValidationErrors, ValidationErrorsKind};
 
 use crate::api::error::FieldError;
-use crate::api::messages;
+use crate::app::messages;
 
 struct Found {
     rank: Vec<usize>,

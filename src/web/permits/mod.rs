@@ -14,18 +14,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::api::error::ApiError;
-use crate::api::extract::IdempotencyKey;
-use crate::api::idempotency::IdempotentPost;
-use crate::api::permits::{PermitRequest, file};
-use crate::api::secrets::new_id;
+use crate::api::permits::PermitRequest;
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
-use crate::domain::permit::{self};
-use crate::domain::risk::{self, Category, Kind};
+use crate::app::{Answer, AppError, AppResult, Idempotent, StoredAnswer, permits};
+use crate::secrets::new_id;
 
 use crate::web::cookies::{self, CheckedForm};
 use crate::web::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
@@ -246,40 +243,69 @@ async fn submit(
         JsonBody::<PermitRequest>::read(Bytes::from(raw.clone())).and_then(|b| b.validate());
     if values.get("actie") != "indienen" {
         // "Bereken": the summary, or what is missing for it.
-        let summary = match &checked {
-            Ok((_, event)) => permit::quote(event, state.clock.now(), &state.catalogue.tariffs)
-                .map(|q| summary_of(event, &q))
-                .map_err(ApiError::from),
-            Err(e) => Err(ApiError::Validation(match e {
-                ApiError::Validation(f) => f.clone(),
-                _ => Vec::new(),
-            })),
-        };
+        let summary = checked
+            .map_err(AppError::from)
+            .and_then(|(_, event)| Ok(summary_of(&event, &permits::quote(&state, &event)?)));
         return match summary {
             Ok(summary) => render_form(&headers, &values, Errors::default(), Some(summary), key),
             Err(e) => render_form(
                 &headers,
                 &values,
-                Errors::of(&e, place).unwrap_or_default(),
+                Errors::of(&e.into(), place).unwrap_or_default(),
                 None,
                 key,
             ),
         };
     }
-    let post = IdempotentPost::new(SCOPE, IdempotencyKey(Some(key.clone())), &raw);
-    match file(&state, &post, checked).await {
-        Ok(response) => confirmation(&headers, response).await,
-        Err(e) => match Errors::of(&e, place) {
-            Some(errors) => render_form(&headers, &values, errors, None, key),
-            None => super::error_page(&e),
-        },
+    let once = Idempotent::new(SCOPE, Some(key.clone()), &raw);
+    let filed = permits::file(&state, &once, checked.map_err(AppError::from), receipt).await;
+    let application = match filed {
+        Ok(Answer::First(filed, _)) => Ok((filed.application, filed.access_token)),
+        Ok(Answer::Repeat(stored)) => first_filed(&state, &stored).await,
+        Err(e) => Err(e),
+    };
+    match application {
+        Ok((application, token)) => confirmation(&headers, &application, &token),
+        Err(e) => {
+            let e = ApiError::from(e);
+            match Errors::of(&e, place) {
+                Some(errors) => render_form(&headers, &values, errors, None, key),
+                None => super::error_page(&e),
+            }
+        }
     }
 }
 
-#[derive(Deserialize)]
-struct Created {
+/// What the form stores for a repeated post: where the application is and the
+/// token that opens it, so that a double click shows the same confirmation.
+#[derive(Serialize, Deserialize)]
+struct Receipt {
     id: String,
     access_token: String,
+}
+
+fn receipt(filed: &permits::Filed) -> AppResult<StoredAnswer> {
+    let receipt = Receipt {
+        id: filed.application.id.clone(),
+        access_token: filed.access_token.clone(),
+    };
+    let body = serde_json::to_string(&receipt).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(StoredAnswer::created(
+        format!("/evenementen/aanvraag/{}", receipt.id),
+        body,
+    ))
+}
+
+/// The application a repeated post filed the first time, with its token.
+async fn first_filed(
+    state: &AppState,
+    stored: &StoredAnswer,
+) -> AppResult<(crate::domain::permit::Application, String)> {
+    let receipt: Receipt = serde_json::from_str(&stored.body)
+        .map_err(|e| AppError::Internal(format!("stored receipt: {e}")))?;
+    let application =
+        permits::load_for_organiser(state, &receipt.id, Some(&receipt.access_token)).await?;
+    Ok((application, receipt.access_token))
 }
 
 #[derive(Template)]
@@ -291,50 +317,26 @@ struct ConfirmationPage {
     summary: Summary,
 }
 
-/// The confirmation from the 201 of `file` (the first, or its replay).
-async fn confirmation(headers: &HeaderMap, created: Response) -> Response {
-    let Ok(body) = axum::body::to_bytes(created.into_body(), 1 << 20).await else {
-        return super::error_page(&ApiError::Internal("unreadable 201".into()));
-    };
-    let (Ok(ids), Ok(app)) = (
-        serde_json::from_slice::<Created>(&body),
-        serde_json::from_slice::<AppFacts>(&body),
-    ) else {
-        return super::error_page(&ApiError::Internal("unexpected 201".into()));
-    };
+/// The confirmation of a filed application (the first post, or its repeat).
+fn confirmation(
+    headers: &HeaderMap,
+    application: &crate::domain::permit::Application,
+    token: &str,
+) -> Response {
     let page = ConfirmationPage {
         page: Page::new("Aanvraag ontvangen"),
-        reference: app.reference.clone(),
+        reference: application.reference.to_string(),
         link: super::absolute(
             headers,
-            &format!(
-                "/evenementen/aanvraag/{}?sleutel={}",
-                ids.id, ids.access_token
-            ),
+            &format!("/evenementen/aanvraag/{}?sleutel={token}", application.id),
         ),
-        summary: app.summary(),
+        summary: Summary::new(
+            application.kind,
+            application.category,
+            &application.leges,
+            &application.deadline,
+            Vec::new(),
+        ),
     };
     html(page.render()).into_response()
-}
-
-/// What the confirmation shows of the 201's application.
-#[derive(Deserialize)]
-struct AppFacts {
-    reference: String,
-    kind: Kind,
-    category: Category,
-    leges: crate::domain::leges::Leges,
-    deadline: risk::Deadline,
-}
-
-impl AppFacts {
-    fn summary(&self) -> Summary {
-        Summary::new(
-            self.kind,
-            self.category,
-            &self.leges,
-            &self.deadline,
-            Vec::new(),
-        )
-    }
 }

@@ -9,15 +9,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
 use crate::api::error::ApiError;
-use crate::api::permits::{InfoRequest, act_as_organiser, load_for_organiser};
+use crate::api::permits::InfoRequest;
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
+use crate::app::permits;
 use crate::domain::permit::{Actor, Application, PermitAction, PermitStatus};
 use crate::domain::time::local;
 
 use super::summary::*;
+use crate::dutch::{dutch_date, euro, status_text};
 use crate::web::cookies::{self, ACCESS_COOKIE, CheckedForm};
-use crate::web::form::{Errors, dutch_date, euro};
+use crate::web::form::Errors;
 use crate::web::{Page, html, not_found_page};
 
 fn private_path(id: &str) -> String {
@@ -28,9 +30,9 @@ fn private_path(id: &str) -> String {
 /// not work.
 async fn opened(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Application, Response> {
     let token = cookies::read(headers, ACCESS_COOKIE);
-    load_for_organiser(state, id, token.as_deref())
+    permits::load_for_organiser(state, id, token.as_deref())
         .await
-        .map_err(|e| match e {
+        .map_err(|e| match ApiError::from(e) {
             ApiError::NotFound => not_found_page(),
             other => crate::web::error_page(&other),
         })
@@ -175,12 +177,7 @@ pub(super) async fn withdraw_page(
         Err(page) => return page,
     };
     // What withdrawing now would do, computed by the rules themselves.
-    let preview = app.apply(
-        &PermitAction::Withdraw,
-        Actor::Organiser,
-        state.clock.now(),
-        &state.catalogue.tariffs,
-    );
+    let preview = permits::preview(&state, &app, Actor::Organiser, &PermitAction::Withdraw);
     let Ok(after) = preview else {
         return render_private(&headers, &app, "", None);
     };
@@ -207,7 +204,9 @@ pub(super) async fn withdraw(
     CheckedForm(_): CheckedForm,
 ) -> Response {
     let token = cookies::read(&headers, ACCESS_COOKIE);
-    match act_as_organiser(&state, &id, token.as_deref(), PermitAction::Withdraw).await {
+    let withdrawn =
+        permits::act_as_organiser(&state, &id, token.as_deref(), PermitAction::Withdraw).await;
+    match withdrawn.map_err(ApiError::from) {
         Ok(_) => Redirect::to(&private_path(&id)).into_response(),
         Err(ApiError::NotFound) => not_found_page(),
         Err(e) => crate::web::error_page(&e),
@@ -225,15 +224,14 @@ pub(super) async fn answer(
     let checked = JsonBody::<InfoRequest>::read(Bytes::from(raw)).and_then(|b| b.validate());
     let token = cookies::read(&headers, ACCESS_COOKIE);
     let outcome = match checked {
-        Ok(message) => {
-            act_as_organiser(
-                &state,
-                &id,
-                token.as_deref(),
-                PermitAction::AnswerInfo { message },
-            )
-            .await
-        }
+        Ok(message) => permits::act_as_organiser(
+            &state,
+            &id,
+            token.as_deref(),
+            PermitAction::AnswerInfo { message },
+        )
+        .await
+        .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match outcome {

@@ -1,10 +1,10 @@
 //! The summary of an application: melding or vergunning and why, the leges line by
 //! line, and the deadline, in words.
 
-use crate::domain::permit::{PermitStatus, Quote};
+use crate::domain::permit::Quote;
 use crate::domain::risk::{self, Category, EventSpan, Kind, MeldingBlocker, RiskFactor};
 
-use crate::web::form::{dutch_date, euro};
+use crate::dutch::{category_text, dutch_date, euro, kind_text};
 
 /// The summary beside the form: what a submission now would give.
 pub struct Summary {
@@ -49,34 +49,6 @@ pub(crate) fn factor_text(f: RiskFactor) -> String {
         "{what}: {points} {}",
         if points == 1 { "punt" } else { "punten" }
     )
-}
-
-pub fn kind_text(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Melding => "Melding",
-        Kind::Vergunning => "Vergunning",
-    }
-}
-
-pub fn category_text(category: Category) -> &'static str {
-    match category {
-        Category::Melding => "Melding (geen vergunning nodig)",
-        Category::A => "Vergunning, categorie A",
-        Category::B => "Vergunning, categorie B",
-        Category::C => "Vergunning, categorie C",
-    }
-}
-
-pub fn status_text(status: PermitStatus) -> &'static str {
-    match status {
-        PermitStatus::Submitted => "Ingediend",
-        PermitStatus::InReview => "In behandeling",
-        PermitStatus::InfoRequested => "Wij hebben een vraag aan u",
-        PermitStatus::Approved => "Verleend",
-        PermitStatus::Rejected => "Geweigerd",
-        PermitStatus::Withdrawn => "Ingetrokken",
-        PermitStatus::Voided => "Vervallen",
-    }
 }
 
 /// The leges line by line: the tariff and its amount.

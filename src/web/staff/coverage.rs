@@ -10,13 +10,13 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::api::admin::{coverage_report, export};
-use crate::api::query::CsvDialect;
+use crate::api::admin::csv_download;
 use crate::api::state::AppState;
+use crate::app::export::CsvDialect;
+use crate::app::staff_permits;
 use crate::domain::risk::Category;
+use crate::dutch::{category_text, euro};
 use crate::web::cookies;
-use crate::web::form::euro;
-use crate::web::permits::category_text;
 use crate::web::{Page, html};
 
 use super::session::StaffSession;
@@ -68,9 +68,9 @@ pub async fn page(
     headers: HeaderMap,
     Query(filter): Query<YearFilter>,
 ) -> Response {
-    let report = match coverage_report(&state, filter.year()).await {
+    let report = match staff_permits::coverage_report(&state, filter.year()).await {
         Ok(report) => report,
-        Err(e) => return crate::web::error_page(&e),
+        Err(e) => return crate::web::error_page(&e.into()),
     };
     let (csrf, fresh) = cookies::csrf_token(&headers);
     let page = CoveragePage {
@@ -114,9 +114,9 @@ pub async fn csv(
         Some("excel_nl") => CsvDialect::ExcelNl,
         _ => CsvDialect::Rfc4180,
     };
-    match export(&state, &staff, filter.year(), dialect).await {
-        Ok(response) => response,
-        Err(e) => crate::web::error_page(&e),
+    match staff_permits::export(&state, &staff.id, filter.year(), dialect).await {
+        Ok(export) => csv_download(export),
+        Err(e) => crate::web::error_page(&e.into()),
     }
 }
 

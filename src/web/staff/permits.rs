@@ -13,17 +13,19 @@ use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::api::admin::{ReviewRequest, decide, load};
-use crate::api::error::ApiError;
+use crate::api::admin::ReviewRequest;
+use crate::api::error::{ApiError, ApiResult};
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
+use crate::app::AppError;
+use crate::app::staff_permits::{self, PermitSelection};
 use crate::domain::permit::{Application, PermitStatus};
 use crate::domain::risk::{Category, EventSpan, melding_blockers, risk_factors};
 use crate::domain::time::local;
-use crate::store::permits::PermitSelection;
+use crate::dutch::{category_text, dutch_date, euro, status_text};
 use crate::web::cookies::{self, CheckedForm};
-use crate::web::form::{Errors, dutch_date, euro};
-use crate::web::permits::{blocker_text, category_text, factor_text, leges_lines, status_text};
+use crate::web::form::Errors;
+use crate::web::permits::{blocker_text, factor_text, leges_lines};
 use crate::web::{Page, html, not_found_page};
 
 use super::session::StaffSession;
@@ -95,7 +97,7 @@ pub async fn queue(
         year: None,
         late,
     };
-    let mut apps = match state.store.permits().select_all(selection).await {
+    let mut apps = match staff_permits::select_all(&state, selection).await {
         Ok(apps) => apps,
         Err(e) => return crate::web::error_page(&e.into()),
     };
@@ -118,7 +120,7 @@ pub async fn queue(
             (a.deadline.required_by, a.reference.to_string())
         }
     });
-    let today = local(state.clock.now()).date();
+    let today = local(state.clocks.business()).date();
     let rows = apps
         .iter()
         .map(|a| Row {
@@ -134,7 +136,7 @@ pub async fn queue(
         })
         .collect();
     // Staff must know when an organiser was not told something.
-    let parked = match state.store.outbox().parked().await {
+    let parked = match staff_permits::parked_messages(&state).await {
         Ok(parked) => parked
             .into_iter()
             .map(|m| {
@@ -373,7 +375,10 @@ pub async fn decision(
     let outcome = match checked {
         Ok(action) => {
             let seen = seen.ok_or(ApiError::PreconditionFailed);
-            decide(&state, &staff, &id, seen, action).await
+            let seen = seen.map_err(AppError::from);
+            staff_permits::decide(&state, &staff.id, &id, seen, action)
+                .await
+                .map_err(ApiError::from)
         }
         Err(e) => Err(e),
     };
@@ -432,4 +437,9 @@ pub async fn decision(
         Err(ApiError::NotFound) => not_found_page(),
         Err(e) => crate::web::error_page(&e),
     }
+}
+
+/// The application `id`, for a page.
+async fn load(state: &AppState, id: &str) -> ApiResult<Application> {
+    Ok(staff_permits::load(state, id).await?)
 }

@@ -8,14 +8,16 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::api::admin_respect_week::{RegistrationReviewRequest, decide};
+use crate::api::admin_respect_week::RegistrationReviewRequest;
 use crate::api::error::ApiError;
-use crate::api::respect_week::{edition_of, type_name};
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
+use crate::app::respect_week::edition_of;
+use crate::app::{AppError, staff_respect_week};
 use crate::domain::respect_week::{self, OrganisationType, RegistrationStatus};
+use crate::dutch::dutch_date;
+use crate::dutch::type_name;
 use crate::web::cookies::{self, CheckedForm};
-use crate::web::form::dutch_date;
 use crate::web::{Page, html, not_found_page};
 
 use super::session::StaffSession;
@@ -112,15 +114,13 @@ async fn render(
     let Ok(edition) = edition_of(state, year) else {
         return not_found_page();
     };
-    let registrations = state.store.registrations();
-    let (all, buckets) = match (
-        registrations.list_all(edition.year).await,
-        registrations.summary(edition.year).await,
+    let (all, summary) = match (
+        staff_respect_week::list_all(state, &edition).await,
+        staff_respect_week::summary(state, &edition).await,
     ) {
-        (Ok(all), Ok(buckets)) => (all, buckets),
+        (Ok(all), Ok(summary)) => (all, summary),
         (Err(e), _) | (_, Err(e)) => return crate::web::error_page(&e.into()),
     };
-    let summary = respect_week::summary(edition.year, &buckets);
     let rows = all
         .iter()
         .map(|r| Row {
@@ -162,7 +162,7 @@ async fn render(
 
 /// The edition of this year, or the next one.
 pub async fn current(StaffSession(_): StaffSession, State(state): State<AppState>) -> Response {
-    let year = crate::domain::time::local_year(state.clock.now());
+    let year = crate::domain::time::local_year(state.clocks.business());
     let edition = state.catalogue.editions.current_or_next(year);
     Redirect::to(&format!("/medewerkers/week-van-respect/{edition}")).into_response()
 }
@@ -192,9 +192,11 @@ pub async fn review(
     let seen = values
         .get("version")
         .parse::<u64>()
-        .map_err(|_| ApiError::PreconditionFailed);
+        .map_err(|_| AppError::StaleVersion);
     let outcome = match checked {
-        Ok(action) => decide(&state, &staff, &year, &id, seen, action).await,
+        Ok(action) => staff_respect_week::decide(&state, &staff.id, &year, &id, seen, action)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     let error = match outcome {

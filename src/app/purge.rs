@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::api::AppState;
+use super::App;
 use crate::domain::Catalogue;
 use crate::store::{DocumentStore, Store, StoreResult};
 
@@ -69,14 +69,9 @@ pub async fn run(
 }
 
 /// [`run`] with the app's store, catalogue and clocks.
-pub async fn run_for(state: &AppState) -> StoreResult<PurgeReport> {
-    run(
-        &state.store,
-        &state.catalogue,
-        state.clock.now(),
-        state.real_clock.now(),
-    )
-    .await
+pub async fn run_for(app: &App) -> StoreResult<PurgeReport> {
+    let now = app.clocks.now();
+    run(&app.store, &app.catalogue, now.business, now.real).await
 }
 
 /// How often the local server purges.
@@ -84,14 +79,14 @@ pub const INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Purges now and then every [`INTERVAL`] in the background (the local server). A
 /// failed run is logged and tried again at the next tick.
-pub fn spawn_daily(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn_daily(app: App) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(INTERVAL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             // The first tick completes at once: the start-up purge.
             ticks.tick().await;
-            if let Err(e) = run_for(&state).await {
+            if let Err(e) = run_for(&app).await {
                 tracing::error!(error = %e, "purge failed; trying again at the next tick");
             }
         }

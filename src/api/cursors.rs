@@ -1,55 +1,16 @@
-//! Ids, access tokens and cursors: unguessable, stored only as hashes, compared in
-//! constant time, and tamper-evident.
+//! List cursors: positions sealed with an HMAC, so a tampered cursor is refused (400)
+//! instead of being trusted.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::secrets::random_bytes;
 use crate::store::Position;
 
 use super::error::ApiError;
-
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes
-}
-
-/// An opaque, unguessable id: 128 random bits, lowercase hex.
-pub fn new_id() -> String {
-    hex::encode(random_bytes::<16>())
-}
-
-/// A new access token (256 random bits) and the hash that is stored instead of it.
-pub fn new_access_token() -> (String, String) {
-    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-    let hash = hash_token(&token);
-    (token, hash)
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Whether `presented` is the token whose hash is `stored_hash`, in constant time.
-pub fn token_opens(presented: Option<&str>, stored_hash: &str) -> bool {
-    let Some(token) = presented else {
-        return false;
-    };
-    let presented_hash = hash_token(token);
-    presented_hash
-        .as_bytes()
-        .ct_eq(stored_hash.as_bytes())
-        .into()
-}
-
-/// SHA-256 of a request body, to tell a repeated POST from a reused key.
-pub fn body_hash(raw: &[u8]) -> String {
-    hex::encode(Sha256::digest(raw))
-}
 
 /// Seals list positions into opaque cursors with an HMAC, so a tampered cursor is
 /// refused (400) instead of being trusted.
@@ -111,16 +72,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_token_opens_only_its_own_hash() {
-        let (token, hash) = new_access_token();
-        let (other, _) = new_access_token();
-        assert!(token_opens(Some(&token), &hash));
-        assert!(!token_opens(Some(&other), &hash));
-        assert!(!token_opens(None, &hash));
-        assert_ne!(token, hash, "the stored form is not the token");
-    }
-
-    #[test]
     fn cursors_round_trip_and_refuse_tampering() {
         let sealer = CursorSealer::new(b"k");
         let p = Position {
@@ -134,12 +85,5 @@ mod tests {
         assert!(sealer.open(&String::from_utf8_lossy(&tampered)).is_err());
         assert!(CursorSealer::new(b"other").open(&c).is_err());
         assert!(sealer.open("garbage").is_err());
-    }
-
-    #[test]
-    fn ids_are_random_and_opaque() {
-        let a = new_id();
-        assert_eq!(a.len(), 32);
-        assert_ne!(a, new_id());
     }
 }

@@ -1,0 +1,95 @@
+//! Staff's use cases for the Week van Respect: an edition's registrations, one
+//! registration, a decision (publish or decline) on the version seen, and the
+//! summary per organisation type.
+
+use crate::domain::respect_week::{
+    self, Actor, Edition, Registration, RegistrationAction, RegistrationStatus, RespectWeekSummary,
+};
+use crate::store::{Listing, Position, StoreError};
+
+use super::App;
+use super::error::{AppError, AppResult};
+use super::respect_week::edition_of;
+
+/// One page of an edition's registrations in programme order, contact data included.
+pub async fn list(
+    app: &App,
+    edition: &Edition,
+    status: Option<RegistrationStatus>,
+    after: Option<Position>,
+    limit: usize,
+) -> AppResult<Listing<Registration>> {
+    Ok(app
+        .store
+        .registrations()
+        .list(edition.year, status, after, limit)
+        .await?)
+}
+
+/// Every registration of an edition, in programme order.
+pub async fn list_all(app: &App, edition: &Edition) -> AppResult<Vec<Registration>> {
+    Ok(app.store.registrations().list_all(edition.year).await?)
+}
+
+/// The registration `id` of the edition `year`; not found for an unknown edition or
+/// id, or a registration of another edition.
+pub async fn load(app: &App, year: &str, id: &str) -> AppResult<(Edition, Registration)> {
+    let edition = edition_of(app, year)?;
+    let registration = app
+        .store
+        .registrations()
+        .get(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if registration.year != edition.year {
+        return Err(AppError::NotFound);
+    }
+    Ok((edition, registration))
+}
+
+/// A staff decision on the version seen (the API's review and the staff pages): a
+/// stale version when the registration moved on since; an unknown one stays not
+/// found.
+pub async fn decide(
+    app: &App,
+    staff_id: &str,
+    year: &str,
+    id: &str,
+    seen: AppResult<u64>,
+    action: RegistrationAction,
+) -> AppResult<Registration> {
+    let (edition, before) = load(app, year, id).await?;
+    if before.version != seen? {
+        return Err(AppError::StaleVersion);
+    }
+    let now = app.clocks.now();
+    let after = before.apply(
+        &action,
+        Actor::Staff(staff_id.to_string()),
+        &edition,
+        now.business,
+    )?;
+    let messages = app
+        .mail
+        .about_registration(Some(&before), &after, None, now.real);
+    match app
+        .store
+        .registrations()
+        .transition(&before, &after, &messages)
+        .await
+    {
+        Ok(()) => {}
+        // Changed between our read and our write: the version seen is stale now.
+        Err(StoreError::VersionConflict) => return Err(AppError::StaleVersion),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(reference = %after.reference, action = action.name(), staff = %staff_id, "Week van Respect registration reviewed");
+    Ok(after)
+}
+
+/// Counts per organisation type and status, and the participants of the published
+/// activities, from one read of the edition's aggregates.
+pub async fn summary(app: &App, edition: &Edition) -> AppResult<RespectWeekSummary> {
+    let buckets = app.store.registrations().summary(edition.year).await?;
+    Ok(respect_week::summary(edition.year, &buckets))
+}

@@ -1,0 +1,58 @@
+//! Every route in one place: which routers each Lambda function mounts, and the
+//! local server, which mounts them all. The API (`api`) and the pages (`web`) are
+//! siblings: neither mounts the other.
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::api::{self, AppState, admin, admin_respect_week, headers, openapi, permits};
+use crate::web;
+
+/// Health, the OpenAPI document and problem+json for unknown paths and methods:
+/// part of every function's router.
+fn operational(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .route("/health", get(api::health))
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::map_response(headers::secure))
+        .with_state(state)
+}
+
+/// The organisers' routes and pages: the `permits` Lambda function.
+pub fn permits_app(state: AppState) -> Router {
+    operational(permits::router().merge(web::permit_pages()), state)
+}
+
+/// Week van Respect for schools, sport clubs and the public: the `respect_week`
+/// Lambda function.
+pub fn respect_week_app(state: AppState) -> Router {
+    operational(
+        api::respect_week::router().merge(web::respect_week_pages()),
+        state,
+    )
+}
+
+/// The staff routes and the staff pages: the `admin` Lambda function.
+pub fn admin_app(state: AppState) -> Router {
+    operational(
+        admin::router()
+            .merge(admin_respect_week::router())
+            .merge(web::staff_pages()),
+        state,
+    )
+}
+
+/// Every route: the local server.
+pub fn app(state: AppState) -> Router {
+    operational(
+        Router::new()
+            .merge(permits::router())
+            .merge(api::respect_week::router())
+            .merge(admin::router())
+            .merge(admin_respect_week::router())
+            .merge(web::pages()),
+        state,
+    )
+}
