@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::Command;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use loket::app::export::{CSV_COLUMNS, permits_csv};
 use loket::app::export::CsvDialect;
+use loket::app::export::{CSV_COLUMNS, permits_csv};
 use loket::domain::formats::{Email, Phone, Reference, Register};
 use loket::domain::leges::Tariffs;
 use loket::domain::permit::{self, Application, Event, Kern, Organiser};

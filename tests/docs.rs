@@ -105,3 +105,40 @@ fn the_architecture_names_only_modules_that_exist() {
         );
     }
 }
+
+/// Every folder under `src/`, as `src/name/`.
+fn source_folders(dir: &Path, into: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            let relative = path.strip_prefix(root()).unwrap().display().to_string();
+            into.push(format!("{relative}/"));
+            source_folders(&path, into);
+        }
+    }
+}
+
+#[test]
+fn the_architecture_and_the_readme_name_every_source_folder() {
+    let architecture = std::fs::read_to_string(root().join("docs/architecture.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut folders = Vec::new();
+    source_folders(&root().join("src"), &mut folders);
+    assert!(folders.len() > 5, "src/ has its folders");
+    for folder in folders {
+        assert!(
+            architecture.contains(&format!("`{folder}`")),
+            "docs/architecture.md does not name `{folder}`"
+        );
+        // The layout names a subfolder under its parent, by its last name.
+        let last = folder
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        assert!(
+            readme.contains(&folder) || readme.contains(&format!(" {last}/")),
+            "README.md's layout does not name {folder}"
+        );
+    }
+}

@@ -1,6 +1,15 @@
-//! The layers of docs/architecture.md, checked on the source: the HTTP edge speaks
-//! to the store only through its repositories, in domain types; the domain knows
-//! neither HTTP nor storage; no source file grows past what a reader takes in at once.
+//! The layers of docs/architecture.md, checked on the source, one test per arrow:
+//!
+//! - `api` (JSON) and `web` (pages) are siblings: the API never names the pages, and
+//!   the pages reach the store only through the use cases;
+//! - `notify` knows neither adapter;
+//! - the use cases (`app`) name no HTTP type;
+//! - the domain does no I/O and knows neither HTTP nor storage;
+//! - the HTTP edge speaks to the store only through its repositories;
+//! - no source file grows past what a reader takes in at once.
+//!
+//! Each check is a whole-identifier search of the source text, comments included (a
+//! comment naming another layer's type is a sign of a leak too).
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +76,101 @@ fn the_http_edge_never_touches_the_document_layer() {
     assert!(
         leaks.is_empty(),
         "src/api uses the engine:\n{}",
+        leaks.join("\n")
+    );
+}
+
+#[test]
+fn the_api_never_names_the_pages() {
+    let leaks = mentions("src/api", &["crate::web", "web::"]);
+    assert!(
+        leaks.is_empty(),
+        "src/api uses src/web:\n{}",
+        leaks.join("\n")
+    );
+}
+
+#[test]
+fn notifications_know_neither_the_api_nor_the_pages() {
+    let leaks = mentions(
+        "src/notify",
+        &["crate::web", "crate::api", "web::", "api::"],
+    );
+    assert!(
+        leaks.is_empty(),
+        "src/notify uses an HTTP adapter:\n{}",
+        leaks.join("\n")
+    );
+}
+
+#[test]
+fn the_pages_reach_the_store_only_through_the_use_cases() {
+    let leaks = mentions(
+        "src/web",
+        &["crate::store", "store::", "StoreError", "Store", "Listing"],
+    );
+    assert!(
+        leaks.is_empty(),
+        "src/web uses the store:\n{}",
+        leaks.join("\n")
+    );
+}
+
+#[test]
+fn the_use_cases_name_no_http_type() {
+    let leaks = mentions(
+        "src/app",
+        &[
+            "axum",
+            "http",
+            "hyper",
+            "lambda_http",
+            "tower",
+            "StatusCode",
+            "HeaderMap",
+            "HeaderValue",
+            "IntoResponse",
+            "Response",
+            "Json",
+            "crate::api",
+            "crate::web",
+            "ApiError",
+        ],
+    );
+    assert!(
+        leaks.is_empty(),
+        "src/app speaks HTTP:\n{}",
+        leaks.join("\n")
+    );
+}
+
+#[test]
+fn the_domain_does_no_io() {
+    let leaks = mentions(
+        "src/domain",
+        &[
+            "std::fs",
+            "std::net",
+            "std::env",
+            "std::io",
+            "std::process",
+            "tokio",
+            "async",
+            "await",
+            "reqwest",
+            "Utc::now",
+            "Local::now",
+            "SystemTime",
+            "Instant",
+            "OsRng",
+            "thread_rng",
+            "println",
+            "eprintln",
+        ],
+    );
+    assert!(
+        leaks.is_empty(),
+        "src/domain does I/O:\n{}",
         leaks.join("\n")
     );
 }

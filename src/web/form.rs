@@ -344,6 +344,79 @@ pub fn sections(
         .collect()
 }
 
+/// What every form page shares: its errors named by their fields' labels, the
+/// sections to show, the CSRF value (a new one is set as a cookie), and 422 when
+/// there are errors. The page's template takes `csrf`, `sections` and `errors`; the
+/// rendered page goes back through [`FormReply::respond`].
+pub struct FormScaffold {
+    pub csrf: String,
+    pub sections: Vec<Section>,
+    pub errors: Errors,
+}
+
+/// How a form page is answered, once rendered.
+pub struct FormReply {
+    status: axum::http::StatusCode,
+    csrf: String,
+    fresh: bool,
+}
+
+impl FormScaffold {
+    pub fn new(
+        headers: &axum::http::HeaderMap,
+        specs: &[(&'static str, Vec<FieldSpec>)],
+        values: &Values,
+        mut errors: Errors,
+    ) -> (FormScaffold, FormReply) {
+        label_errors(&mut errors, specs);
+        let (csrf, fresh) = crate::web::cookies::csrf_token(headers);
+        let status = if errors.is_empty() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let scaffold = FormScaffold {
+            csrf: csrf.clone(),
+            sections: sections(specs, values, &errors),
+            errors,
+        };
+        (
+            scaffold,
+            FormReply {
+                status,
+                csrf,
+                fresh,
+            },
+        )
+    }
+
+    /// The page's title, marked "Fout:" while it shows errors, so that a screen
+    /// reader hears at once that the form came back.
+    pub fn title(&self, title: &str) -> String {
+        if self.errors.is_empty() {
+            return title.to_string();
+        }
+        let mut chars = title.chars();
+        let first = chars.next().map(|c| c.to_lowercase().to_string());
+        format!("Fout: {}{}", first.unwrap_or_default(), chars.as_str())
+    }
+}
+
+impl FormReply {
+    pub fn respond(
+        self,
+        headers: &axum::http::HeaderMap,
+        rendered: askama::Result<String>,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let mut response = (self.status, crate::web::html(rendered)).into_response();
+        if self.fresh {
+            crate::web::cookies::remember_csrf(&mut response, headers, &self.csrf);
+        }
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

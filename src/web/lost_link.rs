@@ -19,7 +19,7 @@ use crate::api::validate::JsonBody;
 use crate::app::lost_link::send_new_link;
 
 use super::cookies::{self, CheckedForm};
-use super::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
+use super::form::{Errors, FieldSpec, FormScaffold, Section, Values};
 use super::{Page, error_page, html, message};
 
 pub fn permit_router() -> Router<AppState> {
@@ -86,12 +86,7 @@ struct LostLinkPage {
     sections: Vec<Section>,
 }
 
-fn form_page(
-    headers: &HeaderMap,
-    register: Register,
-    values: &Values,
-    mut errors: Errors,
-) -> Response {
+fn form_page(headers: &HeaderMap, register: Register, values: &Values, errors: Errors) -> Response {
     let (intro, action) = match register {
         Register::Permits => (
             "Met de persoonlijke link uit uw ontvangstbevestiging volgt u uw aanvraag voor een evenement.",
@@ -102,27 +97,16 @@ fn form_page(
             "/week-van-respect/link-kwijt",
         ),
     };
-    let specs = fields();
-    label_errors(&mut errors, &specs);
-    let (csrf, fresh) = cookies::csrf_token(headers);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let (form, reply) = FormScaffold::new(headers, &fields(), values, errors);
     let page = LostLinkPage {
         page: Page::new("Ik ben mijn link kwijt"),
-        csrf: csrf.clone(),
+        csrf: form.csrf,
         intro,
         action,
-        sections: sections(&specs, values, &errors),
-        errors,
+        sections: form.sections,
+        errors: form.errors,
     };
-    let mut response = (status, html(page.render())).into_response();
-    if fresh {
-        cookies::remember_csrf(&mut response, headers, &csrf);
-    }
-    response
+    reply.respond(headers, page.render())
 }
 
 async fn submit(

@@ -25,7 +25,7 @@ use crate::dutch::{dutch_date, kern_name, registration_status_text, type_name};
 use crate::secrets::new_id;
 
 use super::cookies::{self, ACCESS_COOKIE, CheckedForm};
-use super::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
+use super::form::{Errors, FieldSpec, FormScaffold, Section, Values};
 use super::{Page, html, not_found_page};
 
 pub fn router() -> Router<AppState> {
@@ -187,34 +187,19 @@ fn render_form(
     state: &AppState,
     headers: &HeaderMap,
     values: &Values,
-    mut errors: Errors,
+    errors: Errors,
     key: String,
 ) -> Response {
-    let specs = fields();
-    label_errors(&mut errors, &specs);
-    let (csrf, fresh) = cookies::csrf_token(headers);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let (form, reply) = FormScaffold::new(headers, &fields(), values, errors);
     let page = FormPage {
-        page: Page::new(if errors.is_empty() {
-            "Activiteit aanmelden voor de Week van Respect"
-        } else {
-            "Fout: activiteit aanmelden voor de Week van Respect"
-        }),
-        csrf: csrf.clone(),
+        page: Page::new(&form.title("Activiteit aanmelden voor de Week van Respect")),
+        csrf: form.csrf,
         idempotency_key: key,
         edition: respect_week::open_edition(state).as_ref().map(edition_text),
-        sections: sections(&specs, values, &errors),
-        errors,
+        sections: form.sections,
+        errors: form.errors,
     };
-    let mut response = (status, html(page.render())).into_response();
-    if fresh {
-        cookies::remember_csrf(&mut response, headers, &csrf);
-    }
-    response
+    reply.respond(headers, page.render())
 }
 
 async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {

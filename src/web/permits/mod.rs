@@ -25,7 +25,7 @@ use crate::app::{Answer, AppError, AppResult, Idempotent, StoredAnswer, permits}
 use crate::secrets::new_id;
 
 use crate::web::cookies::{self, CheckedForm};
-use crate::web::form::{Errors, FieldSpec, Section, Values, label_errors, sections};
+use crate::web::form::{Errors, FieldSpec, FormScaffold, Section, Values};
 use crate::web::{Page, html};
 
 mod private;
@@ -192,26 +192,13 @@ fn render_form(
     summary: Option<Summary>,
     key: String,
 ) -> Response {
-    let mut errors = errors;
-    let specs = fields();
-    label_errors(&mut errors, &specs);
-    let (csrf, fresh) = cookies::csrf_token(headers);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let title = if errors.is_empty() {
-        "Evenement aanvragen"
-    } else {
-        "Fout: evenement aanvragen"
-    };
+    let (form, reply) = FormScaffold::new(headers, &fields(), values, errors);
     let page = FormPage {
-        page: Page::new(title),
-        csrf: csrf.clone(),
+        page: Page::new(&form.title("Evenement aanvragen")),
+        csrf: form.csrf,
         idempotency_key: key,
-        sections: sections(&specs, values, &errors),
-        errors,
+        sections: form.sections,
+        errors: form.errors,
         summary_note: if summary.is_none() {
             "Vul het formulier in en kies ‘Bereken’ om te zien of u een melding doet of een vergunning nodig hebt, wat het kost en wanneer u uiterlijk moet aanvragen."
         } else {
@@ -219,11 +206,7 @@ fn render_form(
         },
         summary,
     };
-    let mut response = (status, html(page.render())).into_response();
-    if fresh {
-        cookies::remember_csrf(&mut response, headers, &csrf);
-    }
-    response
+    reply.respond(headers, page.render())
 }
 
 async fn form(headers: HeaderMap) -> Response {
