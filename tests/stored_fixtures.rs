@@ -29,14 +29,11 @@ use loket::domain::respect_week::{
     RegistrationAction, RegistrationStatus,
 };
 use loket::domain::risk::Alcohol;
-use loket::store::Store;
 use loket::store::dynamo::DynamoStore;
 use loket::store::embedded::EmbeddedStore;
+use loket::store::{Store, schema};
 use redb::{Database, TableDefinition};
 use serde_json::Value;
-
-/// The schema version the repositories write today (no versions yet: 0).
-const CURRENT: u32 = 0;
 
 const PERMIT_ID: &str = "fixture-permit";
 const REGISTRATION_ID: &str = "fixture-registration";
@@ -72,8 +69,12 @@ impl Aggregate {
         }
     }
 
+    /// The schema version its repository writes.
     fn current(self) -> u32 {
-        CURRENT
+        match self {
+            Aggregate::Permit => schema::permit::SCHEMA.current(),
+            Aggregate::Registration => schema::registration::SCHEMA.current(),
+        }
     }
 }
 
@@ -287,7 +288,11 @@ fn assert_application(app: &Application, fixture: &str) {
         Some("Stichting Zomerfest"),
         "{fixture}"
     );
-    assert_eq!(app.organiser.email.as_str(), "info@zomerfest.nl", "{fixture}");
+    assert_eq!(
+        app.organiser.email.as_str(),
+        "info@zomerfest.nl",
+        "{fixture}"
+    );
     assert_eq!(app.event.name, "Zomerfestival", "{fixture}");
     assert_eq!(app.event.kern, Kern::Biddinghuizen, "{fixture}");
     assert_eq!(
@@ -298,7 +303,11 @@ fn assert_application(app: &Application, fixture: &str) {
     assert_eq!(app.leges.tariff_year, 2017, "{fixture}");
     assert_eq!(app.leges.total_cents, 146_300, "{fixture}");
     assert_eq!(app.leges.refunded_cents, 0, "{fixture}");
-    assert_eq!(app.submitted_at, at("2017-03-01T10:00:00+01:00"), "{fixture}");
+    assert_eq!(
+        app.submitted_at,
+        at("2017-03-01T10:00:00+01:00"),
+        "{fixture}"
+    );
     assert_eq!(
         app.link_sent_at,
         Some(at("2017-04-01T12:00:00+02:00")),
@@ -325,8 +334,15 @@ fn assert_registration(reg: &Registration, fixture: &str) {
         "{fixture}"
     );
     let contact = reg.contact.as_ref().expect("the contact is still there");
-    assert_eq!(contact.email.as_str(), "p.jansen@vvswifterbant.nl", "{fixture}");
-    assert_eq!(reg.activity.title, "Open training: samen sporten", "{fixture}");
+    assert_eq!(
+        contact.email.as_str(),
+        "p.jansen@vvswifterbant.nl",
+        "{fixture}"
+    );
+    assert_eq!(
+        reg.activity.title, "Open training: samen sporten",
+        "{fixture}"
+    );
     assert_eq!(
         reg.activity.date,
         NaiveDate::from_ymd_opt(2017, 11, 8).unwrap(),
@@ -568,7 +584,10 @@ async fn dynamodb_reads_every_stored_version() {
     for aggregate in Aggregate::ALL {
         for version in 0..=aggregate.current() {
             let item = item_from_json(&read_fixture(aggregate, version, Engine::Dynamo));
-            assert_eq!(item.get("pk"), Some(&AttributeValue::S(dynamo_pk(aggregate))));
+            assert_eq!(
+                item.get("pk"),
+                Some(&AttributeValue::S(dynamo_pk(aggregate)))
+            );
             assert_eq!(item.get("sk"), Some(&AttributeValue::S("doc".into())));
             // Put replaces the item the previous version's check rewrote.
             client

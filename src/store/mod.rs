@@ -36,6 +36,7 @@ pub mod outbox;
 pub mod permits;
 pub mod registrations;
 pub mod repository;
+pub mod schema;
 
 pub use repository::{Conflict, Creation, Listing, Store, retry_on_conflict};
 
