@@ -9,7 +9,9 @@
 //! plus whatever must move with it atomically: aggregate counters (leges coverage),
 //! unique claims (no duplicate registration) and the idempotency record of the POST
 //! that created it. Both stores apply a change all-or-nothing, so a crash never leaves
-//! half of it. The repositories on top do the serde and the key layout.
+//! half of it. The repositories on top do the serde and the key layout; a permit's
+//! or registration's JSON carries its schema version and is upgraded on read
+//! ([`schema`]).
 //!
 //! The key layout, the same for both stores and declared by `template.yaml`:
 //!
@@ -36,6 +38,7 @@ pub mod outbox;
 pub mod permits;
 pub mod registrations;
 pub mod repository;
+pub mod schema;
 
 pub use repository::{Conflict, Creation, Listing, Store, retry_on_conflict};
 

@@ -21,6 +21,7 @@ use crate::domain::permit::{Application, PermitStatus};
 
 use super::outbox::outbox_documents;
 use super::repository::{Creation, Listing, every_page, find_by_reference, lookup_document};
+use super::schema::{self, permit::SCHEMA};
 use super::{
     AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
     Position, SequenceClaim, StoreError, StoreResult,
@@ -44,7 +45,7 @@ pub fn permit_document(app: &Application) -> StoreResult<Document> {
         collection: Collection::Permit,
         id: app.id.clone(),
         version: app.version,
-        body: serde_json::to_string(app).map_err(|e| StoreError::Internal(e.to_string()))?,
+        body: SCHEMA.write(app).map_err(|e| schema::stored(&app.id, e))?,
         gsi1: Some(IndexEntry {
             partition: ALL_PERMITS.into(),
             sort: sort.clone(),
@@ -56,9 +57,11 @@ pub fn permit_document(app: &Application) -> StoreResult<Document> {
     })
 }
 
+/// A stored application of any schema version, upgraded (`schema/permit.rs`).
 pub fn permit_from(doc: &Document) -> StoreResult<Application> {
-    serde_json::from_str(&doc.body)
-        .map_err(|e| StoreError::Internal(format!("permit {}: {e}", doc.id)))
+    SCHEMA
+        .read(&doc.body)
+        .map_err(|e| schema::stored(&doc.id, e))
 }
 
 /// The aggregate group of a year's coverage buckets.
@@ -120,7 +123,8 @@ fn is_late(doc: &Document) -> Option<bool> {
     struct PartialDeadline {
         late: bool,
     }
-    serde_json::from_str::<Partial>(&doc.body)
+    SCHEMA
+        .read::<Partial>(&doc.body)
         .ok()
         .map(|p| p.deadline.late)
 }

@@ -29,9 +29,10 @@ use super::outbox::outbox_documents;
 use super::permits::number_claim;
 use super::repository::{Creation, Listing, every_page, retry_on_conflict};
 use super::repository::{find_by_reference, lookup_document};
+use super::schema::{self, registration::SCHEMA};
 use super::{
     AggregateDelta, Change, Collection, Document, DocumentStore, Index, IndexEntry, ListQuery,
-    Position, StoreError, StoreResult,
+    Position, StoreResult,
 };
 
 /// Every registration of an edition, by date and start (gsi1).
@@ -93,7 +94,7 @@ pub fn registration_document(reg: &Registration) -> StoreResult<Document> {
         collection: Collection::Registration,
         id: reg.id.clone(),
         version: reg.version,
-        body: serde_json::to_string(reg).map_err(|e| StoreError::Internal(e.to_string()))?,
+        body: SCHEMA.write(reg).map_err(|e| schema::stored(&reg.id, e))?,
         gsi1: Some(IndexEntry {
             partition: edition_partition(reg.year),
             sort: sort.clone(),
@@ -105,9 +106,11 @@ pub fn registration_document(reg: &Registration) -> StoreResult<Document> {
     })
 }
 
+/// A stored registration of any schema version, upgraded (`schema/registration.rs`).
 pub fn registration_from(doc: &Document) -> StoreResult<Registration> {
-    serde_json::from_str(&doc.body)
-        .map_err(|e| StoreError::Internal(format!("registration {}: {e}", doc.id)))
+    SCHEMA
+        .read(&doc.body)
+        .map_err(|e| schema::stored(&doc.id, e))
 }
 
 /// The aggregate group of an edition's summary.
@@ -192,7 +195,8 @@ fn type_and_kern(doc: &Document) -> Option<(OrganisationType, Kern)> {
     struct PartialActivity {
         kern: Kern,
     }
-    serde_json::from_str::<Partial>(&doc.body)
+    SCHEMA
+        .read::<Partial>(&doc.body)
         .ok()
         .map(|p| (p.organisation.kind, p.activity.kern))
 }
@@ -203,7 +207,9 @@ fn has_contact(doc: &Document) -> bool {
     struct Partial {
         contact: Option<serde::de::IgnoredAny>,
     }
-    serde_json::from_str::<Partial>(&doc.body).is_ok_and(|p| p.contact.is_some())
+    SCHEMA
+        .read::<Partial>(&doc.body)
+        .is_ok_and(|p| p.contact.is_some())
 }
 
 /// Page size of the listings that read a whole edition.
@@ -235,7 +241,7 @@ impl<'a> Registrations<'a> {
     }
 
     /// The reference the next registration of an edition gets, unless another
-    /// creation claims it first (then [`StoreError::SequenceTaken`] on commit).
+    /// creation claims it first (then [`super::StoreError::SequenceTaken`] on commit).
     pub async fn next_reference(&self, year: i32) -> StoreResult<Reference> {
         let last = self.engine.last_sequence(&sequence_name(year)).await?;
         Ok(reference(year, last + 1))
