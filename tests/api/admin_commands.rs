@@ -4,9 +4,8 @@ use std::sync::Arc;
 
 use loket::clock::ManualClock;
 use loket::domain::Catalogue;
-use serde_json::json;
 
-use crate::admin_helpers::id_of;
+use crate::admin_helpers::withdraw;
 use crate::helpers::*;
 use crate::permits::{jeugdtoernooi, submit, zomerfestival};
 
@@ -68,17 +67,7 @@ async fn loket_coverage_verify_compares_the_aggregates_with_the_applications() {
         .await;
         submit(&app, &zomerfestival()).await;
         let toernooi = submit(&app, &jeugdtoernooi()).await;
-        let path = format!("/permits/{}/withdraw", id_of(&toernooi));
-        expect_status(
-            app.post_json_with_token(
-                &path,
-                toernooi["access_token"].as_str().unwrap(),
-                &json!({}),
-            )
-            .await,
-            200,
-        )
-        .await;
+        withdraw(&app, &toernooi).await;
     }
     let env = [
         ("LOKET_DATA_DIR", data_dir.as_str()),

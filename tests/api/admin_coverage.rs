@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::admin_helpers::id_of;
+use crate::admin_helpers::withdraw;
 use crate::helpers::*;
 use crate::permits::{buurtbarbecue, jeugdtoernooi, submit, zomerfestival};
 
@@ -13,17 +13,7 @@ async fn example_6_through_the_api_covers_478_basis_points() {
     submit(&app, &buurtbarbecue()).await;
     submit(&app, &zomerfestival()).await;
     let toernooi = submit(&app, &jeugdtoernooi()).await;
-    let path = format!("/permits/{}/withdraw", id_of(&toernooi));
-    let withdrawn = expect_status(
-        app.post_json_with_token(
-            &path,
-            toernooi["access_token"].as_str().unwrap(),
-            &json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let withdrawn = withdraw(&app, &toernooi).await;
     assert_eq!(withdrawn["leges"]["refunded_cents"], 3_750);
 
     let report = app.coverage_report(2017).await;

@@ -77,3 +77,14 @@ pub fn moved(mut body: Value, starts_at: &str, ends_at: &str) -> Value {
     body["event"]["ends_at"] = json!(ends_at);
     body
 }
+
+/// The organiser withdraws an application with the token of its 201; the answer (200).
+pub async fn withdraw(app: &TestApp, created: &Value) -> Value {
+    let path = format!("/permits/{}/withdraw", id_of(created));
+    expect_status(
+        app.post_json_with_token(&path, created["access_token"].as_str().unwrap(), &json!({}))
+            .await,
+        200,
+    )
+    .await
+}
