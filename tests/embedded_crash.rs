@@ -4,18 +4,21 @@
 //! with its token, the register has no gap, and the coverage counts exactly what is
 //! stored: nothing acknowledged is lost and nothing half-written appears.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+#[path = "common/process.rs"]
+mod process;
+
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use process::{Launch, Process, free_port};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 const SECRET: &str = "crash-test-secret-of-at-least-32-bytes";
 
-fn start(port: u16, data: &std::path::Path) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_loket"))
+fn start(port: u16, data: &std::path::Path) -> Process {
+    Launch::new("loket", env!("CARGO_BIN_EXE_loket"), port)
         .arg("serve")
         .env("LOKET_BIND", format!("127.0.0.1:{port}"))
         .env("LOKET_DATA_DIR", data)
@@ -24,27 +27,14 @@ fn start(port: u16, data: &std::path::Path) -> Child {
         .env("LOKET_RATE_LIMIT", "0")
         .env("LOKET_STORE", "embedded")
         .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("loket starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "loket did not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+        .start()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_applications_survive_kill_9_in_the_middle_of_a_burst() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let data = tempfile::tempdir().unwrap();
-    let mut loket = start(port, data.path());
+    let loket = start(port, data.path());
     let base = format!("http://127.0.0.1:{port}");
     let body: Value = serde_json::from_str(include_str!("fixtures/zomerfestival.json")).unwrap();
     let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
@@ -88,14 +78,13 @@ async fn acknowledged_applications_survive_kill_9_in_the_middle_of_a_burst() {
         assert!(Instant::now() < deadline, "the burst did not get going");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    loket.kill().unwrap(); // SIGKILL
-    loket.wait().unwrap();
+    loket.kill(); // SIGKILL
     for sender in senders {
         sender.await.unwrap();
     }
     let acknowledged = acknowledged.lock().await.clone();
 
-    let mut loket = start(port, data.path());
+    let loket = start(port, data.path());
     for (id, token) in &acknowledged {
         let read = client
             .get(format!("{base}/permits/{id}"))
@@ -140,19 +129,14 @@ async fn acknowledged_applications_survive_kill_9_in_the_middle_of_a_burst() {
         .await
         .unwrap();
     assert_eq!(next["reference"], format!("EV-2017-{:04}", stored + 1));
-    loket.kill().unwrap();
-    loket.wait().unwrap();
+    loket.kill();
 }
 
 /// SIGTERM (what a service manager sends) stops `loket serve` cleanly: it exits 0,
 /// having closed the store, and what it acknowledged is there on the next start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_server_cleanly() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let data = tempfile::tempdir().unwrap();
     let mut loket = start(port, data.path());
     let base = format!("http://127.0.0.1:{port}");
@@ -184,7 +168,7 @@ async fn sigterm_stops_the_server_cleanly() {
     };
     assert!(status.success(), "{status:?}");
 
-    let mut loket = start(port, data.path());
+    let loket = start(port, data.path());
     let read = reqwest::Client::new()
         .get(format!(
             "{base}/permits/{}",
@@ -195,6 +179,5 @@ async fn sigterm_stops_the_server_cleanly() {
         .await
         .unwrap();
     assert_eq!(read.status(), 200);
-    loket.kill().unwrap();
-    loket.wait().unwrap();
+    loket.kill();
 }

@@ -6,23 +6,18 @@
 //! Without aiosmtpd the tests print a notice and pass, unless
 //! `LOKET_TEST_SMTP=required` (the test command), which makes them fail.
 
+#[path = "common/process.rs"]
+mod process;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use process::{Launch, Process, free_port};
 use serde_json::{Value, json};
 
 const SECRET: &str = "mail-test-secret-of-at-least-32-bytes";
 const NOW: &str = "2017-03-01T10:00:00+01:00";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn aiosmtpd() -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aiosmtpd");
@@ -39,20 +34,12 @@ fn aiosmtpd() -> Option<PathBuf> {
     None
 }
 
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// aiosmtpd on a port of its own, filing messages into a Maildir.
 struct SmtpServer {
-    program: PathBuf,
-    port: u16,
+    /// aiosmtpd on its port: what a restart starts again.
+    launch: Launch,
     maildir: tempfile::TempDir,
-    child: Option<Child>,
+    process: Option<Process>,
 }
 
 impl SmtpServer {
@@ -61,36 +48,29 @@ impl SmtpServer {
         for sub in ["tmp", "new", "cur"] {
             std::fs::create_dir_all(maildir.path().join(sub)).unwrap();
         }
+        let port = free_port();
+        let launch = Launch::new("aiosmtpd", program, port)
+            .args(["-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path());
         SmtpServer {
-            program,
-            port: free_port(),
+            launch,
             maildir,
-            child: None,
+            process: None,
         }
     }
 
     fn start(&mut self) {
-        let child = Command::new(&self.program)
-            .args(["-n", "-l", &format!("127.0.0.1:{}", self.port)])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(self.maildir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        self.child = Some(child);
-        wait_for_port(self.port);
+        self.process = Some(self.launch.start());
     }
 
     fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        // Dropping it kills and reaps it.
+        self.process = None;
     }
 
     fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        format!("smtp://127.0.0.1:{}", self.launch.port())
     }
 
     /// Every message received so far, oldest first.
@@ -173,7 +153,7 @@ impl Received {
 struct Loket {
     port: u16,
     data: tempfile::TempDir,
-    child: Option<Child>,
+    process: Option<Process>,
 }
 
 impl Loket {
@@ -181,12 +161,12 @@ impl Loket {
         Loket {
             port: free_port(),
             data: tempfile::tempdir().unwrap(),
-            child: None,
+            process: None,
         }
     }
 
     fn start(&mut self, smtp_url: &str) {
-        let child = Command::new(env!("CARGO_BIN_EXE_loket"))
+        let process = Launch::new("loket", env!("CARGO_BIN_EXE_loket"), self.port)
             .arg("serve")
             .env("LOKET_BIND", format!("127.0.0.1:{}", self.port))
             .env("LOKET_DATA_DIR", self.data.path())
@@ -196,19 +176,14 @@ impl Loket {
             .env("LOKET_SMTP_URL", smtp_url)
             .env("LOKET_STORE", "embedded")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("loket starts");
-        self.child = Some(child);
-        wait_for_port(self.port);
+            .start();
+        self.process = Some(process);
     }
 
     /// SIGKILL: no chance to finish anything.
     fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
+        if let Some(process) = self.process.take() {
+            process.kill();
         }
     }
 

@@ -11,11 +11,12 @@
 
 #[path = "common/dynamo.rs"]
 mod common_dynamo;
+#[path = "common/process.rs"]
+mod process;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_sesv2::config::{Credentials, Region};
 use axum::body::Body;
@@ -25,22 +26,13 @@ use loket::domain::outbox::Delivery;
 use loket::notify::ses::Ses;
 use loket::store::Store;
 use loket::store::dynamo::DynamoStore;
+use process::{Launch, Process, free_port};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto() -> Option<Moto> {
+/// moto's server on a port of its own, stopped on drop; `None` after a notice when it
+/// is not installed and not required.
+fn moto() -> Option<Process> {
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
     if !program.exists() {
         if std::env::var("LOKET_TEST_SES").as_deref() == Ok("required") {
@@ -52,26 +44,12 @@ fn moto() -> Option<Moto> {
         eprintln!("skipping SES test: run infra/tools.sh install for moto");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(program)
+    let port = free_port();
+    let moto = Launch::new("moto_server", program, port)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not listen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    })
+        .timeout(Duration::from_secs(30))
+        .start();
+    Some(moto)
 }
 
 /// A client of the service loket builds (its HTTP client and time limits), at `url`.
@@ -184,7 +162,7 @@ async fn a_message_written_with_an_application_goes_out_through_ses_from_the_str
         .to_string();
 
     // SES knows the sender (on AWS: a verified identity).
-    let ses = aws_sdk_sesv2::Client::new(&sdk_config(&moto.url).await);
+    let ses = aws_sdk_sesv2::Client::new(&sdk_config(&moto.url()).await);
     ses.create_email_identity()
         .email_identity("evenementen@dronten.nl")
         .send()
@@ -201,7 +179,7 @@ async fn a_message_written_with_an_application_goes_out_through_ses_from_the_str
 
     let sent = state.store.outbox().get(&id).await.unwrap().unwrap();
     assert_eq!(sent.delivery, Delivery::Sent);
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto.url))
+    let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto.url()))
         .await
         .unwrap()
         .json()

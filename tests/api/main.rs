@@ -1,7 +1,13 @@
 //! The API test suite: one binary, one server per test on port 0.
 
-mod admin;
+mod admin_auth;
+mod admin_commands;
+mod admin_coverage;
+mod admin_export;
+mod admin_helpers;
+mod admin_list;
 mod admin_respect_week;
+mod admin_review;
 #[path = "../common/cognito.rs"]
 mod cognito;
 #[path = "../common/dynamo.rs"]

@@ -1,11 +1,9 @@
 //! chromedriver as a process the test owns, a Chromium session on it, loket on a port
 //! of its own, and the checks every page gets (axe-core, a screenshot).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -18,6 +16,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::cognito::CognitoStandIn;
+use crate::process::{Launch, Process, free_port};
 
 pub const STAFF_SECRET: &str = "browser-test-secret-of-at-least-32-bytes";
 
@@ -93,23 +92,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// A chromedriver process, stopped on drop.
 pub struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    process: Process,
 }
 
 impl Driver {
@@ -124,18 +107,10 @@ impl Driver {
             return None;
         }
         let port = free_port();
-        let child = Command::new(CHROMEDRIVER)
+        let process = Launch::new("chromedriver", CHROMEDRIVER, port)
             .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(Driver { child, port })
+            .start();
+        Some(Driver { process })
     }
 
     /// A headless Chromium session, with or without JavaScript, in Dutch.
@@ -165,7 +140,7 @@ impl Driver {
         let client = ClientBuilder::rustls()
             .expect("a TLS connector")
             .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .connect(&self.process.url())
             .await
             .expect("a Chromium session");
         Browser { client, javascript }

@@ -11,5 +11,7 @@
 mod cognito;
 mod driver;
 mod permits;
+#[path = "../common/process.rs"]
+mod process;
 mod respect_week;
 mod staff;

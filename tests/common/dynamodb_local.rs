@@ -3,7 +3,7 @@
 //! mod dynamodb_local;` (or `"../common/dynamodb_local.rs"` from a folder under `tests/`).
 //!
 //! [`DynamoDbLocal::start`] spawns `java -jar DynamoDBLocal.jar` on a free port and
-//! waits until it answers; [`DynamoDbLocal::stop`] (SIGTERM, an orderly shutdown),
+//! waits until it answers (through `process.rs`); [`DynamoDbLocal::stop`] (SIGTERM, an orderly shutdown),
 //! [`DynamoDbLocal::crash`] (SIGKILL) and [`DynamoDbLocal::restart`] (same port, same
 //! folder) wait until the process is gone and reaped. Dropping the fixture stops the
 //! process, also when the test panics.
@@ -14,12 +14,13 @@
 //! Tests that only need some DynamoDB Local use the shared one of `dynamo.rs` instead.
 #![allow(dead_code)] // each test binary uses a different part
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+#[path = "process.rs"]
+mod process;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use process::{Launch, Process, Ready, StartError, free_port};
 
 /// How long a start may take until the instance answers (a JVM on a busy 2-core
 /// machine takes a few seconds).
@@ -50,13 +51,10 @@ impl Options {
 
 /// One DynamoDB Local process, stopped on drop.
 pub struct DynamoDbLocal {
-    jar_dir: PathBuf,
-    options: Options,
-    port: u16,
+    /// java on its port, with its options: what a restart starts again.
+    launch: Launch,
     /// `None` once stopped or crashed.
-    child: Option<Child>,
-    /// java's stdout and stderr, quoted when it fails.
-    log: tempfile::NamedTempFile,
+    process: Option<Process>,
 }
 
 /// Why a launch did not give a running instance.
@@ -82,20 +80,16 @@ impl DynamoDbLocal {
             std::fs::create_dir_all(dir)
                 .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         }
-        let mut local = DynamoDbLocal {
-            jar_dir,
-            options,
-            port: 0,
-            child: None,
-            log: tempfile::NamedTempFile::new().expect("a log file for DynamoDB Local"),
-        };
         for _ in 0..PORT_ATTEMPTS {
             // The kernel's pick is free now, but someone may bind it before java does.
-            local.port = free_port();
+            let mut local = DynamoDbLocal {
+                launch: java(&jar_dir, &options, free_port()),
+                process: None,
+            };
             match local.launch() {
                 Ok(()) => return Some(local),
                 Err(LaunchError::PortTaken) => {
-                    eprintln!("DynamoDB Local: port {} was taken, retrying", local.port)
+                    eprintln!("DynamoDB Local: port {} was taken, retrying", local.port())
                 }
                 Err(LaunchError::NoJava) => {
                     return unavailable("java is not on PATH (DynamoDB Local needs Java 17+)");
@@ -107,12 +101,12 @@ impl DynamoDbLocal {
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.launch.port()
     }
 
     /// The URL for `AWS_ENDPOINT_URL_DYNAMODB` or an SDK client's `endpoint_url`.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.port())
     }
 
     /// SIGTERM, then waits until the JVM has shut down in order. Panics (after killing
@@ -127,14 +121,13 @@ impl DynamoDbLocal {
     /// SIGKILL: the process dies on the spot, with whatever it had not written yet.
     /// Returns once it is reaped, so its port and files are free.
     pub fn crash(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            panic!("DynamoDB Local on port {} is not running", self.port)
+        let Some(mut process) = self.process.take() else {
+            panic!("DynamoDB Local on port {} is not running", self.port())
         };
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{}", self.died(status));
+        if let Err(died) = process.running() {
+            panic!("{died}");
         }
-        child.kill().expect("SIGKILL to DynamoDB Local");
-        child.wait().expect("reaping DynamoDB Local");
+        process.kill();
     }
 
     /// Starts it again on the same port and `-dbPath` (stopping it first if it still
@@ -145,122 +138,35 @@ impl DynamoDbLocal {
             Ok(()) => {}
             Err(LaunchError::PortTaken) => panic!(
                 "DynamoDB Local cannot restart: port {} is taken by another process",
-                self.port
+                self.port()
             ),
             Err(LaunchError::NoJava) => panic!("java is gone from PATH"),
             Err(LaunchError::Failed(why)) => panic!("{why}"),
         }
     }
 
-    /// Spawns java on `self.port` and waits until that process answers there.
+    /// Spawns java on its port and waits until that process answers there.
     fn launch(&mut self) -> Result<(), LaunchError> {
-        let log = File::create(self.log.path()).expect("truncating the DynamoDB Local log");
-        let log_err = log.try_clone().expect("a second handle on the log");
-        let mut command = Command::new("java");
-        command
-            .arg(format!(
-                "-Djava.library.path={}",
-                self.jar_dir.join("DynamoDBLocal_lib").display()
-            ))
-            .arg("-jar")
-            .arg(self.jar_dir.join("DynamoDBLocal.jar"));
-        match &self.options.db_path {
-            Some(dir) => command.arg("-dbPath").arg(dir),
-            None => command.arg("-inMemory"),
-        };
-        // -sharedDb: one database whatever the credentials/region of the client.
-        // -disableTelemetry: no network calls home (and no waiting on them).
-        command
-            .args(["-sharedDb", "-disableTelemetry", "-port"])
-            .arg(self.port.to_string())
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err);
-        let mut child = match command.spawn() {
-            Ok(child) => child,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(LaunchError::NoJava);
+        match self.launch.try_start() {
+            Ok(process) => {
+                self.process = Some(process);
+                Ok(())
             }
-            Err(e) => return Err(LaunchError::Failed(format!("spawning java: {e}"))),
-        };
-        let deadline = Instant::now() + START_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
-                if self.log().contains("Address already in use") {
-                    return Err(LaunchError::PortTaken);
-                }
-                return Err(LaunchError::Failed(format!(
-                    "DynamoDB Local exited during start-up ({status}); its log:\n{}",
-                    self.log_tail()
-                )));
+            Err(StartError::NotFound { .. }) => Err(LaunchError::NoJava),
+            Err(e @ StartError::Exited { .. }) if e.output().contains("Address already in use") => {
+                Err(LaunchError::PortTaken)
             }
-            // Ours, not some other server that grabbed the port before java did.
-            if answers(self.port) && owns_listener(child.id(), self.port) {
-                self.child = Some(child);
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(100));
+            Err(e) => Err(LaunchError::Failed(e.to_string())),
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        Err(LaunchError::Failed(format!(
-            "DynamoDB Local did not answer on port {} within {START_TIMEOUT:?}; its log:\n{}",
-            self.port,
-            self.log_tail()
-        )))
     }
 
     /// [`stop`](Self::stop) without the panic, for `Drop`: the process is gone and
     /// reaped whatever it returns.
     fn shut_down(&mut self) -> Result<(), String> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(());
-        };
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(self.died(status));
+        match self.process.take() {
+            Some(process) => process.terminate(STOP_TIMEOUT).map(drop),
+            None => Ok(()),
         }
-        let term = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        if term.as_ref().is_ok_and(ExitStatus::success) {
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return Ok(());
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        Err(match term {
-            Ok(status) if status.success() => format!(
-                "DynamoDB Local on port {} ignored SIGTERM for {STOP_TIMEOUT:?}; killed it",
-                self.port
-            ),
-            Ok(status) => format!("kill -TERM failed ({status}); killed DynamoDB Local"),
-            Err(e) => format!("running kill -TERM: {e}; killed DynamoDB Local"),
-        })
-    }
-
-    fn died(&self, status: ExitStatus) -> String {
-        format!(
-            "DynamoDB Local on port {} had died ({status}); its log:\n{}",
-            self.port,
-            self.log_tail()
-        )
-    }
-
-    /// What java wrote since the last launch.
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
-    }
-
-    /// The last 30 lines of it.
-    fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
     }
 }
 
@@ -270,6 +176,28 @@ impl Drop for DynamoDbLocal {
             eprintln!("{why}");
         }
     }
+}
+
+/// `java -jar DynamoDBLocal.jar` on `port`, answering once it serves HTTP.
+fn java(jar_dir: &Path, options: &Options, port: u16) -> Launch {
+    let launch = Launch::new("DynamoDB Local", "java", port)
+        .arg(format!(
+            "-Djava.library.path={}",
+            jar_dir.join("DynamoDBLocal_lib").display()
+        ))
+        .arg("-jar")
+        .arg(jar_dir.join("DynamoDBLocal.jar"));
+    let launch = match &options.db_path {
+        Some(dir) => launch.arg("-dbPath").arg(dir),
+        None => launch.arg("-inMemory"),
+    };
+    // -sharedDb: one database whatever the credentials/region of the client.
+    // -disableTelemetry: no network calls home (and no waiting on them).
+    launch
+        .args(["-sharedDb", "-disableTelemetry", "-port"])
+        .arg(port.to_string())
+        .ready(Ready::Http("/"))
+        .timeout(START_TIMEOUT)
 }
 
 /// The folder of the installed jar: the npm package unpacks it into
@@ -305,61 +233,4 @@ fn unavailable(why: &str) -> Option<DynamoDbLocal> {
     }
     eprintln!("skipping DynamoDB Local test: {why}");
     None
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("a free local port")
-        .port()
-}
-
-/// Any HTTP answer (even an error for the bare request) means the server is up.
-fn answers(port: u16) -> bool {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
-    let mut head = [0u8; 5];
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .and_then(|()| stream.read_exact(&mut head))
-        .is_ok()
-        && &head == b"HTTP/"
-}
-
-/// True when process `pid` itself holds the listening socket of `port` (Linux: its
-/// inode in the namespace's TCP tables is among the process's fds). Without /proc the
-/// check is skipped.
-fn owns_listener(pid: u32, port: u16) -> bool {
-    if !Path::new("/proc/self/fd").exists() {
-        return true;
-    }
-    let mut sockets = Vec::new();
-    for table in ["tcp", "tcp6"] {
-        let Ok(rows) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
-            continue;
-        };
-        for row in rows.lines().skip(1) {
-            let fields: Vec<&str> = row.split_whitespace().collect();
-            let local_port = fields
-                .get(1)
-                .and_then(|addr| addr.rsplit(':').next())
-                .and_then(|hex| u16::from_str_radix(hex, 16).ok());
-            // State 0A is LISTEN; field 9 is the socket's inode.
-            if fields.get(3) == Some(&"0A")
-                && local_port == Some(port)
-                && let Some(inode) = fields.get(9)
-            {
-                sockets.push(PathBuf::from(format!("socket:[{inode}]")));
-            }
-        }
-    }
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| sockets.contains(&target)))
 }
