@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::json;
 
@@ -18,9 +18,9 @@ use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
 use crate::app::lost_link::send_new_link;
 
-use super::cookies::{self, CheckedForm};
+use super::cookies::CheckedForm;
 use super::form::{Errors, FieldSpec, FormScaffold, Section, Values};
-use super::{Page, error_page, html, message};
+use super::{Page, error_page, message};
 
 pub fn permit_router() -> Router<AppState> {
     Router::new().route(

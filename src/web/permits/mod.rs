@@ -11,7 +11,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ use crate::api::validate::JsonBody;
 use crate::app::{Answer, AppError, AppResult, Idempotent, StoredAnswer, permits};
 use crate::secrets::new_id;
 
-use crate::web::cookies::{self, CheckedForm};
+use crate::web::cookies::CheckedForm;
 use crate::web::form::{Errors, FieldSpec, FormScaffold, Section, Values};
 use crate::web::{Page, html};
 
