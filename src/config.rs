@@ -284,9 +284,14 @@ pub fn catalogue_of(profiles: Vec<Municipality>, id: &str) -> Result<Catalogue, 
 
 /// The catalogue this service runs on: `LOKET_MUNICIPALITY`'s profile, from the
 /// built-in profiles and `LOKET_CONFIG`.
-pub fn load_catalogue(settings: &Settings) -> Result<Catalogue, ConfigError> {
+pub fn catalogue(settings: &Settings) -> Result<Catalogue, ConfigError> {
     let profiles = load_profiles(settings.config_path.as_deref())?;
     catalogue_of(profiles, &settings.municipality)
+}
+
+/// Dronten's catalogue with the `LOKET_CONFIG` at `path` applied.
+pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
+    catalogue_of(load_profiles(path)?, LEGACY_MUNICIPALITY)
 }
 
 /// A profile as the `[[municipality]]` section of a `LOKET_CONFIG`.
@@ -315,7 +320,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         Some(key) => CursorSealer::new(key.as_bytes()),
         None => CursorSealer::random(),
     };
-    let catalogue = load_catalogue(settings)?;
+    let catalogue = catalogue(settings)?;
     Ok(AppState {
         store: Store::new(open_store(settings).await?),
         clock: settings.clock(),

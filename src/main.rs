@@ -193,7 +193,7 @@ async fn coverage(year: i32, verify: bool) -> Result<(), Box<dyn std::error::Err
     use loket::domain::coverage;
     let settings = Settings::from_env()?;
     let store = loket::store::Store::new(config::open_store(&settings).await?);
-    let catalogue = config::load_catalogue(&settings)?;
+    let catalogue = config::catalogue(&settings)?;
     let cost = catalogue
         .tariffs
         .for_year(year)
@@ -243,7 +243,7 @@ async fn coverage(year: i32, verify: bool) -> Result<(), Box<dyn std::error::Err
 async fn purge() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::from_env()?;
     let store = config::open_store(&settings).await?;
-    let catalogue = config::load_catalogue(&settings)?;
+    let catalogue = config::catalogue(&settings)?;
     let now = settings.clock().now();
     let real_now = loket::clock::Clock::now(&loket::clock::SystemClock);
     let store = loket::store::Store::new(store);

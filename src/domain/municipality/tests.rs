@@ -222,7 +222,7 @@ fn an_old_config_amends_the_profile_with_lines() {
     };
     let edition: Edition =
         toml::from_str("year = 2028\nstarts_on = 2028-11-06\nends_on = 2028-11-12\n").unwrap();
-    m.amend(&[legacy.clone()], &[edition]).unwrap();
+    m.amend(std::slice::from_ref(&legacy), &[edition]).unwrap();
     assert_eq!(m.validate(), Ok(()));
     let t2028 = m.tariffs().for_year(2028).cloned().unwrap();
     assert_eq!(t2028.coordination_cost_cents, 4_100_000);
