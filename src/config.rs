@@ -13,7 +13,9 @@ use crate::api::cursors::CursorSealer;
 use crate::app::App;
 use crate::clock::{Clocks, ManualClock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
-use crate::domain::leges::TariffTable;
+use crate::domain::leges::LegacyTariffTable;
+use crate::domain::municipality::Municipality;
+use crate::domain::place::Kern;
 use crate::domain::respect_week::Edition;
 use crate::notify::Mail;
 use crate::store::dynamo::DynamoStore;
@@ -65,13 +67,9 @@ pub struct Settings {
     /// `http://{LOKET_BIND}`.
     #[arg(long, env = "LOKET_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// `From:` of every e-mail.
-    #[arg(
-        long,
-        env = "LOKET_MAIL_FROM",
-        default_value = "Gemeente Dronten <evenementen@dronten.nl>"
-    )]
-    pub mail_from: String,
+    /// `From:` of every e-mail; default: the profile's `mail.from`.
+    #[arg(long, env = "LOKET_MAIL_FROM")]
+    pub mail_from: Option<String>,
     /// An SMTP server for e-mail (`smtp://host:25`, `smtps://…`); without it the
     /// local server writes `.eml` files to `{LOKET_DATA_DIR}/mail`.
     #[arg(long, env = "LOKET_SMTP_URL", hide_env_values = true)]
@@ -82,9 +80,13 @@ pub struct Settings {
     /// Where Cognito's logout sends the browser (`/medewerkers/uitgelogd`).
     #[arg(long, env = "LOKET_STAFF_SIGNED_OUT_URL")]
     pub staff_signed_out_url: Option<String>,
-    /// `LOKET_CONFIG`: extra tariff tables and editions (TOML).
+    /// `LOKET_CONFIG`: municipality profiles that replace or add to the built-in
+    /// ones, and (the old format) extra tariff tables and editions for Dronten (TOML).
     #[arg(long, env = "LOKET_CONFIG")]
     pub config_path: Option<PathBuf>,
+    /// `LOKET_MUNICIPALITY`: the id of the profile this service works for.
+    #[arg(long, env = "LOKET_MUNICIPALITY", default_value = "dronten")]
+    pub municipality: String,
     /// `LOKET_CURSOR_KEY`: signs list cursors; must be the same on every instance.
     #[arg(long, env = "LOKET_CURSOR_KEY", hide_env_values = true)]
     pub cursor_key: Option<String>,
@@ -170,18 +172,27 @@ fn invalid_setting(e: clap::Error) -> ConfigError {
     ConfigError::Invalid(message)
 }
 
-/// Extra data from `LOKET_CONFIG` (TOML): tariff tables and Week van Respect editions
-/// for more years.
+/// What `LOKET_CONFIG` (TOML) holds: whole municipality profiles (`[[municipality]]`,
+/// each replacing the built-in profile of its id or adding one) and, as before there
+/// were profiles, tariff tables with named amounts (`[[tariffs]]`) and Week van
+/// Respect editions (`[[respect_week_editions]]`), which amend Dronten's profile.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraData {
     #[serde(default)]
-    pub tariffs: Vec<TariffTable>,
+    pub municipality: Vec<Municipality>,
+    /// `[[tariffs]]`: `year`, `coordination_cost_cents` and one `…_cents` per tariff;
+    /// they take their lines from Dronten's table in force in their year.
+    #[serde(default)]
+    pub tariffs: Vec<LegacyTariffTable>,
     /// `[[respect_week_editions]]`: `year`, `starts_on`, `ends_on` and optionally
     /// `registration_closes_on` (default: the day before the week); checked on load.
     #[serde(default, rename = "respect_week_editions")]
     pub editions: Vec<Edition>,
 }
+
+/// The profile the old sections of `LOKET_CONFIG` amend.
+pub const LEGACY_MUNICIPALITY: &str = "dronten";
 
 /// Reads `LOKET_CONFIG`'s TOML; an error names the path of the bad value
 /// (`tariffs[1].melding_cents: invalid type …`).
@@ -202,20 +213,98 @@ pub fn parse_extra(text: &str) -> Result<ExtraData, String> {
     })
 }
 
-pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
-    let mut catalogue = Catalogue::default();
+/// Every profile: the built-in ones, then `LOKET_CONFIG`'s (a profile of the same id
+/// replaces the built-in one, its old sections amend Dronten's), each checked.
+pub fn load_profiles(path: Option<&Path>) -> Result<Vec<Municipality>, ConfigError> {
     let Some(path) = path else {
-        return Ok(catalogue);
+        return Ok(Municipality::built_in());
     };
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let extra =
-        parse_extra(&text).map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
-    catalogue.tariffs = catalogue.tariffs.with(extra.tariffs);
-    catalogue.editions = catalogue.editions.with(extra.editions);
-    Ok(catalogue)
+    parse_extra(&text)
+        .and_then(profiles_with)
+        .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))
+}
+
+/// The built-in profiles with what `LOKET_CONFIG` holds applied.
+pub fn profiles_with(extra: ExtraData) -> Result<Vec<Municipality>, String> {
+    let mut profiles = Municipality::built_in();
+    let mut configured = std::collections::BTreeSet::new();
+    for (i, profile) in extra.municipality.into_iter().enumerate() {
+        profile
+            .validate()
+            .map_err(|e| format!("municipality[{i}]: {e}"))?;
+        if !configured.insert(profile.id.clone()) {
+            return Err(format!(
+                "municipality[{i}]: '{}' is configured twice",
+                profile.id
+            ));
+        }
+        match profiles.iter_mut().find(|p| p.id == profile.id) {
+            Some(existing) => *existing = profile,
+            None => profiles.push(profile),
+        }
+    }
+    if !extra.tariffs.is_empty() || !extra.editions.is_empty() {
+        let dronten = profiles
+            .iter_mut()
+            .find(|p| p.id == LEGACY_MUNICIPALITY)
+            .expect("Dronten's profile is built in");
+        dronten.amend(&extra.tariffs, &extra.editions)?;
+        dronten.validate().map_err(|e| {
+            format!("[[tariffs]] and [[respect_week_editions]] make an invalid {e}")
+        })?;
+    }
+    Ok(profiles)
+}
+
+/// The catalogue of the profile `id` among `profiles`. Until kernen are data in the
+/// pages and the API too (issue #20, phase 2), the profile in use must have the kernen
+/// the code knows.
+pub fn catalogue_of(profiles: Vec<Municipality>, id: &str) -> Result<Catalogue, ConfigError> {
+    let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
+    let profile = profiles.into_iter().find(|p| p.id == id).ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "LOKET_MUNICIPALITY '{id}': no such profile (known: {})",
+            known.join(", ")
+        ))
+    })?;
+    let codes: Vec<&str> = profile.kernen.iter().map(|k| k.code.as_str()).collect();
+    let compiled = Kern::ALL.map(Kern::as_str);
+    if codes != compiled {
+        return Err(ConfigError::Invalid(format!(
+            "municipality '{id}': its kernen must be {} for now (they are {})",
+            compiled.join(", "),
+            codes.join(", ")
+        )));
+    }
+    Ok(Catalogue::of(profile))
+}
+
+/// The catalogue this service runs on: `LOKET_MUNICIPALITY`'s profile, from the
+/// built-in profiles and `LOKET_CONFIG`.
+pub fn catalogue(settings: &Settings) -> Result<Catalogue, ConfigError> {
+    let profiles = load_profiles(settings.config_path.as_deref())?;
+    catalogue_of(profiles, &settings.municipality)
+}
+
+/// Dronten's catalogue with the `LOKET_CONFIG` at `path` applied.
+pub fn load_catalogue(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
+    catalogue_of(load_profiles(path)?, LEGACY_MUNICIPALITY)
+}
+
+/// A profile as the `[[municipality]]` section of a `LOKET_CONFIG`.
+pub fn profile_as_config(profile: &Municipality) -> String {
+    #[derive(serde::Serialize)]
+    struct Config<'a> {
+        municipality: [&'a Municipality; 1],
+    }
+    toml::to_string(&Config {
+        municipality: [profile],
+    })
+    .expect("a profile is plain data")
 }
 
 /// Opens the configured store. The DynamoDB client is built here, once per process,
@@ -232,13 +321,14 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
         Some(key) => CursorSealer::new(key.as_bytes()),
         None => CursorSealer::random(),
     };
+    let catalogue = catalogue(settings)?;
     Ok(AppState {
         app: App {
             store: Store::new(open_store(settings).await?),
             // The one place the two clocks are chosen.
             clocks: Clocks::new(settings.clock(), Arc::new(SystemClock)),
-            catalogue: Arc::new(load_catalogue(settings.config_path.as_deref())?),
-            mail: Arc::new(mail(settings)?),
+            mail: Arc::new(mail(settings, &catalogue.municipality)?),
+            catalogue: Arc::new(catalogue),
         },
         cursors,
         auth: Arc::new(staff_auth(settings)?),
@@ -247,8 +337,9 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, ConfigError> {
     })
 }
 
-/// Where e-mail comes from and where its links point.
-pub fn mail(settings: &Settings) -> Result<Mail, ConfigError> {
+/// Where e-mail comes from (`LOKET_MAIL_FROM`, else the profile's sender) and where
+/// its links point.
+pub fn mail(settings: &Settings, profile: &Municipality) -> Result<Mail, ConfigError> {
     let public_url = match &settings.public_url {
         Some(url) if url.starts_with("https://") || url.starts_with("http://") => url.clone(),
         Some(url) => {
@@ -258,11 +349,16 @@ pub fn mail(settings: &Settings) -> Result<Mail, ConfigError> {
         }
         None => format!("http://{}", settings.bind),
     };
-    settings
-        .mail_from
-        .parse::<lettre::message::Mailbox>()
-        .map_err(|e| ConfigError::Invalid(format!("LOKET_MAIL_FROM: {e}")))?;
-    Ok(Mail::new(&public_url, &settings.mail_from))
+    let (from, source) = match &settings.mail_from {
+        Some(from) => (from, "LOKET_MAIL_FROM"),
+        None => (
+            &profile.mail.from,
+            "mail.from of the municipality's profile",
+        ),
+    };
+    from.parse::<lettre::message::Mailbox>()
+        .map_err(|e| ConfigError::Invalid(format!("{source}: {e}")))?;
+    Ok(Mail::new(&public_url, from))
 }
 
 /// The local server's mail transport: SMTP, or `.eml` files in the data folder.
@@ -337,6 +433,127 @@ mod tests {
         let unknown =
             parse_extra("[[respect_week_editions]]\nyear = 2028\nstart = 1\n").unwrap_err();
         assert!(unknown.starts_with("respect_week_editions[0]"), "{unknown}");
+    }
+
+    /// The README's example of the old format: named amounts and an edition.
+    const OLD_FORMAT: &str = r#"
+[[tariffs]]
+year = 2028
+coordination_cost_cents = 4100000
+melding_cents = 4000
+category_a_cents = 19500
+category_b_cents = 58500
+category_c_cents = 156000
+extra_day_cents = 6500
+road_closure_cents = 12400
+alcohol_exemption_cents = 15300
+
+[[respect_week_editions]]
+year = 2028
+starts_on = 2028-11-06
+ends_on = 2028-11-12
+"#;
+
+    fn profiles(text: &str) -> Result<Vec<Municipality>, String> {
+        parse_extra(text).and_then(profiles_with)
+    }
+
+    #[test]
+    fn an_old_config_still_reads_and_amends_drontens_profile() {
+        let catalogue = catalogue_of(profiles(OLD_FORMAT).unwrap(), "dronten").unwrap();
+        let t = catalogue.tariffs.for_year(2029).unwrap();
+        assert_eq!(t.year, 2028);
+        assert_eq!(t.coordination_cost_cents, 4_100_000);
+        let amounts: Vec<i64> = t.lines.iter().map(|l| l.amount_cents).collect();
+        assert_eq!(
+            amounts,
+            [4_000, 19_500, 58_500, 156_000, 6_500, 12_400, 15_300]
+        );
+        assert_eq!(catalogue.tariffs.for_year(2027).unwrap().year, 2027);
+        let years: Vec<i32> = catalogue.editions.iter().map(|e| e.year).collect();
+        assert_eq!(years, [2017, 2027, 2028]);
+        let in_profile: Vec<i32> = catalogue
+            .municipality
+            .tariffs
+            .iter()
+            .map(|t| t.year)
+            .collect();
+        assert_eq!(
+            in_profile,
+            [2017, 2026, 2027, 2028],
+            "the profile shows them too"
+        );
+        assert!(Catalogue::default().tariffs.for_year(2028).unwrap().year == 2027);
+    }
+
+    #[test]
+    fn a_profile_in_the_config_replaces_its_namesake_or_is_added() {
+        let mut dronten = Municipality::dronten();
+        dronten.terms.withdrawal_refund_percent = 100;
+        dronten.mail.from = "Evenementen Dronten <evenementen@dronten.nl>".into();
+        let mut other = Municipality::dronten();
+        other.id = "lelystad".into();
+        other.name = "Lelystad".into();
+        other.cbs_code = "0995".into();
+        let text = profile_as_config(&dronten) + &profile_as_config(&other) + OLD_FORMAT;
+        let all = profiles(&text).unwrap();
+        let ids: Vec<&str> = all.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["dronten", "lelystad"]);
+
+        let catalogue = catalogue_of(all.clone(), "dronten").unwrap();
+        assert_eq!(catalogue.tariffs.terms().withdrawal_refund_percent, 100);
+        assert!(
+            catalogue.tariffs.for_year(2028).unwrap().year == 2028,
+            "the old sections amend the replacement"
+        );
+        use clap::Parser;
+        let settings = Settings::try_parse_from(std::iter::empty::<&str>()).unwrap();
+        let mail = mail(&settings, &catalogue.municipality).unwrap();
+        assert_eq!(mail.from, "Evenementen Dronten <evenementen@dronten.nl>");
+        let settings = Settings::try_parse_from(["--mail-from=Loket <loket@dronten.nl>"]).unwrap();
+        let mail = super::mail(&settings, &catalogue.municipality).unwrap();
+        assert_eq!(
+            mail.from, "Loket <loket@dronten.nl>",
+            "LOKET_MAIL_FROM wins"
+        );
+
+        let lelystad = catalogue_of(all.clone(), "lelystad").unwrap();
+        assert_eq!(lelystad.municipality.name, "Lelystad");
+        assert!(lelystad.tariffs.for_year(2028).unwrap().year == 2027);
+        let unknown = catalogue_of(all, "almere").unwrap_err().to_string();
+        assert_eq!(
+            unknown,
+            "LOKET_MUNICIPALITY 'almere': no such profile (known: dronten, lelystad)"
+        );
+
+        other.kernen.pop();
+        let all = profiles(&profile_as_config(&other)).unwrap();
+        let error = catalogue_of(all, "lelystad").unwrap_err().to_string();
+        assert!(
+            error.contains("kernen must be dronten, biddinghuizen"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_bad_profile_in_the_config_is_named() {
+        let mut bad = Municipality::dronten();
+        bad.cbs_code = "303".into();
+        let error = profiles(&profile_as_config(&bad)).unwrap_err();
+        assert!(
+            error.starts_with("municipality[0]: municipality 'dronten': cbs_code: '303'"),
+            "{error}"
+        );
+        let twice = profile_as_config(&Municipality::dronten()).repeat(2);
+        let error = profiles(&twice).unwrap_err();
+        assert_eq!(error, "municipality[1]: 'dronten' is configured twice");
+        let text = profile_as_config(&Municipality::dronten())
+            .replace("amount_cents = 3000", "amount_cents = \"dertig\"");
+        let error = profiles(&text).unwrap_err();
+        assert!(
+            error.starts_with("municipality[0].tariffs[0].lines[0].amount_cents: "),
+            "{error}"
+        );
     }
 
     fn hosted(args: &[&str]) -> Result<bool, String> {

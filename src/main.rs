@@ -42,6 +42,26 @@ enum Command {
     /// Create the DynamoDB table (LOKET_TABLE; keys, GSIs, TTL) and wait until it is
     /// active; a table that exists already is left as it is.
     CreateTable,
+    /// The municipalities loket knows as data: the built-in profiles and those of
+    /// LOKET_CONFIG.
+    Municipality {
+        #[command(subcommand)]
+        command: MunicipalityCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MunicipalityCommand {
+    /// Print a profile as TOML, as it is in force (LOKET_CONFIG applied).
+    Show {
+        /// The profile's id, such as `dronten`.
+        id: String,
+        /// Print it as a `[[municipality]]` section of LOKET_CONFIG, to edit.
+        #[arg(long)]
+        as_config: bool,
+    },
+    /// List every profile: id, CBS code and name; `*` marks LOKET_MUNICIPALITY's.
+    List,
 }
 
 #[tokio::main]
@@ -54,6 +74,7 @@ async fn main() -> ExitCode {
         Command::Coverage { year, verify } => coverage(year, verify).await,
         Command::Purge => purge().await,
         Command::CreateTable => create_table().await,
+        Command::Municipality { command } => municipality(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -172,7 +193,7 @@ async fn coverage(year: i32, verify: bool) -> Result<(), Box<dyn std::error::Err
     use loket::domain::coverage;
     let settings = Settings::from_env()?;
     let store = loket::store::Store::new(config::open_store(&settings).await?);
-    let catalogue = config::load_catalogue(settings.config_path.as_deref())?;
+    let catalogue = config::catalogue(&settings)?;
     let cost = catalogue
         .tariffs
         .for_year(year)
@@ -222,7 +243,7 @@ async fn coverage(year: i32, verify: bool) -> Result<(), Box<dyn std::error::Err
 async fn purge() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::from_env()?;
     let store = config::open_store(&settings).await?;
-    let catalogue = config::load_catalogue(settings.config_path.as_deref())?;
+    let catalogue = config::catalogue(&settings)?;
     let now = settings.clock().now();
     let real_now = loket::clock::Clock::now(&loket::clock::SystemClock);
     let store = loket::store::Store::new(store);
@@ -239,5 +260,35 @@ async fn create_table() -> Result<(), Box<dyn std::error::Error>> {
     let client = aws_sdk_dynamodb::Client::new(&config);
     loket::store::dynamo::create_table(&client, &settings.table).await?;
     println!("table '{}' is active (TTL on expires_at)", settings.table);
+    Ok(())
+}
+
+/// `loket municipality show <id> [--as-config]` and `loket municipality list`.
+fn municipality(command: MunicipalityCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    let profiles = config::load_profiles(settings.config_path.as_deref())?;
+    match command {
+        MunicipalityCommand::Show { id, as_config } => {
+            let profile = profiles.iter().find(|p| p.id == id).ok_or_else(|| {
+                let known: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
+                format!("no municipality '{id}' (known: {})", known.join(", "))
+            })?;
+            if as_config {
+                print!("{}", config::profile_as_config(profile));
+            } else {
+                print!("{}", profile.to_toml());
+            }
+        }
+        MunicipalityCommand::List => {
+            for p in &profiles {
+                let marker = if p.id == settings.municipality {
+                    "*"
+                } else {
+                    " "
+                };
+                println!("{marker} {}\t{}\t{}", p.id, p.cbs_code, p.name);
+            }
+        }
+    }
     Ok(())
 }

@@ -387,7 +387,8 @@ pub(crate) mod tests {
             let a = assess(&facts);
             assert_eq!(a.category, category, "example {name}: category");
             assert_eq!(a.risk_score, score, "example {name}: risk score");
-            let d = deadline(a.category, &facts, submitted);
+            let terms = crate::domain::municipality::Municipality::dronten().terms;
+            let d = deadline(a.category, &facts, submitted, &terms);
             assert_eq!(
                 d.required_by.to_string(),
                 required_by,

@@ -85,7 +85,7 @@ pub fn quote(event: &Event, now: DateTime<Utc>, tariffs: &Tariffs) -> Result<Quo
     let assessment = risk::assess(event);
     Ok(Quote {
         leges: leges::compute(table, assessment.category, event, assessment.event_days),
-        deadline: risk::deadline(assessment.category, event, now),
+        deadline: risk::deadline(assessment.category, event, now, tariffs.terms()),
         assessment,
     })
 }

@@ -172,7 +172,9 @@ impl Application {
                     return Err(refuse());
                 }
                 next.status = Withdrawn;
-                next.leges = self.leges.with_withdrawal_refund();
+                next.leges = self
+                    .leges
+                    .with_withdrawal_refund(tariffs.terms().withdrawal_refund_percent);
                 None
             }
             PermitAction::Void { reason } => {
@@ -196,7 +198,8 @@ impl Application {
                 next.category = *category;
                 next.kind = category.kind();
                 next.leges = leges::compute(table, *category, &self.event, days);
-                next.deadline = risk::deadline(*category, &self.event, self.submitted_at);
+                next.deadline =
+                    risk::deadline(*category, &self.event, self.submitted_at, tariffs.terms());
                 reclassification = Some(Reclassification {
                     from_category: self.category,
                     to_category: *category,

@@ -1,5 +1,5 @@
 //! Editions of the week: their days, the closing day of registration and the moment
-//! contact data must be erased, built in or read from `LOKET_CONFIG`.
+//! contact data must be erased, from the municipality's profile or `LOKET_CONFIG`.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +20,15 @@ pub struct Edition {
     /// The last local day on which one may register: open until 23:59:59 of this day,
     /// inclusive.
     pub registration_closes_on: NaiveDate,
+    /// Contact data is erased this many days after the last day has ended: the
+    /// profile's `terms.respect_week_erasure_days`, set by [`Editions`].
+    #[serde(skip_serializing)]
+    pub erasure_after_days: u32,
 }
+
+/// The erasure term of an edition that belongs to no profile yet (Dronten's); an
+/// edition in [`Editions`] has its profile's.
+pub const DEFAULT_ERASURE_AFTER_DAYS: u32 = 365;
 
 /// The longest edition this service accepts from configuration.
 pub const MAX_EDITION_DAYS: u64 = 31;
@@ -63,17 +71,14 @@ impl Edition {
             starts_on,
             ends_on,
             registration_closes_on,
+            erasure_after_days: DEFAULT_ERASURE_AFTER_DAYS,
         })
     }
 
-    /// 2017 (6–12 November, open until Sunday 5 November) and 2027 (8–14 November,
-    /// open until Sunday 7 November).
+    /// Dronten's: 2017 (6–12 November, open until Sunday 5 November) and 2027
+    /// (8–14 November, open until Sunday 7 November), from its profile.
     pub fn built_in() -> Vec<Edition> {
-        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a valid built-in date");
-        vec![
-            Edition::new(2017, d(2017, 11, 6), d(2017, 11, 12), d(2017, 11, 5)).expect("valid"),
-            Edition::new(2027, d(2027, 11, 8), d(2027, 11, 14), d(2027, 11, 7)).expect("valid"),
-        ]
+        Editions::built_in().iter().cloned().collect()
     }
 
     /// Whether a local date is one of the week's days.
@@ -104,12 +109,12 @@ impl Edition {
         now >= self.starts_at()
     }
 
-    /// When contact data must be gone: 00:00 local, 365 days after the edition's last
-    /// day has ended (2017: last day 2017-11-12, ended 2017-11-13 00:00, erased from
-    /// 2018-11-13 00:00 local).
+    /// When contact data must be gone: 00:00 local, the erasure term (Dronten: 365
+    /// days) after the edition's last day has ended (2017: last day 2017-11-12, ended
+    /// 2017-11-13 00:00, erased from 2018-11-13 00:00 local).
     pub fn erasure_at(&self) -> DateTime<Utc> {
         let end_of_last_day = self.ends_on + Days::new(1);
-        start_of_day(end_of_last_day + Days::new(365))
+        start_of_day(end_of_last_day + Days::new(u64::from(self.erasure_after_days)))
     }
 
     pub fn erasure_due(&self, now: DateTime<Utc>) -> bool {
@@ -167,9 +172,12 @@ fn opt_config_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>,
     config_date(d).map(Some)
 }
 
-/// Every known edition, by year.
+/// Every known edition, by year, each with the profile's erasure term.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Editions(BTreeMap<i32, Edition>);
+pub struct Editions {
+    by_year: BTreeMap<i32, Edition>,
+    erasure_after_days: u32,
+}
 
 impl Default for Editions {
     fn default() -> Self {
@@ -178,35 +186,51 @@ impl Default for Editions {
 }
 
 impl Editions {
+    /// Dronten's, as its profile in the repository has them.
     pub fn built_in() -> Editions {
-        Editions::empty().with(Edition::built_in())
+        crate::domain::municipality::Municipality::dronten().editions()
     }
 
+    /// None yet; those added get `erasure_after_days`.
+    pub fn new(erasure_after_days: u32) -> Editions {
+        Editions {
+            by_year: BTreeMap::new(),
+            erasure_after_days,
+        }
+    }
+
+    /// None yet, with the default erasure term.
     pub fn empty() -> Editions {
-        Editions(BTreeMap::new())
+        Editions::new(DEFAULT_ERASURE_AFTER_DAYS)
     }
 
-    /// Adds editions, or replaces those of the same year (from configuration).
+    /// Adds editions, or replaces those of the same year (from configuration); each
+    /// takes this collection's erasure term.
     pub fn with(mut self, editions: impl IntoIterator<Item = Edition>) -> Editions {
-        for e in editions {
-            self.0.insert(e.year, e);
+        for mut e in editions {
+            e.erasure_after_days = self.erasure_after_days;
+            self.by_year.insert(e.year, e);
         }
         self
     }
 
     pub fn get(&self, year: i32) -> Option<&Edition> {
-        self.0.get(&year)
+        self.by_year.get(&year)
     }
 
-    /// Oldest first.
     /// The year of this year's edition, or else the next one's; `year` itself when
     /// there is none ahead (the pages then say so).
     pub fn current_or_next(&self, year: i32) -> i32 {
-        self.0.range(year..).next().map(|(y, _)| *y).unwrap_or(year)
+        self.by_year
+            .range(year..)
+            .next()
+            .map(|(y, _)| *y)
+            .unwrap_or(year)
     }
 
+    /// Oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Edition> {
-        self.0.values()
+        self.by_year.values()
     }
 }
 

@@ -18,7 +18,7 @@ mod summary;
 pub use activity::{
     AGES, Activity, Contact, Organisation, OrganisationType, PARTICIPANTS, Violation, check,
 };
-pub use edition::{Edition, EditionError, Editions, MAX_EDITION_DAYS};
+pub use edition::{DEFAULT_ERASURE_AFTER_DAYS, Edition, EditionError, Editions, MAX_EDITION_DAYS};
 pub use registration::{
     Actor, DuplicateKey, HistoryEntry, NewRegistration, Registration, RegistrationAction,
     RegistrationStatus, TransitionError, normalise,
