@@ -133,6 +133,16 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// A staff member's write, conditional on the version they saw: when someone else
+/// changed it between the read and the write, that version is stale now.
+pub(super) fn stale_on_conflict(written: Result<(), StoreError>) -> AppResult<()> {
+    match written {
+        Ok(()) => Ok(()),
+        Err(StoreError::VersionConflict) => Err(AppError::StaleVersion),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A concurrent change reported as an `AppError` is still one to read again after.
 impl crate::store::Conflict for AppError {
     fn is_conflict(&self) -> bool {

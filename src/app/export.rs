@@ -20,34 +20,67 @@ pub enum CsvDialect {
     ExcelNl,
 }
 
-/// The columns of the export, in order.
-pub const CSV_COLUMNS: [&str; 25] = [
-    "reference",
-    "id",
-    "status",
-    "kind",
-    "category",
-    "risk_score",
-    "submitted_at",
-    "required_by",
-    "late",
-    "event_name",
-    "kern",
-    "address",
-    "starts_at",
-    "ends_at",
-    "expected_visitors",
-    "organiser_name",
-    "organisation",
-    "kvk_number",
-    "email",
-    "phone",
-    "tariff_year",
-    "total_cents",
-    "refunded_cents",
-    "net_cents",
-    "version",
+/// One column of the export: its header and how a cell is read from an application.
+type Column = (&'static str, fn(&Application) -> String);
+
+/// The columns of the export, in order: each declared once, header and value
+/// together, so that the two can never drift apart.
+const COLUMNS: [Column; 25] = [
+    ("reference", |a| a.reference.to_string()),
+    ("id", |a| a.id.clone()),
+    ("status", |a| a.status.as_str().to_string()),
+    ("kind", |a| {
+        match a.kind {
+            Kind::Melding => "melding",
+            Kind::Vergunning => "vergunning",
+        }
+        .to_string()
+    }),
+    ("category", |a| a.category.as_str().to_string()),
+    ("risk_score", |a| a.risk_score.to_string()),
+    ("submitted_at", |a| local_rfc3339::format(&a.submitted_at)),
+    ("required_by", |a| a.deadline.required_by.to_string()),
+    ("late", |a| a.deadline.late.to_string()),
+    ("event_name", |a| a.event.name.clone()),
+    ("kern", |a| a.event.kern.as_str().to_string()),
+    ("address", |a| a.event.address.clone()),
+    ("starts_at", |a| local_rfc3339::format(&a.event.starts_at)),
+    ("ends_at", |a| local_rfc3339::format(&a.event.ends_at)),
+    ("expected_visitors", |a| {
+        a.event.expected_visitors.to_string()
+    }),
+    ("organiser_name", |a| a.organiser.name.clone()),
+    ("organisation", |a| {
+        a.organiser.organisation.clone().unwrap_or_default()
+    }),
+    ("kvk_number", |a| {
+        a.organiser
+            .kvk_number
+            .as_ref()
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_default()
+    }),
+    ("email", |a| a.organiser.email.as_str().to_string()),
+    ("phone", |a| a.organiser.phone.as_str().to_string()),
+    ("tariff_year", |a| a.leges.tariff_year.to_string()),
+    ("total_cents", |a| a.leges.total_cents.to_string()),
+    ("refunded_cents", |a| a.leges.refunded_cents.to_string()),
+    ("net_cents", |a| a.leges.net_cents().to_string()),
+    ("version", |a| a.version.to_string()),
 ];
+
+/// The headers of the export, in order (from [`COLUMNS`]).
+pub const CSV_COLUMNS: [&str; 25] = headers();
+
+const fn headers() -> [&'static str; 25] {
+    let mut out = [""; 25];
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        out[i] = COLUMNS[i].0;
+        i += 1;
+    }
+    out
+}
 
 /// A cell as a spreadsheet may safely read it. Control and invisible characters
 /// (NUL, a tab, CR, a zero-width space, a BOM, …) are dropped, whatever the store
@@ -65,45 +98,10 @@ pub fn neutralise(cell: &str) -> String {
 }
 
 fn csv_row(app: &Application) -> Vec<String> {
-    let e = &app.event;
-    let o = &app.organiser;
-    [
-        app.reference.to_string(),
-        app.id.clone(),
-        app.status.as_str().to_string(),
-        match app.kind {
-            Kind::Melding => "melding",
-            Kind::Vergunning => "vergunning",
-        }
-        .to_string(),
-        app.category.as_str().to_string(),
-        app.risk_score.to_string(),
-        local_rfc3339::format(&app.submitted_at),
-        app.deadline.required_by.to_string(),
-        app.deadline.late.to_string(),
-        e.name.clone(),
-        e.kern.as_str().to_string(),
-        e.address.clone(),
-        local_rfc3339::format(&e.starts_at),
-        local_rfc3339::format(&e.ends_at),
-        e.expected_visitors.to_string(),
-        o.name.clone(),
-        o.organisation.clone().unwrap_or_default(),
-        o.kvk_number
-            .as_ref()
-            .map(|k| k.as_str().to_string())
-            .unwrap_or_default(),
-        o.email.as_str().to_string(),
-        o.phone.as_str().to_string(),
-        app.leges.tariff_year.to_string(),
-        app.leges.total_cents.to_string(),
-        app.leges.refunded_cents.to_string(),
-        app.leges.net_cents().to_string(),
-        app.version.to_string(),
-    ]
-    .iter()
-    .map(|cell| neutralise(cell))
-    .collect()
+    COLUMNS
+        .iter()
+        .map(|(_, cell)| neutralise(&cell(app)))
+        .collect()
 }
 
 /// The CSV of a year's applications, one row each, with a header row.

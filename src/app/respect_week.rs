@@ -130,6 +130,21 @@ pub async fn load_for_registrant(
     id: &str,
     token: Option<&str>,
 ) -> AppResult<(Edition, Registration)> {
+    let (edition, registration) = in_edition(app, year, id).await?;
+    if token_opens(token, &registration.token_hash) {
+        Ok((edition, registration))
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The registration `id` of the edition `year`; not found for an unknown edition or
+/// id, or a registration of another edition.
+pub(super) async fn in_edition(
+    app: &App,
+    year: &str,
+    id: &str,
+) -> AppResult<(Edition, Registration)> {
     let edition = edition_of(app, year)?;
     let registration = app
         .store
@@ -137,11 +152,10 @@ pub async fn load_for_registrant(
         .get(id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if registration.year == edition.year && token_opens(token, &registration.token_hash) {
-        Ok((edition, registration))
-    } else {
-        Err(AppError::NotFound)
+    if registration.year != edition.year {
+        return Err(AppError::NotFound);
     }
+    Ok((edition, registration))
 }
 
 /// Whether the registrant may still cancel: not cancelled or declined, and the

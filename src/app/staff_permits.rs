@@ -7,10 +7,10 @@ use crate::domain::outbox::OutboxMessage;
 use crate::domain::permit::{Actor, Application, PermitAction};
 use crate::domain::time::local_year;
 use crate::secrets::new_id;
-use crate::store::{Listing, Position, StoreError};
+use crate::store::{Listing, Position};
 
 use super::App;
-use super::error::{AppError, AppResult};
+use super::error::{AppError, AppResult, stale_on_conflict};
 use super::export::{CsvDialect, permits_csv};
 
 pub use crate::store::permits::PermitSelection;
@@ -63,18 +63,12 @@ pub async fn decide(
         &app.catalogue.tariffs,
     )?;
     let messages = app.mail.about_permit(Some(&before), &after, None, now.real);
-    match app
+    let written = app
         .store
         .permits()
         .transition(&before, &after, &messages)
-        .await
-    {
-        Ok(()) => {}
-        // Someone else changed it between our read and our write: the version the
-        // staff member saw is stale now.
-        Err(StoreError::VersionConflict) => return Err(AppError::StaleVersion),
-        Err(e) => return Err(e.into()),
-    }
+        .await;
+    stale_on_conflict(written)?;
     tracing::info!(reference = %after.reference, action = action.name(), staff = %staff_id, "permit reviewed");
     Ok(after)
 }

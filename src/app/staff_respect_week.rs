@@ -5,11 +5,11 @@
 use crate::domain::respect_week::{
     self, Actor, Edition, Registration, RegistrationAction, RegistrationStatus, RespectWeekSummary,
 };
-use crate::store::{Listing, Position, StoreError};
+use crate::store::{Listing, Position};
 
 use super::App;
-use super::error::{AppError, AppResult};
-use super::respect_week::edition_of;
+use super::error::{AppError, AppResult, stale_on_conflict};
+use super::respect_week::in_edition;
 
 /// One page of an edition's registrations in programme order, contact data included.
 pub async fn list(
@@ -34,17 +34,7 @@ pub async fn list_all(app: &App, edition: &Edition) -> AppResult<Vec<Registratio
 /// The registration `id` of the edition `year`; not found for an unknown edition or
 /// id, or a registration of another edition.
 pub async fn load(app: &App, year: &str, id: &str) -> AppResult<(Edition, Registration)> {
-    let edition = edition_of(app, year)?;
-    let registration = app
-        .store
-        .registrations()
-        .get(id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if registration.year != edition.year {
-        return Err(AppError::NotFound);
-    }
-    Ok((edition, registration))
+    in_edition(app, year, id).await
 }
 
 /// A staff decision on the version seen (the API's review and the staff pages): a
@@ -72,17 +62,12 @@ pub async fn decide(
     let messages = app
         .mail
         .about_registration(Some(&before), &after, None, now.real);
-    match app
+    let written = app
         .store
         .registrations()
         .transition(&before, &after, &messages)
-        .await
-    {
-        Ok(()) => {}
-        // Changed between our read and our write: the version seen is stale now.
-        Err(StoreError::VersionConflict) => return Err(AppError::StaleVersion),
-        Err(e) => return Err(e.into()),
-    }
+        .await;
+    stale_on_conflict(written)?;
     tracing::info!(reference = %after.reference, action = action.name(), staff = %staff_id, "Week van Respect registration reviewed");
     Ok(after)
 }
