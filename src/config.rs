@@ -15,7 +15,6 @@ use crate::clock::{Clocks, ManualClock, SharedClock, SystemClock};
 use crate::domain::Catalogue;
 use crate::domain::leges::LegacyTariffTable;
 use crate::domain::municipality::Municipality;
-use crate::domain::place::Kern;
 use crate::domain::respect_week::Edition;
 use crate::notify::Mail;
 use crate::store::dynamo::DynamoStore;
@@ -260,9 +259,7 @@ pub fn profiles_with(extra: ExtraData) -> Result<Vec<Municipality>, String> {
     Ok(profiles)
 }
 
-/// The catalogue of the profile `id` among `profiles`. Until kernen are data in the
-/// pages and the API too (issue #20, phase 2), the profile in use must have the kernen
-/// the code knows.
+/// The catalogue of the profile `id` among `profiles`.
 pub fn catalogue_of(profiles: Vec<Municipality>, id: &str) -> Result<Catalogue, ConfigError> {
     let known: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
     let profile = profiles.into_iter().find(|p| p.id == id).ok_or_else(|| {
@@ -271,15 +268,6 @@ pub fn catalogue_of(profiles: Vec<Municipality>, id: &str) -> Result<Catalogue, 
             known.join(", ")
         ))
     })?;
-    let codes: Vec<&str> = profile.kernen.iter().map(|k| k.code.as_str()).collect();
-    let compiled = Kern::ALL.map(Kern::as_str);
-    if codes != compiled {
-        return Err(ConfigError::Invalid(format!(
-            "municipality '{id}': its kernen must be {} for now (they are {})",
-            compiled.join(", "),
-            codes.join(", ")
-        )));
-    }
     Ok(Catalogue::of(profile))
 }
 
@@ -358,7 +346,7 @@ pub fn mail(settings: &Settings, profile: &Municipality) -> Result<Mail, ConfigE
     };
     from.parse::<lettre::message::Mailbox>()
         .map_err(|e| ConfigError::Invalid(format!("{source}: {e}")))?;
-    Ok(Mail::new(&public_url, from))
+    Ok(Mail::new(&public_url, from).signed_by(profile))
 }
 
 /// The local server's mail transport: SMTP, or `.eml` files in the data folder.
@@ -528,10 +516,11 @@ ends_on = 2028-11-12
 
         other.kernen.pop();
         let all = profiles(&profile_as_config(&other)).unwrap();
-        let error = catalogue_of(all, "lelystad").unwrap_err().to_string();
-        assert!(
-            error.contains("kernen must be dronten, biddinghuizen"),
-            "{error}"
+        let lelystad = catalogue_of(all, "lelystad").unwrap();
+        assert_eq!(
+            lelystad.municipality.kernen.len(),
+            3,
+            "kernen are data: a profile may have other kernen"
         );
     }
 

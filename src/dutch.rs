@@ -1,12 +1,12 @@
 //! Dutch as the pages and the e-mails write it: amounts in euros, dates, and the
-//! names of kinds, categories, statuses, kernen and organisation types. One module,
+//! names of kinds, categories, statuses and organisation types (a kern's name is
+//! the municipality's profile's: `Municipality::kern_place`). One module,
 //! so that a page and the e-mail about the same thing use the same words.
 
 use chrono::NaiveDate;
 
 use crate::domain::money::Cents;
 use crate::domain::permit::PermitStatus;
-use crate::domain::place::Kern;
 use crate::domain::respect_week::{OrganisationType, RegistrationStatus};
 use crate::domain::risk::{Category, Kind};
 
@@ -90,16 +90,6 @@ pub fn status_text(status: PermitStatus) -> &'static str {
         PermitStatus::Rejected => "Geweigerd",
         PermitStatus::Withdrawn => "Ingetrokken",
         PermitStatus::Voided => "Vervallen",
-    }
-}
-
-/// A kern by its Dutch name.
-pub fn kern_name(kern: Kern) -> &'static str {
-    match kern {
-        Kern::Dronten => "Dronten",
-        Kern::Biddinghuizen => "Biddinghuizen",
-        Kern::Swifterbant => "Swifterbant",
-        Kern::Buitengebied => "buitengebied Dronten",
     }
 }
 

@@ -17,7 +17,21 @@ fn operational(routes: Router<AppState>, state: AppState) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::map_response(headers::secure))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            in_profile,
+        ))
         .with_state(state)
+}
+
+/// Every request runs with the state's municipality as the one in use
+/// (`app::profile`): the kern check of a body and the pages' header and footer.
+async fn in_profile(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    crate::app::profile::scope(std::sync::Arc::clone(&state.catalogue), next.run(request)).await
 }
 
 /// The organisers' routes and pages: the `permits` Lambda function.

@@ -47,7 +47,7 @@ fn application(n: usize, name: &str) -> Application {
     let event = Event {
         name: name.to_string(),
         description: "CSV-test".into(),
-        kern: Kern::Dronten,
+        kern: Kern::new("dronten"),
         address: name.to_string(),
         starts_at: at("2017-08-18T12:00:00+02:00"),
         ends_at: at("2017-08-18T20:00:00+02:00"),

@@ -131,7 +131,7 @@ fn application_states() -> Vec<Application> {
     let event = Event {
         name: "Zomerfestival".into(),
         description: "Tweedaags muziekfestival".into(),
-        kern: Kern::Biddinghuizen,
+        kern: Kern::new("biddinghuizen"),
         address: "Spijkweg 30".into(),
         starts_at: at("2017-08-18T12:00:00+02:00"),
         ends_at: at("2017-08-19T01:00:00+02:00"),
@@ -207,7 +207,7 @@ fn registration_states() -> Vec<Registration> {
             starts_at: NaiveTime::from_hms_opt(18, 30, 0).unwrap(),
             ends_at: NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
             location: "Sportpark De Vaart".into(),
-            kern: Kern::Swifterbant,
+            kern: Kern::new("swifterbant"),
             expected_participants: 40,
             age_min: 8,
             age_max: 14,
@@ -294,7 +294,7 @@ fn assert_application(app: &Application, fixture: &str) {
         "{fixture}"
     );
     assert_eq!(app.event.name, "Zomerfestival", "{fixture}");
-    assert_eq!(app.event.kern, Kern::Biddinghuizen, "{fixture}");
+    assert_eq!(app.event.kern, Kern::new("biddinghuizen"), "{fixture}");
     assert_eq!(
         app.event.starts_at,
         at("2017-08-18T12:00:00+02:00"),
@@ -348,7 +348,7 @@ fn assert_registration(reg: &Registration, fixture: &str) {
         NaiveDate::from_ymd_opt(2017, 11, 8).unwrap(),
         "{fixture}"
     );
-    assert_eq!(reg.activity.kern, Kern::Swifterbant, "{fixture}");
+    assert_eq!(reg.activity.kern, Kern::new("swifterbant"), "{fixture}");
     assert_eq!(reg.activity.expected_participants, 40, "{fixture}");
     assert_eq!(reg.erased_at, None, "{fixture}");
     let actions: Vec<&str> = reg.history.iter().map(|h| h.action.as_str()).collect();
@@ -398,7 +398,7 @@ async fn read_back(store: &Store, aggregate: Aggregate, fixture: &str) {
             let selection = loket::store::registrations::ProgrammeSelection {
                 date: Some(reg.activity.date),
                 organisation_type: Some(OrganisationType::SportClub),
-                kern: Some(Kern::Swifterbant),
+                kern: Some(Kern::new("swifterbant")),
             };
             let listed = store
                 .registrations()

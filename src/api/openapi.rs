@@ -335,11 +335,49 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 #[utoipa::path(get, path = "/openapi.json", tag = "operational",
     responses((status = 200, description = "This document")))]
-pub async fn serve(request: axum::http::HeaderMap) -> axum::response::Response {
-    // The document never changes while the process runs: built on first use.
-    static DOCUMENT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| serde_json::to_vec(&document()).unwrap_or_default());
-    super::headers::public(&request, "application/json", body.clone())
+pub async fn serve(
+    axum::extract::State(state): axum::extract::State<super::AppState>,
+    request: axum::http::HeaderMap,
+) -> axum::response::Response {
+    // The document never changes while the process runs: built on first use, once per
+    // profile (a test process serves more than one).
+    type Documents = std::collections::HashMap<String, Vec<u8>>;
+    static DOCUMENTS: std::sync::LazyLock<std::sync::Mutex<Documents>> =
+        std::sync::LazyLock::new(Default::default);
+    let profile = &state.catalogue.municipality;
+    let key = format!("{}{:?}", profile.name, profile.kernen);
+    let body = {
+        let mut documents = DOCUMENTS.lock().unwrap_or_else(|e| e.into_inner());
+        documents
+            .entry(key)
+            .or_insert_with(|| serde_json::to_vec(&document_for(profile)).unwrap_or_default())
+            .clone()
+    };
+    super::headers::public(&request, "application/json", body)
+}
+
+/// The document as the service of `profile` serves it: its name in the description,
+/// its kernen as the `enum` of `Kern`.
+pub fn document_for(
+    profile: &crate::domain::municipality::Municipality,
+) -> utoipa::openapi::OpenApi {
+    let mut doc = document();
+    doc.info.description = Some(format!(
+        "Online counter of the municipality of {} for events",
+        profile.name
+    ));
+    if let Some(components) = doc.components.as_mut()
+        && let Some(RefOr::T(Schema::Object(kern))) = components.schemas.get_mut("Kern")
+    {
+        kern.enum_values = Some(
+            profile
+                .kernen
+                .iter()
+                .map(|k| k.code.clone().into())
+                .collect(),
+        );
+    }
+    doc
 }
 
 #[cfg(test)]

@@ -21,9 +21,9 @@ use super::extract::{BearerToken, IdempotencyKey, created, with_etag};
 use super::history::PublicChange;
 use super::state::AppState;
 use super::validate::{
-    Field, Nested, RequestBody, Text, ValidatedJson, broken, choice, email, line, object, optional,
-    optional_kvk_number, optional_line, optional_text, paragraph, parse_given, parse_optional,
-    phone, required, timestamp,
+    Field, Nested, RequestBody, Text, ValidatedJson, broken, choice, email, kern_choice, line,
+    object, optional, optional_kvk_number, optional_line, optional_text, paragraph, parse_given,
+    parse_optional, phone, required, timestamp,
 };
 
 pub fn router() -> Router<AppState> {
@@ -87,7 +87,7 @@ pub struct EventInput {
     #[validate(custom(function = "paragraph"), length(max = 5000))]
     #[schema(value_type = String, required = true, min_length = 1, max_length = 5000)]
     pub description: Field<Text>,
-    #[validate(custom(function = "choice"))]
+    #[validate(custom(function = "kern_choice"))]
     #[schema(value_type = Kern, required = true)]
     pub kern: Field<Kern>,
     #[validate(custom(function = "line"), length(max = 200))]

@@ -23,7 +23,9 @@ use crate::store::registrations::ProgrammeSelection;
 
 use super::error::{ApiError, ApiResult, FieldError};
 use super::state::AppState;
-use super::validate::{Field, JsonBody, RequestBody, formatted, optional_choice};
+use super::validate::{
+    Field, JsonBody, RequestBody, formatted, optional_choice, optional_kern_choice,
+};
 use crate::app::messages;
 
 /// Lists: `limit` 1–100, default 25 (docs/api.md).
@@ -296,7 +298,7 @@ pub struct ProgrammeQuery {
     #[schema(value_type = Option<OrganisationType>)]
     pub organisation_type: Field<OrganisationType>,
     /// Only activities in this kern.
-    #[validate(custom(function = "optional_choice"))]
+    #[validate(custom(function = "optional_kern_choice"))]
     #[param(value_type = Option<Kern>)]
     #[schema(value_type = Option<Kern>)]
     pub kern: Field<Kern>,

@@ -74,7 +74,12 @@ impl AppStateBuilder {
         self
     }
 
+    /// The municipality's data; the e-mail takes the profile's sender and signature
+    /// too (a [`Self::mail`] after this one replaces them).
     pub fn catalogue(mut self, catalogue: Catalogue) -> AppStateBuilder {
+        let profile = &catalogue.municipality;
+        let mail = Mail::new(&self.state.app.mail.public_url, &profile.mail.from);
+        self.state.app.mail = Arc::new(mail.signed_by(profile));
         self.state.app.catalogue = Arc::new(catalogue);
         self
     }

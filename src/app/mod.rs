@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod lost_link;
 pub mod messages;
 pub mod permits;
+pub mod profile;
 pub mod purge;
 pub mod respect_week;
 pub mod staff_permits;

@@ -270,7 +270,7 @@ pub(crate) mod tests {
         Event {
             name: "Buurtbarbecue".into(),
             description: "Barbecue voor de straat".into(),
-            kern: Kern::Dronten,
+            kern: Kern::new("dronten"),
             address: "De Rede 1".into(),
             starts_at: at("2017-06-17T14:00:00+02:00"),
             ends_at: at("2017-06-17T22:00:00+02:00"),
@@ -291,7 +291,7 @@ pub(crate) mod tests {
         Event {
             name: "Zomerfestival".into(),
             description: "Muziekfestival".into(),
-            kern: Kern::Dronten,
+            kern: Kern::new("dronten"),
             address: "Meerveld".into(),
             starts_at: at("2017-08-18T12:00:00+02:00"),
             ends_at: at("2017-08-19T01:00:00+02:00"),

@@ -18,11 +18,12 @@ use crate::domain::risk::Kind;
 use crate::domain::time::local;
 use crate::dutch::{category_text, dutch_date, euro};
 
-use super::Mail;
+use super::{Mail, Signer};
 
 #[derive(Template)]
 #[template(path = "mail.txt")]
 struct Text<'a> {
+    signer: &'a Signer,
     greeting: &'a str,
     paragraphs: &'a [String],
     facts: &'a [(&'static str, String)],
@@ -32,6 +33,7 @@ struct Text<'a> {
 #[derive(Template)]
 #[template(path = "mail.html")]
 struct Html<'a> {
+    signer: &'a Signer,
     subject: &'a str,
     greeting: &'a str,
     paragraphs: &'a [String],
@@ -52,8 +54,10 @@ struct Draft {
 }
 
 impl Draft {
-    fn letter(self) -> Letter {
+    fn letter(self, mail: &Mail) -> Letter {
+        let signer = &mail.signer;
         let text = Text {
+            signer,
             greeting: &self.greeting,
             paragraphs: &self.paragraphs,
             facts: &self.facts,
@@ -62,6 +66,7 @@ impl Draft {
         .render()
         .expect("the mail text renders");
         let html = Html {
+            signer,
             subject: &self.subject,
             greeting: &self.greeting,
             paragraphs: &self.paragraphs,
@@ -194,7 +199,7 @@ pub fn permit_letters(
         }
         _ => return Vec::new(),
     }
-    vec![draft.letter()]
+    vec![draft.letter(mail)]
 }
 
 /// The messages a Week van Respect registration's change causes. `token`: the
@@ -284,7 +289,7 @@ pub fn registration_letters(
         }
         _ => return Vec::new(),
     }
-    vec![draft.letter()]
+    vec![draft.letter(mail)]
 }
 
 const NEW_LINK_PARAGRAPHS: [&str; 2] = [
@@ -308,7 +313,7 @@ pub fn permit_new_link(mail: &Mail, app: &Application, token: &str) -> Letter {
         ],
         link: Some(("Uw persoonlijke link", format!("{page}?sleutel={token}"))),
     }
-    .letter()
+    .letter(mail)
 }
 
 /// The new private link of a registration, to the stored address (none once the
@@ -333,6 +338,6 @@ pub fn registration_new_link(mail: &Mail, reg: &Registration, token: &str) -> Op
             ],
             link: Some(("Uw persoonlijke link", format!("{page}?sleutel={token}"))),
         }
-        .letter(),
+        .letter(mail),
     )
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::municipality::Municipality;
 use crate::domain::outbox::{Letter, OutboxMessage};
 use crate::domain::permit::Application;
 use crate::domain::respect_week::Registration;
@@ -28,14 +29,39 @@ pub struct Mail {
     pub from: String,
     /// The right-hand side of every `Message-ID`.
     pub domain: String,
+    /// Who signs: the municipality's office, its name above every HTML message and
+    /// its colours there (the profile's `office` and `theme`).
+    pub signer: Signer,
 }
 
+/// The municipality as its e-mail shows it.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// `Gemeente Dronten`
+    pub organisation: String,
+    /// The two lines under the greeting.
+    pub signature: [String; 2],
+    /// The banner's colours and the links' (`#rrggbb`).
+    pub primary: String,
+    pub on_primary: String,
+}
+
+impl Signer {
+    pub fn of(municipality: &Municipality) -> Signer {
+        Signer {
+            organisation: municipality.office.organisation.clone(),
+            signature: municipality.signature(),
+            primary: municipality.theme.primary.clone(),
+            on_primary: municipality.theme.on_primary.clone(),
+        }
+    }
+}
+
+/// The built-in profile's sender and signature, on the local server's address.
 impl Default for Mail {
     fn default() -> Mail {
-        Mail::new(
-            "http://127.0.0.1:3000",
-            "Gemeente Dronten <evenementen@dronten.nl>",
-        )
+        let profile = Municipality::dronten();
+        Mail::new("http://127.0.0.1:3000", &profile.mail.from).signed_by(&profile)
     }
 }
 
@@ -54,7 +80,14 @@ impl Mail {
             public_url,
             from: from.to_string(),
             domain,
+            signer: Signer::of(&Municipality::dronten()),
         }
+    }
+
+    /// The same, signed by `municipality` (its office, name and colours).
+    pub fn signed_by(mut self, municipality: &Municipality) -> Mail {
+        self.signer = Signer::of(municipality);
+        self
     }
 
     /// The outbox messages of these letters, due now (`now`: real time).

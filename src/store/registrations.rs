@@ -172,7 +172,7 @@ pub fn registration_changed(before: &Registration, after: &Registration) -> Stor
 }
 
 /// Which published activities the programme shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProgrammeSelection {
     pub date: Option<NaiveDate>,
     pub organisation_type: Option<OrganisationType>,
@@ -350,7 +350,7 @@ impl<'a> Registrations<'a> {
                 return true;
             }
             type_and_kern(doc).is_some_and(|(t, k)| {
-                want_type.is_none_or(|w| w == t) && want_kern.is_none_or(|w| w == k)
+                want_type.is_none_or(|w| w == t) && want_kern.as_ref().is_none_or(|w| *w == k)
             })
         };
         self.page(&query, &filter).await
@@ -368,7 +368,7 @@ impl<'a> Registrations<'a> {
         year: i32,
         selection: ProgrammeSelection,
     ) -> StoreResult<Vec<Registration>> {
-        every_page(|after| self.programme(year, selection, after, WHOLE_EDITION_PAGE)).await
+        every_page(|after| self.programme(year, selection.clone(), after, WHOLE_EDITION_PAGE)).await
     }
 
     /// An edition's summary buckets (organisation type → field → sum), in one read.
@@ -492,7 +492,7 @@ mod tests {
                 starts_at: chrono::NaiveTime::parse_from_str(start, "%H:%M").unwrap(),
                 ends_at: chrono::NaiveTime::parse_from_str("23:00", "%H:%M").unwrap(),
                 location: "Sportpark".into(),
-                kern: Kern::Swifterbant,
+                kern: Kern::new("swifterbant"),
                 expected_participants: 30,
                 age_min: 8,
                 age_max: 14,

@@ -153,7 +153,8 @@ pub enum Control {
         numeric: bool,
     },
     Textarea,
-    Select(Vec<(&'static str, &'static str)>),
+    /// Value and label of each option.
+    Select(Vec<(String, String)>),
     Checkbox,
 }
 
@@ -208,7 +209,7 @@ impl FieldView {
         matches!(self.control, Control::Checkbox)
     }
 
-    pub fn options(&self) -> &[(&'static str, &'static str)] {
+    pub fn options(&self) -> &[(String, String)] {
         match &self.control {
             Control::Select(options) => options,
             _ => &[],
@@ -267,7 +268,14 @@ impl FieldSpec {
         self
     }
 
-    pub fn select(mut self, options: Vec<(&'static str, &'static str)>) -> FieldSpec {
+    pub fn select<V: Into<String>, L: Into<String>>(
+        mut self,
+        options: impl IntoIterator<Item = (V, L)>,
+    ) -> FieldSpec {
+        let options = options
+            .into_iter()
+            .map(|(value, label)| (value.into(), label.into()))
+            .collect();
         self.control = Control::Select(options);
         self
     }

@@ -18,6 +18,7 @@ use axum::routing::get;
 
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
+use crate::app::profile;
 
 pub mod assets;
 pub mod cookies;
@@ -30,21 +31,39 @@ pub mod staff;
 /// No script or style but our own files; no framing; forms post only here.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// What every page's layout needs.
+/// What every page's layout needs: its title, and the municipality in use
+/// (`app::profile`) in the title, header and footer.
 pub struct Page {
     pub title: String,
     pub css: &'static str,
     pub js: &'static str,
+    /// `Gemeente Dronten`
+    pub organisation: String,
+    /// `Gemeente Dronten · De Rede 1, 8251 ER Dronten · 14 0321`
+    pub footer: String,
 }
 
 impl Page {
     pub fn new(title: &str) -> Page {
+        let (organisation, footer) =
+            profile::with(|m| (m.office.organisation.clone(), m.footer_line()));
         Page {
             title: title.to_string(),
             css: assets::CSS_PATH.as_str(),
             js: assets::JS_PATH.as_str(),
+            organisation,
+            footer,
         }
     }
+}
+
+/// The kernen of the municipality in use as a select's options, after `first`.
+pub fn kern_options(first: &str) -> Vec<(String, String)> {
+    let mut options = vec![(String::new(), first.to_string())];
+    profile::with(|m| {
+        options.extend(m.kernen.iter().map(|k| (k.code.clone(), k.name.clone())));
+    });
+    options
 }
 
 /// A rendered page with its headers; a template that fails to render is a 500.
@@ -153,6 +172,8 @@ pub fn error_page(error: &ApiError) -> Response {
 struct HomePage {
     page: Page,
     year: i32,
+    name: String,
+    kernen: String,
 }
 
 async fn home(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
@@ -162,6 +183,8 @@ async fn home(axum::extract::State(state): axum::extract::State<AppState>) -> Re
         HomePage {
             page: Page::new("Evenementen en Week van Respect"),
             year: edition_year,
+            name: state.catalogue.municipality.name.clone(),
+            kernen: state.catalogue.municipality.kernen_text("of"),
         }
         .render(),
     )

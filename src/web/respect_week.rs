@@ -17,11 +17,12 @@ use crate::api::error::ApiError;
 use crate::api::respect_week::{RegistrationContext, RegistrationRequest};
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
+use crate::app::profile;
 use crate::app::respect_week::{self, ProgrammeSelection, Registered};
 use crate::app::{Answer, AppError, AppResult, Idempotent, StoredAnswer};
 use crate::domain::place::Kern;
 use crate::domain::respect_week::{Edition, OrganisationType, Registration};
-use crate::dutch::{dutch_date, kern_name, registration_status_text, type_name};
+use crate::dutch::{dutch_date, registration_status_text, type_name};
 use crate::secrets::new_id;
 
 use super::cookies::{self, ACCESS_COOKIE, CheckedForm};
@@ -60,12 +61,6 @@ fn type_label(t: OrganisationType) -> &'static str {
     }
 }
 
-fn kern_options(first: &'static str) -> Vec<(&'static str, &'static str)> {
-    let mut options = vec![("", first)];
-    options.extend(Kern::ALL.map(|k| (k.as_str(), kern_name(k))));
-    options
-}
-
 fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {
     vec![
         (
@@ -99,7 +94,8 @@ fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {
                 FieldSpec::text("activity.starts_at", "Begintijd").kind("time"),
                 FieldSpec::text("activity.ends_at", "Eindtijd").kind("time"),
                 FieldSpec::text("activity.location", "Plek"),
-                FieldSpec::text("activity.kern", "Kern").select(kern_options("Kies een kern")),
+                FieldSpec::text("activity.kern", "Kern")
+                    .select(super::kern_options("Kies een kern")),
                 FieldSpec::text(
                     "activity.expected_participants",
                     "Verwacht aantal deelnemers",
@@ -377,7 +373,11 @@ fn private_view(reg: &Registration, csrf: String, can_cancel: bool) -> PrivatePa
             a.starts_at.format("%H:%M"),
             a.ends_at.format("%H:%M")
         ),
-        place: format!("{}, {}", a.location, kern_name(a.kern)),
+        place: format!(
+            "{}, {}",
+            a.location,
+            profile::with(|m| m.kern_place(&a.kern))
+        ),
         organisation: reg.organisation.name.clone(),
         can_cancel,
         history: reg
@@ -424,7 +424,8 @@ struct ProgrammePage {
     days_text: String,
     kern: String,
     soort: String,
-    kern_options: Vec<(&'static str, &'static str)>,
+    kern_options: Vec<(String, String)>,
+    kernen: String,
     type_options: Vec<(&'static str, &'static str)>,
     days: Vec<Day>,
     count: usize,
@@ -457,15 +458,17 @@ async fn programme(
     let Ok(edition) = respect_week::edition_of(&state, &year) else {
         return not_found_page();
     };
+    let municipality = &state.catalogue.municipality;
     let kern = filter
         .kern
         .as_deref()
-        .and_then(|k| Kern::ALL.into_iter().find(|x| x.as_str() == k));
+        .and_then(Kern::parse)
+        .filter(|k| municipality.has_kern(k));
     let kind = filter.soort.as_deref().and_then(OrganisationType::parse);
     let selection = ProgrammeSelection {
         date: None,
         organisation_type: kind,
-        kern,
+        kern: kern.clone(),
     };
     let all = match respect_week::programme(&state, &edition, selection).await {
         Ok(all) => all,
@@ -491,7 +494,7 @@ async fn programme(
                 ),
                 organisation: reg.organisation.name.clone(),
                 kind: type_name(reg.organisation.kind),
-                place: format!("{}, {}", a.location, kern_name(a.kern)),
+                place: format!("{}, {}", a.location, municipality.kern_place(&a.kern)),
                 description: a.description.clone(),
                 ages: format!("{} tot en met {} jaar", a.age_min, a.age_max),
                 open: a.open_to_public,
@@ -513,7 +516,8 @@ async fn programme(
         ),
         kern: kern.map(|k| k.as_str().to_string()).unwrap_or_default(),
         soort: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
-        kern_options: kern_options("Alle kernen"),
+        kern_options: super::kern_options("Alle kernen"),
+        kernen: municipality.kernen_text("en"),
         type_options: {
             let mut o = type_options();
             o[0] = ("", "Alle organisaties");

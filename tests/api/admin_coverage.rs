@@ -170,7 +170,7 @@ mod model {
         Event {
             name: format!("Evenement {template}"),
             description: "Eigenschapstest".into(),
-            kern: Kern::Dronten,
+            kern: Kern::new("dronten"),
             address: "Markt 1".into(),
             starts_at: at("2018-09-08T14:00:00+02:00"),
             ends_at: at(if big {

@@ -15,6 +15,7 @@ mod dynamo;
 mod hardening;
 mod helpers;
 mod lost_link;
+mod municipality_profile;
 mod outbox;
 mod permits;
 mod respect_week;

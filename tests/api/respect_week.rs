@@ -64,7 +64,7 @@ pub async fn register(app: &TestApp, body: &Value) -> Value {
 
 /// Publishes a registration as staff would, through the domain and the store (the
 /// staff route has its own tests).
-async fn publish(app: &TestApp, id: &str) {
+pub async fn publish(app: &TestApp, id: &str) {
     let registrations = app.state.store.registrations();
     let reg = registrations.get(id).await.unwrap().expect("stored");
     let edition = app.state.catalogue.editions.get(reg.year).unwrap();

@@ -12,8 +12,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use icalendar::{Calendar, Component, EventLike, Property};
 
+use crate::domain::municipality::Municipality;
 use crate::domain::respect_week::{Edition, Registration};
-use crate::dutch::{kern_name, type_name};
+use crate::dutch::type_name;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::headers;
@@ -107,21 +108,26 @@ where
     Ok(headers::public_bytes(request, content_type, body, &etag))
 }
 
-/// Host part of the calendar UIDs: stable, so a subscribed calendar updates an
-/// activity instead of adding it again.
-pub const UID_DOMAIN: &str = "loket.dronten.nl";
-
 /// The programme as an RFC 5545 calendar: one VEVENT per published activity, no
 /// contact data. DTSTAMP is the activity's last change, so the feed is the same
-/// bytes until something changes.
-pub fn programme_calendar(edition: &Edition, published: &[Registration]) -> String {
+/// bytes until something changes. The UIDs' host is the profile's `calendar.domain`:
+/// stable, so a subscribed calendar updates an activity instead of adding it again.
+pub fn programme_calendar(
+    municipality: &Municipality,
+    edition: &Edition,
+    published: &[Registration],
+) -> String {
+    let uid_domain = &municipality.calendar.domain;
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new("PRODID", "-//Gemeente Dronten//loket//NL"))
+        .append_property(Property::new("PRODID", municipality.calendar_prodid()))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
         .append_property(Property::new("METHOD", "PUBLISH"))
-        .name(&format!("Week van Respect {} in Dronten", edition.year))
+        .name(&format!(
+            "Week van Respect {} in {}",
+            edition.year, municipality.name
+        ))
         .timezone("Europe/Amsterdam");
     for reg in published {
         let a = &reg.activity;
@@ -140,11 +146,15 @@ pub fn programme_calendar(edition: &Edition, published: &[Registration]) -> Stri
             if a.open_to_public { "ja" } else { "nee" },
         );
         let event = icalendar::Event::new()
-            .uid(&format!("{}@{UID_DOMAIN}", reg.id))
+            .uid(&format!("{}@{uid_domain}", reg.id))
             .timestamp(reg.last_changed_at())
             .summary(&line(&a.title))
             .description(&description)
-            .location(&format!("{}, {}", line(&a.location), kern_name(a.kern)))
+            .location(&format!(
+                "{}, {}",
+                line(&a.location),
+                municipality.kern_place(&a.kern)
+            ))
             .categories([type_name(reg.organisation.kind)])
             .starts(starts)
             .ends(ends)
@@ -179,7 +189,10 @@ pub async fn programme_ics(
                 .registrations()
                 .programme_all(edition.year)
                 .await?;
-            Ok(programme_calendar(&edition, &published).into_bytes())
+            Ok(
+                programme_calendar(&state.catalogue.municipality, &edition, &published)
+                    .into_bytes(),
+            )
         },
     )
     .await
@@ -215,7 +228,7 @@ mod tests {
                 starts_at: time(start),
                 ends_at: time(end),
                 location: "Lijsterbeslaan 2".into(),
-                kern: Kern::Dronten,
+                kern: Kern::new("dronten"),
                 expected_participants: 54,
                 age_min: 10,
                 age_max: 12,
@@ -259,7 +272,7 @@ mod tests {
             let mut reg = published("abc", payload, "2017-11-08", "09:00", "11:30");
             reg.activity.description = payload.into();
             reg.activity.location = payload.into();
-            let ics = programme_calendar(&edition, &[reg]);
+            let ics = programme_calendar(&Municipality::dronten(), &edition, &[reg]);
             let body = ics.strip_suffix("\r\n").unwrap_or(&ics);
             for line in body.split("\r\n") {
                 assert!(
@@ -285,6 +298,7 @@ mod tests {
     fn the_calendar_gives_utc_times_stable_uids_and_escaped_text() {
         let edition = Editions::built_in().get(2017).cloned().unwrap();
         let ics = programme_calendar(
+            &Municipality::dronten(),
             &edition,
             &[
                 published(

@@ -12,8 +12,8 @@ use crate::domain::respect_week::{
 };
 
 use crate::api::validate::{
-    Field, Nested, RequestBody, Text, broken, choice, date, email, line, object, paragraph,
-    parse_given, phone, required, time_of_day,
+    Field, Nested, RequestBody, Text, broken, choice, date, email, kern_choice, line, object,
+    paragraph, parse_given, phone, required, time_of_day,
 };
 use crate::domain::formats::{Email, Phone};
 use crate::domain::time::{parse_date, parse_time_of_day};
@@ -111,7 +111,7 @@ pub struct ActivityInput {
     #[validate(custom(function = "line"), length(max = 200))]
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub location: Field<Text>,
-    #[validate(custom(function = "choice"))]
+    #[validate(custom(function = "kern_choice"))]
     #[schema(value_type = Kern, required = true)]
     pub kern: Field<Kern>,
     /// 1–5,000 (`PARTICIPANTS`).

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use validator::ValidationError;
 
 use super::field::{Field, Nested, Text};
+use crate::app::profile;
 use crate::domain::formats::{Email, KvkNumber, Phone};
+use crate::domain::place::Kern;
 use crate::domain::text::{self, Lines, TextError};
 use crate::domain::time;
 
@@ -45,6 +47,29 @@ pub fn optional_choice<T>(field: &Field<T>) -> Result<(), ValidationError> {
     match field {
         Field::WrongType => Err(error("one_of")),
         _ => Ok(()),
+    }
+}
+
+/// A required kern: one of the municipality in use's (`crate::app::profile`).
+pub fn kern_choice(field: &Field<Kern>) -> Result<(), ValidationError> {
+    let kern = present(field, "one_of")?;
+    known_kern(kern)
+}
+
+/// An optional kern: absent or null is "not given".
+pub fn optional_kern_choice(field: &Field<Kern>) -> Result<(), ValidationError> {
+    match field {
+        Field::Given(kern) => known_kern(kern),
+        Field::Missing => Ok(()),
+        Field::WrongType => Err(error("one_of")),
+    }
+}
+
+fn known_kern(kern: &Kern) -> Result<(), ValidationError> {
+    if profile::with(|m| m.has_kern(kern)) {
+        Ok(())
+    } else {
+        Err(error("one_of"))
     }
 }
 

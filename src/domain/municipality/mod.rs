@@ -19,6 +19,7 @@ pub use theme::{Theme, contrast};
 
 use super::formats::Email;
 use super::leges::{LegacyTariffTable, TariffTable, Tariffs};
+use super::place::Kern;
 use super::respect_week::{Edition, Editions};
 
 /// The profiles built into the binary, by id.
@@ -151,6 +152,41 @@ impl Municipality {
 
     pub fn kern(&self, code: &str) -> Option<&KernEntry> {
         self.kernen.iter().find(|k| k.code == code)
+    }
+
+    /// Whether `kern` is one of this municipality's kernen.
+    pub fn has_kern(&self, kern: &Kern) -> bool {
+        self.kern(kern.as_str()).is_some()
+    }
+
+    /// The kernen's codes, in the order forms list them.
+    pub fn kern_codes(&self) -> Vec<Kern> {
+        self.kernen.iter().map(|k| Kern::new(&k.code)).collect()
+    }
+
+    /// How a location in `kern` is written after its address (`buitengebied
+    /// Dronten`); a code the profile no longer has is shown as it is.
+    pub fn kern_place(&self, kern: &Kern) -> String {
+        self.kern(kern.as_str())
+            .map_or_else(|| kern.as_str().to_string(), |k| k.place().to_string())
+    }
+
+    /// The kern's name as a person reads it (`Buitengebied`), else its code.
+    pub fn kern_name(&self, kern: &Kern) -> String {
+        self.kern(kern.as_str())
+            .map_or_else(|| kern.as_str().to_string(), |k| k.name.clone())
+    }
+
+    /// The kernen in prose, as places: `Dronten, Biddinghuizen, Swifterbant of
+    /// buitengebied Dronten`.
+    pub fn kernen_text(&self, conjunction: &str) -> String {
+        let names: Vec<&str> = self.kernen.iter().map(KernEntry::place).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => {
+                format!("{} {conjunction} {last}", rest.join(", "))
+            }
+            _ => names.concat(),
+        }
     }
 
     /// The pages' footer: `Gemeente Dronten · De Rede 1, 8251 ER Dronten · 14 0321`.

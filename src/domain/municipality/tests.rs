@@ -25,10 +25,15 @@ fn drontens_profile_holds_what_was_compiled_in() {
         ]
     );
     assert_eq!(
-        Kern::ALL.map(Kern::as_str).to_vec(),
-        d.kernen.iter().map(|k| k.code.as_str()).collect::<Vec<_>>(),
-        "the profile's kernen are the Kern enum's, in its order"
+        d.kern_codes().iter().map(Kern::as_str).collect::<Vec<_>>(),
+        ["dronten", "biddinghuizen", "swifterbant", "buitengebied"],
+        "the codes stored before kernen were data"
     );
+    assert_eq!(
+        d.kern_place(&Kern::new("buitengebied")),
+        "buitengebied Dronten"
+    );
+    assert_eq!(d.kern_place(&Kern::new("nergens")), "nergens");
     assert_eq!(d.mail.from, "Gemeente Dronten <evenementen@dronten.nl>");
     assert_eq!(d.public_url, "https://loket.dronten.nl");
     assert_eq!(d.calendar.domain, "loket.dronten.nl");

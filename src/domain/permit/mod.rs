@@ -31,7 +31,7 @@ pub(crate) mod tests {
         Event {
             name: "Jeugdtoernooi".into(),
             description: "Voetbaltoernooi voor de jeugd".into(),
-            kern: Kern::Dronten,
+            kern: Kern::new("dronten"),
             address: "Sportlaan 1".into(),
             ..facts.clone()
         }

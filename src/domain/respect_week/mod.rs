@@ -73,7 +73,7 @@ mod fixtures {
                 starts_at: time("09:00"),
                 ends_at: time("11:30"),
                 location: "Lijsterbeslaan 2".into(),
-                kern: Kern::Dronten,
+                kern: Kern::new("dronten"),
                 expected_participants: 54,
                 age_min: 10,
                 age_max: 12,

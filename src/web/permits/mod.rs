@@ -74,13 +74,7 @@ fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {
             vec![
                 FieldSpec::text("event.name", "Naam van het evenement"),
                 FieldSpec::text("event.description", "Wat gaat er gebeuren?").textarea(),
-                FieldSpec::text("event.kern", "Kern").select(vec![
-                    ("", "Kies een kern"),
-                    ("dronten", "Dronten"),
-                    ("biddinghuizen", "Biddinghuizen"),
-                    ("swifterbant", "Swifterbant"),
-                    ("buitengebied", "Buitengebied"),
-                ]),
+                FieldSpec::text("event.kern", "Kern").select(super::kern_options("Kies een kern")),
                 FieldSpec::text("event.address", "Adres of plek"),
                 FieldSpec::text("event.start_date", "Begindatum").kind("date"),
                 FieldSpec::text("event.start_time", "Begintijd").kind("time"),

@@ -18,6 +18,7 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
 use crate::app::AppError;
+use crate::app::profile;
 use crate::app::staff_permits::{self, PermitSelection};
 use crate::domain::permit::{Application, PermitStatus};
 use crate::domain::risk::{Category, EventSpan, melding_blockers, risk_factors};
@@ -264,7 +265,7 @@ fn detail(app: &Application) -> Detail {
             ("Telefoonnummer", o.phone.as_str().to_string()),
             ("Evenement", e.name.clone()),
             ("Beschrijving", e.description.clone()),
-            ("Kern", e.kern.as_str().to_string()),
+            ("Kern", profile::with(|m| m.kern_name(&e.kern))),
             ("Adres", e.address.clone()),
             (
                 "Begin",
