@@ -1,6 +1,7 @@
 //! Builds the pages' stylesheet from the NL Design System's npm packages (pinned in
-//! web/package-lock.json, never copied into the repository) and our own Dronten
-//! theme: `$OUT_DIR/loket.css`, embedded by `src/web/assets.rs`.
+//! web/package-lock.json, never copied into the repository) and our own tokens and
+//! layout: `$OUT_DIR/loket.css`, embedded by `src/web/assets.rs`. The municipality's
+//! colours are not built in: `src/web/assets.rs` writes them from the profile in use.
 //!
 //! The packages are installed with `npm ci` in web/ when they are missing, so a fresh
 //! clone's `cargo run` needs nothing more than Node (and the npm registry).
@@ -13,13 +14,13 @@ const PARTS: [&str; 3] = [
     "web/node_modules/@nl-design-system-unstable/voorbeeld-design-tokens/dist/theme.css",
     // The components.
     "web/node_modules/@utrecht/component-library-css/dist/index.css",
-    // Dronten's own tokens and the page layout.
-    "web/dronten.css",
+    // Our own tokens (the profile's colours as --loket-* properties) and the page layout.
+    "web/loket.css",
 ];
 
 fn main() {
     println!("cargo:rerun-if-changed=web/package-lock.json");
-    println!("cargo:rerun-if-changed=web/dronten.css");
+    println!("cargo:rerun-if-changed=web/loket.css");
     println!("cargo:rerun-if-changed=build.rs");
     let missing = PARTS.iter().any(|p| !Path::new(p).exists());
     if missing {

@@ -7,9 +7,11 @@
 # fresh temporary data folder, the embedded store, the business clock fixed at
 # 2017-10-01 10:00 Europe/Amsterdam (Week van Respect 2017 registration is open and
 # 2017 events lie ahead) and a random 48-character LOKET_JWT_SECRET; mints a staff
-# token with `loket token` and sends it as `Authorization: Bearer` on every request;
-# runs every check in every phase (examples, coverage, fuzzing, stateful with
-# inferred links; settings in infra/schemathesis.toml); prints how many test cases
+# token with `loket token`, which infra/schemathesis.toml sends as `Authorization:
+# Bearer` on the staff routes; prepares one application that awaits its organiser's
+# answer; runs every check in every phase (examples, coverage, fuzzing, and stateful,
+# which walks the document's OpenAPI links; settings in infra/schemathesis.toml) and
+# fails on any warning (such as "Missing test data"); prints how many test cases
 # (= requests) were generated and exits non-zero on any failure or error schemathesis
 # reports, on an empty run, or when the time cap is hit. The server is always stopped.
 #
@@ -128,8 +130,59 @@ say "GET /openapi.json: 200, $(wc -c <"$WORK/openapi.json") bytes, first answer 
 
 TOKEN="$(LOKET_JWT_SECRET="$SECRET" "$LOKET_BIN" token --sub schemathesis --hours 1)"
 [[ -n "$TOKEN" ]] || { say "loket token printed nothing"; exit 1; }
+# infra/schemathesis.toml sends it on the staff routes only: the organiser's routes
+# get the access token their OpenAPI link hands on.
+export LOKET_STAFF_TOKEN="$TOKEN"
 
-say "$("$ST" --version): --checks all, max examples $MAX_EXAMPLES, seed $SEED, cap ${TIME_CAP}s"
+# The organiser's and registrant's routes open with the access token handed out once
+# in a 201. schemathesis generates a value for a bearer scheme it has no token for,
+# and that value wins over the one a link hands on, so these routes are given items
+# made here, each with its id and token (infra/schemathesis.toml):
+#   LOKET_PERMIT_*        an application, to read and withdraw;
+#   LOKET_INFO_*          one that awaits its organiser's answer (staff asked);
+#   LOKET_REGISTRATION_*  a registration for 2017, to read and cancel.
+post() { # URL BODY [curl options]: the 201/200 body, or fail
+  local url="$1" body="$2"
+  shift 2
+  curl -sf -H 'Content-Type: application/json' -H 'Accept: application/json' --max-time 30 \
+    "$@" "$URL$url" --data-binary "$body"
+}
+field() { "$ROOT/.venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+PERMIT='{"organiser": {"name": "Stichting Proef", "email": "proef@example.org", "phone": "0321 123456"},
+ "event": {"name": "Proefmarkt", "description": "Een markt om het contract te toetsen.",
+  "kern": "dronten", "address": "De Rede 1", "starts_at": "2018-06-02T10:00:00+02:00",
+  "ends_at": "2018-06-02T17:00:00+02:00", "expected_visitors": 300, "amplified_music": false,
+  "road_closure": false, "alcohol": "none", "largest_structure_m2": 0, "on_water": false,
+  "fireworks": false, "commercial": false, "non_profit": true}}'
+REGISTRATION='{"organisation": {"name": "OBS De Proef", "type": "primary_school"},
+ "contact": {"name": "J. Proef", "email": "proef@example.org", "phone": "0321 654321"},
+ "activity": {"title": "Respectkring", "description": "Een gesprek over respect.",
+  "date": "2017-11-07", "starts_at": "09:00", "ends_at": "10:30", "location": "Aula",
+  "kern": "dronten", "expected_participants": 25, "age_min": 8, "age_max": 10,
+  "open_to_public": false, "guest_lesson_wanted": false}}'
+export LOKET_PERMIT_ID LOKET_PERMIT_TOKEN LOKET_INFO_ID LOKET_INFO_TOKEN
+export LOKET_REGISTRATION_ID LOKET_REGISTRATION_TOKEN
+CREATED="$(post /permits "$PERMIT")" || { say "could not submit an application"; exit 1; }
+LOKET_PERMIT_ID="$(field id <<<"$CREATED")"
+LOKET_PERMIT_TOKEN="$(field access_token <<<"$CREATED")"
+CREATED="$(post /respect-week/2017/activities "$REGISTRATION")" ||
+  { say "could not register an activity"; exit 1; }
+LOKET_REGISTRATION_ID="$(field id <<<"$CREATED")"
+LOKET_REGISTRATION_TOKEN="$(field access_token <<<"$CREATED")"
+CREATED="$(post /permits "$PERMIT")" || { say "could not submit an application"; exit 1; }
+LOKET_INFO_ID="$(field id <<<"$CREATED")"
+LOKET_INFO_TOKEN="$(field access_token <<<"$CREATED")"
+VERSION="$(field version <<<"$CREATED")"
+# A question is asked in review: start it, then ask, each on the version before it.
+for DECISION in '{"action": "start_review"}' \
+  '{"action": "request_info", "reason": "Waar komen de toiletten?"}'; do
+  DECIDED="$(post "/admin/permits/$LOKET_INFO_ID/review" "$DECISION" \
+    -H "Authorization: Bearer $TOKEN" -H "If-Match: \"$VERSION\"")" ||
+    { say "staff could not decide $DECISION on $LOKET_INFO_ID"; exit 1; }
+  VERSION="$(field version <<<"$DECIDED")"
+done
+
+say "$("$ST" --version): every check, max examples $MAX_EXAMPLES, seed $SEED, cap ${TIME_CAP}s"
 T0=$SECONDS
 # In $WORK so that Hypothesis/schemathesis caches never land in (or come from) the
 # clone. In the background, with its output followed by tail, so that a TERM or INT
@@ -138,8 +191,6 @@ T0=$SECONDS
 : >"$WORK/schemathesis.out" # exists before tail looks
 (cd "$WORK" && exec timeout --foreground -k 10 "$TIME_CAP" "$ST" --config-file "$CONFIG" \
   run "$URL/openapi.json" \
-  --checks all \
-  --header "Authorization: Bearer $TOKEN" \
   --max-examples "$MAX_EXAMPLES" \
   --seed "$SEED" \
   --no-color \

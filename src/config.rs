@@ -346,7 +346,7 @@ pub fn mail(settings: &Settings, profile: &Municipality) -> Result<Mail, ConfigE
     };
     from.parse::<lettre::message::Mailbox>()
         .map_err(|e| ConfigError::Invalid(format!("{source}: {e}")))?;
-    Ok(Mail::new(&public_url, from).signed_by(profile))
+    Ok(Mail::new(&public_url, from, profile))
 }
 
 /// The local server's mail transport: SMTP, or `.eml` files in the data folder.

@@ -5,24 +5,40 @@
 
 use chrono::NaiveDate;
 
+use crate::domain::history::Actor;
 use crate::domain::money::Cents;
 use crate::domain::permit::PermitStatus;
 use crate::domain::respect_week::{OrganisationType, RegistrationStatus};
-use crate::domain::risk::{Category, Kind};
+use crate::domain::risk::{Alcohol, Category, Kind};
+
+/// `1.000.000`: a whole number with Dutch grouping.
+pub fn grouped(number: i64) -> String {
+    let sign = if number < 0 { "-" } else { "" };
+    let whole = number.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(digit);
+    }
+    format!("{sign}{out}")
+}
 
 /// `EUR 1.463,00`: Dutch grouping and decimal comma.
 pub fn euro(cents: Cents) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}EUR {grouped},{:02}", cents % 100)
+    let whole = grouped((cents / 100) as i64);
+    format!("{sign}EUR {whole},{:02}", cents % 100)
+}
+
+/// `1463,00`: euros with a decimal comma and no grouping, which Dutch Excel reads as
+/// a number.
+pub fn decimal_euros(cents: Cents) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}{},{:02}", cents / 100, cents % 100)
 }
 
 const MONTHS: [&str; 12] = [
@@ -90,6 +106,34 @@ pub fn status_text(status: PermitStatus) -> &'static str {
         PermitStatus::Rejected => "Geweigerd",
         PermitStatus::Withdrawn => "Ingetrokken",
         PermitStatus::Voided => "Vervallen",
+    }
+}
+
+/// A status as staff name it (the organiser's page speaks to the organiser: "Wij
+/// hebben een vraag aan u").
+pub fn status_for_staff(status: PermitStatus) -> &'static str {
+    match status {
+        PermitStatus::InfoRequested => "Vraag aan de aanvrager uitgezet",
+        other => status_text(other),
+    }
+}
+
+/// Alcohol at the event, as the form asks it.
+pub fn alcohol_text(alcohol: Alcohol) -> &'static str {
+    match alcohol {
+        Alcohol::None => "Geen alcohol",
+        Alcohol::Free => "Alcohol, gratis geschonken",
+        Alcohol::Sale => "Alcohol wordt verkocht",
+    }
+}
+
+/// Who made a change, for staff: a staff member by their id.
+pub fn actor_text(actor: &Actor) -> &str {
+    match actor {
+        Actor::Organiser => "de aanvrager",
+        Actor::Registrant => "de aanmelder",
+        Actor::Staff(id) => id,
+        Actor::System => "loket (automatisch)",
     }
 }
 

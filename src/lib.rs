@@ -1,4 +1,5 @@
-//! loket: the online counter of the municipality of Dronten for events.
+//! loket: a municipality's online counter for events (built for Dronten, whose
+//! profile is `municipalities/dronten.toml`).
 //!
 //! `domain` holds the rules (pure), `store` the two storage back-ends behind one
 //! trait, `app` the use cases on them; `api` (JSON) and `web` (pages) are the two

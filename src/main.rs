@@ -6,10 +6,7 @@ use clap::{Parser, Subcommand};
 use loket::config::{self, Settings};
 
 #[derive(Parser)]
-#[command(
-    name = "loket",
-    about = "Online counter of the municipality of Dronten for events"
-)]
+#[command(name = "loket", about = "Online counter of a municipality for events")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

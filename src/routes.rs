@@ -3,17 +3,15 @@
 //! siblings: neither mounts the other.
 
 use axum::Router;
-use axum::routing::get;
 
-use crate::api::{self, AppState, admin, admin_respect_week, headers, openapi, permits};
+use crate::api::{self, AppState, admin, admin_respect_week, headers, permits};
 use crate::web;
 
 /// Health, the OpenAPI document and problem+json for unknown paths and methods:
 /// part of every function's router.
 fn operational(routes: Router<AppState>, state: AppState) -> Router {
     routes
-        .route("/health", get(api::health))
-        .route("/openapi.json", get(openapi::serve))
+        .merge(Router::from(api::operational_router()))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::map_response(headers::secure))
@@ -36,14 +34,17 @@ async fn in_profile(
 
 /// The organisers' routes and pages: the `permits` Lambda function.
 pub fn permits_app(state: AppState) -> Router {
-    operational(permits::router().merge(web::permit_pages()), state)
+    operational(
+        Router::from(permits::router()).merge(web::permit_pages()),
+        state,
+    )
 }
 
 /// Week van Respect for schools, sport clubs and the public: the `respect_week`
 /// Lambda function.
 pub fn respect_week_app(state: AppState) -> Router {
     operational(
-        api::respect_week::router().merge(web::respect_week_pages()),
+        Router::from(api::respect_week::router()).merge(web::respect_week_pages()),
         state,
     )
 }
@@ -51,9 +52,7 @@ pub fn respect_week_app(state: AppState) -> Router {
 /// The staff routes and the staff pages: the `admin` Lambda function.
 pub fn admin_app(state: AppState) -> Router {
     operational(
-        admin::router()
-            .merge(admin_respect_week::router())
-            .merge(web::staff_pages()),
+        Router::from(admin::router().merge(admin_respect_week::router())).merge(web::staff_pages()),
         state,
     )
 }
@@ -61,12 +60,13 @@ pub fn admin_app(state: AppState) -> Router {
 /// Every route: the local server.
 pub fn app(state: AppState) -> Router {
     operational(
-        Router::new()
-            .merge(permits::router())
-            .merge(api::respect_week::router())
-            .merge(admin::router())
-            .merge(admin_respect_week::router())
-            .merge(web::pages()),
+        Router::from(
+            permits::router()
+                .merge(api::respect_week::router())
+                .merge(admin::router())
+                .merge(admin_respect_week::router()),
+        )
+        .merge(web::pages()),
         state,
     )
 }

@@ -11,9 +11,10 @@ use std::process::Command;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use loket::app::export::CsvDialect;
-use loket::app::export::{CSV_COLUMNS, permits_csv};
+use loket::app::export::{CSV_COLUMNS, CSV_COLUMNS_NL, permits_csv};
 use loket::domain::formats::{Email, Phone, Reference, Register};
 use loket::domain::leges::Tariffs;
+use loket::domain::municipality::Municipality;
 use loket::domain::permit::{self, Application, Event, Kern, Organiser};
 use loket::domain::risk::Alcohol;
 
@@ -85,6 +86,12 @@ fn application(n: usize, name: &str) -> Application {
 /// `file` as LibreOffice Calc reads it (separator `separator`), written back as
 /// comma-separated UTF-8 with every text cell quoted.
 fn through_calc(file: &Path, separator: u8) -> Vec<Vec<String>> {
+    through_calc_in(file, separator, "")
+}
+
+/// The same, read as a spreadsheet set to `language` (an LCID: 1043 is Dutch) reads
+/// it; empty for the default.
+fn through_calc_in(file: &Path, separator: u8, language: &str) -> Vec<Vec<String>> {
     let out = file.parent().unwrap().join("out");
     let status = Command::new("soffice")
         .args([
@@ -93,7 +100,7 @@ fn through_calc(file: &Path, separator: u8) -> Vec<Vec<String>> {
                 "-env:UserInstallation=file://{}",
                 out.join("profile").display()
             ),
-            &format!("--infilter=CSV:{separator},34,76,1"),
+            &format!("--infilter=CSV:{separator},34,76,1,,{language}"),
             "--convert-to",
             "csv:Text - txt - csv (StarCalc):44,34,76,1",
             "--outdir",
@@ -159,12 +166,16 @@ fn libreoffice_evaluates_no_formula_in_the_export() {
         (CsvDialect::Rfc4180, b',', "rfc4180.csv"),
         (CsvDialect::ExcelNl, b';', "excel_nl.csv"),
     ] {
-        let bytes = permits_csv(&apps, dialect).unwrap();
+        let bytes = permits_csv(&apps, dialect, &Municipality::dronten()).unwrap();
         let file = dir.path().join(name);
         std::fs::write(&file, &bytes).unwrap();
         let written = cells(&bytes, separator);
         let shown = through_calc(&file, separator);
-        assert_eq!(written[0], CSV_COLUMNS, "{name}: the header row");
+        let headers = match dialect {
+            CsvDialect::Rfc4180 => CSV_COLUMNS,
+            CsvDialect::ExcelNl => CSV_COLUMNS_NL,
+        };
+        assert_eq!(written[0], headers, "{name}: the header row");
         let name_column = CSV_COLUMNS
             .iter()
             .position(|c| *c == "organiser_name")
@@ -193,8 +204,69 @@ fn libreoffice_evaluates_no_formula_in_the_export() {
                     assert!(s.eq_ignore_ascii_case(w), "{name} row {r}: {s} for {w}");
                     continue;
                 }
+                // The Dutch export's amounts (`1463,00`) and local moments
+                // (`18-08-2017 12:00`) are numbers and dates to a spreadsheet: the
+                // Dutch reading below checks them.
+                if dialect == CsvDialect::ExcelNl && dutch_number_or_moment(w) {
+                    continue;
+                }
                 assert_eq!(s, w, "{name} row {r} column {}", CSV_COLUMNS[c]);
             }
         }
     }
+}
+
+/// `1463,00`, `18-08-2017` or `18-08-2017 12:00`.
+fn dutch_number_or_moment(cell: &str) -> bool {
+    let digits = |part: &str, n: usize| part.len() == n && part.bytes().all(|b| b.is_ascii_digit());
+    let number = cell.split_once(',').is_some_and(|(euros, cents)| {
+        !euros.is_empty() && digits(euros, euros.len()) && digits(cents, 2)
+    });
+    let (date, time) = cell.split_once(' ').unwrap_or((cell, "00:00"));
+    let date_parts: Vec<&str> = date.split('-').collect();
+    let moment = matches!(date_parts.as_slice(), [d, m, y] if digits(d, 2) && digits(m, 2) && digits(y, 4))
+        && time
+            .split_once(':')
+            .is_some_and(|(h, m)| digits(h, 2) && digits(m, 2));
+    number || moment
+}
+
+/// Dutch Excel reads the Dutch export as a person expects: the amounts as numbers of
+/// euros (not 146300, and not text), the dates as dates, the words in Dutch.
+#[test]
+fn a_dutch_spreadsheet_reads_euros_as_numbers_and_dates_as_dates() {
+    if !soffice_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let apps = vec![application(0, "Zomerfestival")];
+    let bytes = permits_csv(&apps, CsvDialect::ExcelNl, &Municipality::dronten()).unwrap();
+    let file = dir.path().join("excel_nl.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    let written = cells(&bytes, b';');
+    // Read as Dutch (1043), then summed and formatted by Calc itself: a cell that
+    // stayed text would not add up.
+    let shown = through_calc_in(&file, b';', "1043");
+    let column = |name: &str| CSV_COLUMNS_NL.iter().position(|c| *c == name).unwrap();
+    let leges = written[1][column("Leges (EUR)")].clone();
+    println!(
+        "written {leges:?}, shown {:?}",
+        shown[1][column("Leges (EUR)")]
+    );
+    let shown_leges: f64 = shown[1][column("Leges (EUR)")]
+        .replace('.', "")
+        .replace(',', ".")
+        .parse()
+        .unwrap_or_else(|_| panic!("Leges read as a number: {:?}", shown[1]));
+    let written_leges: f64 = leges.replace(',', ".").parse().unwrap();
+    assert_eq!(shown_leges, written_leges, "euros, not cents");
+    assert!(
+        written_leges < 10_000.0,
+        "{written_leges}: euros, not cents"
+    );
+    println!("shown row: {:?}", shown[1]);
+    // A date, read day first: Calc writes it back in its own (US) format.
+    assert_eq!(shown[1][column("Begint")], "08/18/17 12:00 PM");
+    assert_eq!(shown[1][column("Kern")], "Dronten");
+    assert_eq!(shown[1][column("Te laat aangevraagd")], "nee");
 }

@@ -142,3 +142,34 @@ fn the_architecture_and_the_readme_name_every_source_folder() {
         );
     }
 }
+
+/// One form of address everywhere (#21): the pages and the e-mails say "u" and
+/// "u heeft", never "je", "jouw" or "u hebt".
+#[test]
+fn pages_and_mail_address_the_reader_as_u_heeft() {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root().join("templates"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    sources.push(root().join("src/notify/letters.rs"));
+    sources.push(root().join("src/app/messages.rs"));
+    let mut found = Vec::new();
+    for path in &sources {
+        let text = std::fs::read_to_string(path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let lower = line.to_lowercase();
+            let words: Vec<&str> = lower
+                .split(|c: char| !c.is_alphabetic())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let informal = words.iter().any(|w| matches!(*w, "je" | "jouw" | "jij"));
+            let hebt = words
+                .windows(2)
+                .any(|w| w == ["u", "hebt"] || w == ["hebt", "u"]);
+            if informal || hebt {
+                found.push(format!("{}:{}: {line}", path.display(), n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -7,13 +7,13 @@
 //! (`invalid_query`) naming every bad one; an empty value (`?status=`) counts as
 //! absent.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::{AppError, staff_permits};
 use crate::domain::coverage::CoverageReport;
@@ -33,13 +33,13 @@ use super::validate::{
 };
 use validator::{Validate, ValidationError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/permits", get(list))
-        .route("/admin/permits.csv", get(export_csv))
-        .route("/admin/permits/{id}", get(read))
-        .route("/admin/permits/{id}/review", post(review))
-        .route("/admin/leges/coverage", get(leges_coverage))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(export_csv))
+        .routes(routes!(read))
+        .routes(routes!(review))
+        .routes(routes!(leges_coverage))
 }
 
 // ---------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ pub fn csv_download(export: staff_permits::Export) -> Response {
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let name = format!("attachment; filename=\"vergunningen-{}.csv\"", export.year);
+    let name = format!("attachment; filename=\"{}\"", export.file_name);
     if let Ok(v) = HeaderValue::from_str(&name) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }

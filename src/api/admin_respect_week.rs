@@ -7,12 +7,12 @@
 //! The list is in programme order (date, then start time); `?status=` narrows it.
 //! The summary is one read of the aggregates kept by every change.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::{AppError, staff_respect_week};
 use crate::domain::respect_week::{
@@ -31,15 +31,12 @@ use super::validate::{
 };
 use validator::Validate;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/respect-week/{year}/activities", get(list))
-        .route("/admin/respect-week/{year}/activities/{id}", get(read))
-        .route(
-            "/admin/respect-week/{year}/activities/{id}/review",
-            post(review),
-        )
-        .route("/admin/respect-week/{year}/summary", get(summary))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(read))
+        .routes(routes!(review))
+        .routes(routes!(summary))
 }
 
 // ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ use super::validate::{Field, RequestBody, ValidatedJson, email, reference};
 #[serde(default)]
 pub struct LostLinkRequest {
     #[validate(custom(function = "reference"))]
-    #[schema(value_type = String, required = true, pattern = "^(EV|WVR)-[0-9]{4}-[0-9]{4,}$", example = "EV-2017-0001")]
+    #[schema(value_type = String, required = true, pattern = "^([Ee][Vv]|[Ww][Vv][Rr])-[0-9]{4}-[0-9]{4,}$", example = "EV-2017-0001")]
     pub reference: Field<String>,
     #[validate(custom(function = "email"))]
     #[schema(value_type = String, required = true, format = Email, max_length = 254)]

@@ -5,6 +5,7 @@
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub mod admin;
 pub mod admin_respect_week;
@@ -16,6 +17,7 @@ pub mod headers;
 pub mod history;
 pub mod lost_link;
 pub mod openapi;
+mod openapi_links;
 pub mod permits;
 pub mod query;
 pub mod respect_week;
@@ -33,6 +35,23 @@ pub struct Health {
     responses((status = 200, description = "The process is up (the store is not touched)", body = Health)))]
 pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
+}
+
+/// Health and the OpenAPI document: part of every Lambda function's routes.
+pub fn operational_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(openapi::serve))
+}
+
+/// Every route of the API, each declared once by its `#[utoipa::path]`: the
+/// OpenAPI document is read from this router (`openapi::document`).
+pub fn every_route() -> OpenApiRouter<AppState> {
+    operational_router()
+        .merge(permits::router())
+        .merge(respect_week::router())
+        .merge(admin::router())
+        .merge(admin_respect_week::router())
 }
 
 /// Unknown paths: problem+json 404.

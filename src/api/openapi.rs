@@ -7,10 +7,11 @@ use utoipa::openapi::schema::{AdditionalProperties, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Header, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::domain::text::{self, Lines};
 
-use super::{admin, admin_respect_week, error, lost_link, permits, respect_week};
+use super::error;
 
 struct Security;
 
@@ -277,6 +278,19 @@ impl Modify for Contract {
         let Some(components) = openapi.components.as_mut() else {
             return;
         };
+        // utoipa drops the `null` of an `Option<S>` whose `S` is a generic parameter
+        // (`StaffChange<S>::from`); the first change of a history has no `from`.
+        for (name, schema) in components.schemas.iter_mut() {
+            if name.starts_with("StaffChange_")
+                && let RefOr::T(Schema::Object(change)) = schema
+                && let Some(RefOr::T(Schema::Object(from))) = change.properties.get_mut("from")
+            {
+                from.schema_type = SchemaType::Array(vec![Type::String, Type::Null]);
+                if let Some(values) = from.enum_values.as_mut() {
+                    values.push(serde_json::Value::Null);
+                }
+            }
+        }
         // The request types and the objects they nest, each once.
         let mut done = std::collections::BTreeSet::new();
         while let Some(location) = request_schemas.pop() {
@@ -291,38 +305,24 @@ impl Modify for Contract {
     }
 }
 
+/// The links between operations (`openapi_links.rs`).
+struct Links;
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        super::openapi_links::add_links(openapi);
+    }
+}
+
+/// What the routes do not say: the info, the shared schemas and the tags. The paths
+/// come from the routers (`super::every_route`), each declared once by its
+/// `#[utoipa::path]`.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "loket", description = "Online counter of the municipality of Dronten for events"),
-    paths(
-        super::health,
-        serve,
-        permits::quote,
-        permits::submit,
-        permits::read,
-        permits::withdraw,
-        permits::answer_info,
-        lost_link::permit_link,
-        lost_link::registration_link,
-        respect_week::editions,
-        respect_week::register,
-        respect_week::programme,
-        respect_week::programme_ics,
-        respect_week::read,
-        respect_week::cancel,
-        admin::list,
-        admin::read,
-        admin::review,
-        admin::export_csv,
-        admin::leges_coverage,
-        admin_respect_week::list,
-        admin_respect_week::read,
-        admin_respect_week::review,
-        admin_respect_week::summary,
-    ),
+    // The served document names the profile in use (`document_for`).
+    info(title = "loket", description = "Online counter of a municipality for events"),
     // Parameter types are not collected from `IntoParams`: named here.
     components(schemas(error::Problem, error::FieldError, super::query::CsvDialect)),
-    modifiers(&Security, &Contract),
     tags((name = "permits", description = "Event permits and meldingen, for organisers"),
          (name = "respect_week", description = "Week van Respect: registrations by schools and sport clubs, and the public programme"),
          (name = "admin", description = "Staff: review, export and leges coverage (JWT with group `staff`)"))
@@ -330,7 +330,14 @@ impl Modify for Contract {
 pub struct ApiDoc;
 
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let (_, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(super::every_route())
+        .split_for_parts();
+    // After the paths are in: each of these completes every operation.
+    for modifier in [&Security as &dyn Modify, &Contract, &Links] {
+        modifier.modify(&mut doc);
+    }
+    doc
 }
 
 #[utoipa::path(get, path = "/openapi.json", tag = "operational",
@@ -465,5 +472,22 @@ mod tests {
                 .get("default")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_first_change_of_a_history_may_come_from_nothing() {
+        let doc = doc();
+        for name in ["StaffChange_PermitStatus", "StaffChange_RegistrationStatus"] {
+            let from = &doc["components"]["schemas"][name]["properties"]["from"];
+            assert_eq!(
+                from["type"],
+                serde_json::json!(["string", "null"]),
+                "{name}"
+            );
+            assert!(
+                from["enum"].as_array().unwrap().contains(&Value::Null),
+                "{name}"
+            );
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! Event permits for organisers: quote, apply, follow, answer, withdraw.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::{Validate, ValidationError};
 
 use crate::app::{AppError, AppResult, Idempotent, StoredAnswer, permits};
@@ -26,14 +26,14 @@ use super::validate::{
     parse_optional, phone, required, timestamp,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/permits/quote", post(quote))
-        .route("/permits", post(submit))
-        .route("/permits/{id}", get(read))
-        .route("/permits/{id}/withdraw", post(withdraw))
-        .route("/permits/{id}/info", post(answer_info))
-        .route("/permits/lost-link", post(super::lost_link::permit_link))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(quote))
+        .routes(routes!(submit))
+        .routes(routes!(read))
+        .routes(routes!(withdraw))
+        .routes(routes!(answer_info))
+        .routes(routes!(super::lost_link::permit_link))
 }
 
 /// The body of `POST /permits` and `POST /permits/quote`.
@@ -107,8 +107,9 @@ pub struct EventInput {
     #[validate(custom(function = "required"))]
     #[schema(value_type = bool, required = true)]
     pub amplified_music: Field<bool>,
-    #[validate(custom(function = "optional"), range(min = 0, max = 200))]
-    #[schema(value_type = Option<i64>, minimum = 0, maximum = 200)]
+    /// At most 140 dB(A): louder is the threshold of pain, not an event (a typo).
+    #[validate(custom(function = "optional"), range(min = 0, max = 140))]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 140)]
     pub max_sound_dba: Field<i64>,
     #[validate(custom(function = "required"))]
     #[schema(value_type = bool, required = true)]

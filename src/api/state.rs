@@ -78,8 +78,8 @@ impl AppStateBuilder {
     /// too (a [`Self::mail`] after this one replaces them).
     pub fn catalogue(mut self, catalogue: Catalogue) -> AppStateBuilder {
         let profile = &catalogue.municipality;
-        let mail = Mail::new(&self.state.app.mail.public_url, &profile.mail.from);
-        self.state.app.mail = Arc::new(mail.signed_by(profile));
+        let mail = Mail::new(&self.state.app.mail.public_url, &profile.mail.from, profile);
+        self.state.app.mail = Arc::new(mail);
         self.state.app.catalogue = Arc::new(catalogue);
         self
     }

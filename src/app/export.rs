@@ -4,10 +4,15 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::money::Cents;
+use crate::domain::municipality::Municipality;
 use crate::domain::permit::Application;
 use crate::domain::risk::Kind;
 use crate::domain::text::{self, Lines};
-use crate::domain::time::local_rfc3339;
+use crate::domain::time::{self, local_rfc3339};
+use crate::dutch;
 
 /// The CSV flavour of the export.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -16,70 +21,160 @@ pub enum CsvDialect {
     /// RFC 4180: comma-separated, UTF-8.
     #[default]
     Rfc4180,
-    /// What Dutch Excel opens by a double click: semicolon-separated, UTF-8 with a BOM.
+    /// What Dutch Excel opens by a double click: semicolon-separated, UTF-8 with a BOM,
+    /// with Dutch headers and words, amounts in euros (`1463,00`) and local dates
+    /// (`18-08-2017 12:00`).
     ExcelNl,
 }
 
-/// One column of the export: its header and how a cell is read from an application.
-type Column = (&'static str, fn(&Application) -> String);
+/// How a cell is written: codes and RFC 3339 for a program (`rfc4180`), or Dutch
+/// words, euros and local dates for a person in Excel (`excel_nl`).
+pub struct Cells<'a> {
+    dutch: bool,
+    profile: &'a Municipality,
+}
 
-/// The columns of the export, in order: each declared once, header and value
-/// together, so that the two can never drift apart.
+impl Cells<'_> {
+    fn word(&self, code: &str, dutch: &str) -> String {
+        if self.dutch { dutch } else { code }.to_string()
+    }
+
+    /// Cents for a program; `1463,00` for Dutch Excel, which reads it as a number.
+    fn amount(&self, cents: Cents) -> String {
+        if self.dutch {
+            dutch::decimal_euros(cents)
+        } else {
+            cents.to_string()
+        }
+    }
+
+    /// RFC 3339 with the local offset; `18-08-2017 12:00` for Dutch Excel.
+    fn moment(&self, at: &DateTime<Utc>) -> String {
+        if self.dutch {
+            time::local(*at).format("%d-%m-%Y %H:%M").to_string()
+        } else {
+            local_rfc3339::format(at)
+        }
+    }
+
+    fn date(&self, date: NaiveDate) -> String {
+        if self.dutch {
+            date.format("%d-%m-%Y").to_string()
+        } else {
+            date.to_string()
+        }
+    }
+
+    fn flag(&self, yes: bool) -> String {
+        match (self.dutch, yes) {
+            (false, yes) => yes.to_string(),
+            (true, true) => "ja".into(),
+            (true, false) => "nee".into(),
+        }
+    }
+}
+
+/// One column of the export: its header for a program, its Dutch header, and how a
+/// cell is read from an application.
+type Column = (
+    &'static str,
+    &'static str,
+    fn(&Application, &Cells) -> String,
+);
+
+/// The columns of the export, in order: each declared once, headers and value
+/// together, so that they can never drift apart.
 const COLUMNS: [Column; 25] = [
-    ("reference", |a| a.reference.to_string()),
-    ("id", |a| a.id.clone()),
-    ("status", |a| a.status.as_str().to_string()),
-    ("kind", |a| {
-        match a.kind {
+    ("reference", "Kenmerk", |a, _| a.reference.to_string()),
+    ("id", "Id", |a, _| a.id.clone()),
+    ("status", "Status", |a, c| {
+        c.word(a.status.as_str(), dutch::status_for_staff(a.status))
+    }),
+    ("kind", "Soort", |a, c| {
+        let code = match a.kind {
             Kind::Melding => "melding",
             Kind::Vergunning => "vergunning",
-        }
-        .to_string()
+        };
+        c.word(code, dutch::kind_text(a.kind))
     }),
-    ("category", |a| a.category.as_str().to_string()),
-    ("risk_score", |a| a.risk_score.to_string()),
-    ("submitted_at", |a| local_rfc3339::format(&a.submitted_at)),
-    ("required_by", |a| a.deadline.required_by.to_string()),
-    ("late", |a| a.deadline.late.to_string()),
-    ("event_name", |a| a.event.name.clone()),
-    ("kern", |a| a.event.kern.as_str().to_string()),
-    ("address", |a| a.event.address.clone()),
-    ("starts_at", |a| local_rfc3339::format(&a.event.starts_at)),
-    ("ends_at", |a| local_rfc3339::format(&a.event.ends_at)),
-    ("expected_visitors", |a| {
+    ("category", "Categorie", |a, c| {
+        c.word(a.category.as_str(), dutch::category_text(a.category))
+    }),
+    ("risk_score", "Risicoscore", |a, _| a.risk_score.to_string()),
+    ("submitted_at", "Ingediend op", |a, c| {
+        c.moment(&a.submitted_at)
+    }),
+    ("required_by", "Uiterlijk aanvragen op", |a, c| {
+        c.date(a.deadline.required_by)
+    }),
+    ("late", "Te laat aangevraagd", |a, c| {
+        c.flag(a.deadline.late)
+    }),
+    ("event_name", "Evenement", |a, _| a.event.name.clone()),
+    ("kern", "Kern", |a, c| {
+        c.word(a.event.kern.as_str(), &c.profile.kern_name(&a.event.kern))
+    }),
+    ("address", "Adres of plek", |a, _| a.event.address.clone()),
+    ("starts_at", "Begint", |a, c| c.moment(&a.event.starts_at)),
+    ("ends_at", "Eindigt", |a, c| c.moment(&a.event.ends_at)),
+    ("expected_visitors", "Verwachte bezoekers", |a, _| {
         a.event.expected_visitors.to_string()
     }),
-    ("organiser_name", |a| a.organiser.name.clone()),
-    ("organisation", |a| {
+    ("organiser_name", "Naam aanvrager", |a, _| {
+        a.organiser.name.clone()
+    }),
+    ("organisation", "Organisatie", |a, _| {
         a.organiser.organisation.clone().unwrap_or_default()
     }),
-    ("kvk_number", |a| {
+    ("kvk_number", "KvK-nummer", |a, _| {
         a.organiser
             .kvk_number
             .as_ref()
             .map(|k| k.as_str().to_string())
             .unwrap_or_default()
     }),
-    ("email", |a| a.organiser.email.as_str().to_string()),
-    ("phone", |a| a.organiser.phone.as_str().to_string()),
-    ("tariff_year", |a| a.leges.tariff_year.to_string()),
-    ("total_cents", |a| a.leges.total_cents.to_string()),
-    ("refunded_cents", |a| a.leges.refunded_cents.to_string()),
-    ("net_cents", |a| a.leges.net_cents().to_string()),
-    ("version", |a| a.version.to_string()),
+    ("email", "E-mailadres", |a, _| {
+        a.organiser.email.as_str().to_string()
+    }),
+    ("phone", "Telefoonnummer", |a, _| {
+        a.organiser.phone.as_str().to_string()
+    }),
+    ("tariff_year", "Tariefjaar", |a, _| {
+        a.leges.tariff_year.to_string()
+    }),
+    ("total_cents", "Leges (EUR)", |a, c| {
+        c.amount(a.leges.total_cents)
+    }),
+    ("refunded_cents", "Terugbetaald (EUR)", |a, c| {
+        c.amount(a.leges.refunded_cents)
+    }),
+    ("net_cents", "Netto leges (EUR)", |a, c| {
+        c.amount(a.leges.net_cents())
+    }),
+    ("version", "Versie", |a, _| a.version.to_string()),
 ];
 
-/// The headers of the export, in order (from [`COLUMNS`]).
-pub const CSV_COLUMNS: [&str; 25] = headers();
+/// The headers of the export for a program (`rfc4180`), in order (from [`COLUMNS`]).
+pub const CSV_COLUMNS: [&str; 25] = headers(false);
+/// The Dutch headers of the Excel export (`excel_nl`), in order.
+pub const CSV_COLUMNS_NL: [&str; 25] = headers(true);
 
-const fn headers() -> [&'static str; 25] {
+const fn headers(dutch: bool) -> [&'static str; 25] {
     let mut out = [""; 25];
     let mut i = 0;
     while i < COLUMNS.len() {
-        out[i] = COLUMNS[i].0;
+        out[i] = if dutch { COLUMNS[i].1 } else { COLUMNS[i].0 };
         i += 1;
     }
     out
+}
+
+/// The file name of a year's export: the two dialects apart in a downloads folder.
+pub fn file_name(year: i32, dialect: CsvDialect) -> String {
+    match dialect {
+        CsvDialect::Rfc4180 => format!("vergunningen-{year}.csv"),
+        CsvDialect::ExcelNl => format!("vergunningen-{year}-excel.csv"),
+    }
 }
 
 /// A cell as a spreadsheet may safely read it. Control and invisible characters
@@ -97,18 +192,23 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
-fn csv_row(app: &Application) -> Vec<String> {
+fn csv_row(app: &Application, cells: &Cells) -> Vec<String> {
     COLUMNS
         .iter()
-        .map(|(_, cell)| neutralise(&cell(app)))
+        .map(|(_, _, cell)| neutralise(&cell(app, cells)))
         .collect()
 }
 
-/// The CSV of a year's applications, one row each, with a header row.
+/// The CSV of a year's applications, one row each, with a header row; for Excel in
+/// Dutch, with the kernen of `profile`.
 ///
 /// Every cell that is not a number is quoted, so a separator inside a cell never
 /// splits it, whichever separator the spreadsheet assumes.
-pub fn permits_csv(apps: &[Application], dialect: CsvDialect) -> Result<Vec<u8>, csv::Error> {
+pub fn permits_csv(
+    apps: &[Application],
+    dialect: CsvDialect,
+    profile: &Municipality,
+) -> Result<Vec<u8>, csv::Error> {
     let (delimiter, start): (u8, &[u8]) = match dialect {
         CsvDialect::Rfc4180 => (b',', b""),
         // The BOM tells Excel the file is UTF-8.
@@ -118,9 +218,17 @@ pub fn permits_csv(apps: &[Application], dialect: CsvDialect) -> Result<Vec<u8>,
         .delimiter(delimiter)
         .quote_style(csv::QuoteStyle::NonNumeric)
         .from_writer(start.to_vec());
-    writer.write_record(CSV_COLUMNS)?;
+    let cells = Cells {
+        dutch: dialect == CsvDialect::ExcelNl,
+        profile,
+    };
+    writer.write_record(if cells.dutch {
+        CSV_COLUMNS_NL
+    } else {
+        CSV_COLUMNS
+    })?;
     for app in apps {
-        writer.write_record(csv_row(app))?;
+        writer.write_record(csv_row(app, &cells))?;
     }
     writer
         .into_inner()

@@ -10,7 +10,7 @@ const CATALOGUE: &[(&str, &str)] = &[
     ("required", "Dit veld is verplicht."),
     ("type", "Dit veld heeft niet het goede type."),
     ("too_long", "Maximaal {max} tekens."),
-    ("range", "Moet tussen {min} en {max} liggen."),
+    ("range", "Vul een getal in van {min} tot en met {max}."),
     ("one_of", "Kies een van de mogelijke waarden."),
     (
         "character",
@@ -79,6 +79,11 @@ const RULES: &[(&str, &str)] = &[
         "De eindtijd moet na de begintijd liggen.",
     ),
     (
+        "a_number",
+        "Vul een getal in, in cijfers, bijvoorbeeld 4000.",
+    ),
+    ("yes_or_no", "Kies ja of nee."),
+    (
         "ages_in_order",
         "De maximumleeftijd mag niet lager zijn dan de minimumleeftijd.",
     ),
@@ -112,6 +117,10 @@ pub fn field(code: &str, error: Option<&ValidationError>) -> String {
         for (name, value) in &error.params {
             let text = match value {
                 serde_json::Value::String(s) => s.clone(),
+                // `1.000.000`, as a Dutch reader writes it.
+                serde_json::Value::Number(n) if n.is_i64() => {
+                    crate::dutch::grouped(n.as_i64().unwrap_or_default())
+                }
                 other => other.to_string(),
             };
             message = message.replace(&format!("{{{name}}}"), &text);
@@ -140,7 +149,18 @@ mod tests {
         let mut e = ValidationError::new("range");
         e.add_param(Cow::Borrowed("min"), &1);
         e.add_param(Cow::Borrowed("max"), &5_000);
-        assert_eq!(field("range", Some(&e)), "Moet tussen 1 en 5000 liggen.");
+        assert_eq!(
+            field("range", Some(&e)),
+            "Vul een getal in van 1 tot en met 5.000."
+        );
+        // A wrong type says what to type where it can (#21: "vierduizend").
+        let mut number = ValidationError::new("type");
+        number.add_param(Cow::Borrowed("rule"), &"a_number");
+        assert_eq!(
+            field("type", Some(&number)),
+            "Vul een getal in, in cijfers, bijvoorbeeld 4000."
+        );
+        assert_eq!(field("type", None), "Dit veld heeft niet het goede type.");
         assert_eq!(known_code("range"), "range");
         assert_eq!(known_code("no such code"), "invalid");
         let mut codes: Vec<&str> = CATALOGUE.iter().map(|(c, _)| *c).collect();

@@ -77,6 +77,8 @@ pub async fn decide(
 pub struct Export {
     pub year: i32,
     pub csv: Vec<u8>,
+    /// The download's name, one per dialect.
+    pub file_name: String,
 }
 
 /// The CSV of a year's applications (the current year by default), recorded before
@@ -90,8 +92,8 @@ pub async fn export(
     let now = app.clocks.business();
     let year = year.unwrap_or_else(|| local_year(now));
     let applications = app.store.permits().list_all(year).await?;
-    let csv =
-        permits_csv(&applications, dialect).map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    let csv = permits_csv(&applications, dialect, &app.catalogue.municipality)
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
     let audit = ExportAudit {
         export: "permits_csv".into(),
         staff: staff_id.to_string(),
@@ -101,7 +103,11 @@ pub async fn export(
     };
     app.store.audit().create(new_id(), &audit).await?;
     tracing::info!(staff = %audit.staff, year, rows = audit.rows, "permits exported");
-    Ok(Export { year, csv })
+    Ok(Export {
+        year,
+        csv,
+        file_name: super::export::file_name(year, dialect),
+    })
 }
 
 /// A year's coverage (the current year by default), from one read of its aggregates.

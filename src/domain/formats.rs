@@ -66,7 +66,12 @@ impl Email {
 
     pub fn parse(text: &str) -> Option<Email> {
         use validator::ValidateEmail;
-        (text.chars().count() as u64 <= Email::MAX_CHARS && text.validate_email())
+        // The domain needs a dot: `validator` accepts `info@zomerfest`, which no
+        // resident means.
+        let dotted = text
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
+        (text.chars().count() as u64 <= Email::MAX_CHARS && text.validate_email() && dotted)
             .then(|| Email(text.to_string()))
     }
 
@@ -143,13 +148,16 @@ impl Register {
 pub struct Reference(String);
 
 impl Reference {
-    pub const PATTERN: &str = "^(EV|WVR)-[0-9]{4}-[0-9]{4,}$";
+    /// In any case: people type a reference from a letter as `ev-2017-0001`.
+    pub const PATTERN: &str = "^([Ee][Vv]|[Ww][Vv][Rr])-[0-9]{4}-[0-9]{4,}$";
 
     pub fn new(register: Register, year: i32, number: u64) -> Reference {
         Reference(format!("{}-{year}-{number:04}", register.prefix()))
     }
 
+    /// A reference as typed, in any case; kept in capitals.
     pub fn parse(text: &str) -> Option<Reference> {
+        let text = text.to_ascii_uppercase();
         let mut parts = text.splitn(3, '-');
         let (prefix, year, number) = (parts.next()?, parts.next()?, parts.next()?);
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -158,7 +166,7 @@ impl Reference {
             && digits(year)
             && number.len() >= 4
             && digits(number))
-        .then(|| Reference(text.to_string()))
+        .then(|| Reference(text.clone()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -233,7 +241,10 @@ mod tests {
         for (text, ok) in [
             ("info@zomerfest.nl", true),
             ("j.bakker+wvr@regenboog.nl", true),
-            ("a@b", true),
+            // A domain without a dot is a typo for a resident (info@zomerfest).
+            ("a@b", false),
+            ("info@zomerfest", false),
+            ("a@b.nl", true),
             ("a b@c.nl", false),
             ("@c.nl", false),
             ("geen-adres", false),
@@ -294,10 +305,16 @@ mod tests {
             ("EV-2017-001", false),
             ("XX-2017-0001", false),
             ("EV-2017-0001-x", false),
+            ("ev-2017-0001", true),
+            ("Wvr-2027-12345", true),
         ] {
             assert_eq!(Reference::parse(text).is_some(), ok, "{text}");
             assert_eq!(pattern.is_match(text), ok, "pattern {text}");
         }
+        assert_eq!(
+            Reference::parse("ev-2017-0001").unwrap().as_str(),
+            "EV-2017-0001"
+        );
     }
 
     #[test]

@@ -132,9 +132,9 @@ pub fn permit_letters(
             draft.kind = "permit_received";
             draft.subject = format!("Ontvangstbevestiging {reference}: {name}");
             draft.paragraphs = vec![
-                format!("Wij hebben uw {what} voor {name} ontvangen. Hieronder staat wat u hebt aangevraagd en wat er nu gebeurt."),
+                format!("Wij hebben uw {what} voor {name} ontvangen. Hieronder staat wat u heeft aangevraagd en wat er nu gebeurt."),
                 "Wij beoordelen uw aanvraag. Hebben wij meer informatie nodig, dan krijgt u daarover een e-mail met onze vraag. Als er een besluit is, krijgt u ook bericht.".into(),
-                "Met de persoonlijke link hieronder volgt u uw aanvraag, beantwoordt u vragen en kunt u haar intrekken. Bewaar deze e-mail: de link is alleen voor u.".into(),
+                "Met de persoonlijke link hieronder volgt u uw aanvraag, beantwoordt u vragen en trekt u haar zo nodig in. Bewaar deze e-mail: de link is alleen voor u.".into(),
             ];
             draft.facts.extend([
                 ("Ontvangen op", moment(after.submitted_at)),
@@ -188,7 +188,7 @@ pub fn permit_letters(
             draft.subject = format!("Intrekking bevestigd: {reference}");
             draft.paragraphs = vec![
                 format!(
-                    "U hebt uw {what} voor {name} ingetrokken. Wij behandelen haar niet verder."
+                    "U heeft uw {what} voor {name} ingetrokken. Wij behandelen haar niet verder."
                 ),
                 format!(
                     "U krijgt {} van de leges terug; {} blijft verschuldigd.",
@@ -284,7 +284,7 @@ pub fn registration_letters(
             draft.kind = "registration_cancelled";
             draft.subject = format!("Afmelding bevestigd: {reference}");
             draft.paragraphs = vec![format!(
-                "U hebt de activiteit {title} afgemeld. Zij staat niet (meer) in het programma."
+                "U heeft de activiteit {title} afgemeld. Zij staat niet (meer) in het programma."
             )];
         }
         _ => return Vec::new(),
@@ -293,8 +293,8 @@ pub fn registration_letters(
 }
 
 const NEW_LINK_PARAGRAPHS: [&str; 2] = [
-    "U hebt een nieuwe persoonlijke link gevraagd. Hieronder staat hij. De link die u eerder kreeg, werkt niet meer.",
-    "Hebt u niets gevraagd? Dan kunt u deze e-mail negeren: alleen wie dit e-mailadres leest, heeft de nieuwe link.",
+    "U heeft een nieuwe persoonlijke link gevraagd. Hieronder staat hij. De link die u eerder kreeg, werkt niet meer.",
+    "Heeft u niets gevraagd? Dan kunt u deze e-mail negeren: alleen wie dit e-mailadres leest, heeft de nieuwe link.",
 ];
 
 /// The new private link of an application, to the stored address.

@@ -37,7 +37,7 @@ pub struct Mail {
 /// The municipality as its e-mail shows it.
 #[derive(Debug, Clone)]
 pub struct Signer {
-    /// `Gemeente Dronten`
+    /// The profile's office name, e.g. `Gemeente Dronten`.
     pub organisation: String,
     /// The two lines under the greeting.
     pub signature: [String; 2],
@@ -61,12 +61,14 @@ impl Signer {
 impl Default for Mail {
     fn default() -> Mail {
         let profile = Municipality::dronten();
-        Mail::new("http://127.0.0.1:3000", &profile.mail.from).signed_by(&profile)
+        Mail::new("http://127.0.0.1:3000", &profile.mail.from, &profile)
     }
 }
 
 impl Mail {
-    pub fn new(public_url: &str, from: &str) -> Mail {
+    /// Mail from `from` (the profile's own sender, or `LOKET_MAIL_FROM`), signed by
+    /// `municipality`, with links to `public_url`.
+    pub fn new(public_url: &str, from: &str, municipality: &Municipality) -> Mail {
         let public_url = public_url.trim_end_matches('/').to_string();
         let domain = public_url
             .split("://")
@@ -80,14 +82,8 @@ impl Mail {
             public_url,
             from: from.to_string(),
             domain,
-            signer: Signer::of(&Municipality::dronten()),
+            signer: Signer::of(municipality),
         }
-    }
-
-    /// The same, signed by `municipality` (its office, name and colours).
-    pub fn signed_by(mut self, municipality: &Municipality) -> Mail {
-        self.signer = Signer::of(municipality);
-        self
     }
 
     /// The outbox messages of these letters, due now (`now`: real time).

@@ -106,6 +106,18 @@ pub struct ErrorItem {
     pub message: String,
 }
 
+impl ErrorItem {
+    /// The label as it leads the message in the error summary: `Uw naam: …`, but a
+    /// question as itself (`Wat gaat er gebeuren? …`, not `gebeuren?: …`).
+    pub fn lead(&self) -> String {
+        match self.label.trim_end() {
+            "" => String::new(),
+            label if label.ends_with(['?', '.', ':']) => format!("{label} "),
+            label => format!("{label}: "),
+        }
+    }
+}
+
 impl Errors {
     /// The field errors of a refusal, placed by `place` (an API field → a form field).
     pub fn of(error: &ApiError, place: impl Fn(&str) -> String) -> Option<Errors> {

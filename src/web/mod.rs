@@ -36,10 +36,13 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 pub struct Page {
     pub title: String,
     pub css: &'static str,
+    /// The profile's colours (`assets::theme`), linked after `css`.
+    pub theme_css: String,
     pub js: &'static str,
-    /// `Gemeente Dronten`
+    /// The profile's office, e.g. `Gemeente Dronten`.
     pub organisation: String,
-    /// `Gemeente Dronten · De Rede 1, 8251 ER Dronten · 14 0321`
+    /// The profile's footer line, e.g. `Gemeente Dronten · De Rede 1, 8251 ER Dronten ·
+    /// 14 0321`.
     pub footer: String,
 }
 
@@ -50,6 +53,7 @@ impl Page {
         Page {
             title: title.to_string(),
             css: assets::CSS_PATH.as_str(),
+            theme_css: assets::theme().0,
             js: assets::JS_PATH.as_str(),
             organisation,
             footer,

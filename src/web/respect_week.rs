@@ -294,6 +294,9 @@ struct ConfirmationPage {
     reference: String,
     link: String,
     year: i32,
+    /// Where the receipt goes.
+    email: String,
+    guest_lesson_wanted: bool,
 }
 
 fn confirmation(headers: &HeaderMap, registered: &Registered) -> Response {
@@ -309,6 +312,13 @@ fn confirmation(headers: &HeaderMap, registered: &Registered) -> Response {
             ),
         ),
         year: reg.year,
+        // Just registered: the contact is there (it is erased a year later).
+        email: reg
+            .contact
+            .as_ref()
+            .map(|c| c.email.as_str().to_string())
+            .unwrap_or_default(),
+        guest_lesson_wanted: reg.activity.guest_lesson_wanted,
     };
     html(page.render()).into_response()
 }

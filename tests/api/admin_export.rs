@@ -160,6 +160,13 @@ async fn the_csv_export_for_dutch_excel_keeps_every_cell_whole() {
         .admin_get("/admin/permits.csv?year=2017&dialect=excel_nl", &token)
         .await;
     assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("vergunningen-2017-excel.csv"),
+        "the two downloads have different names"
+    );
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with("\u{feff}".as_bytes()), "a UTF-8 BOM");
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
@@ -172,14 +179,24 @@ async fn the_csv_export_for_dutch_excel_keeps_every_cell_whole() {
         .iter()
         .map(str::to_string)
         .collect();
-    assert_eq!(headers, loket::app::export::CSV_COLUMNS);
+    assert_eq!(headers, loket::app::export::CSV_COLUMNS_NL);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 1);
     let col = |name: &str| rows[0][headers.iter().position(|h| h == name).unwrap()].to_string();
-    assert_eq!(col("id"), id_of(&created));
-    assert_eq!(col("organiser_name"), "Zomerfest;=cmd|' /C calc'!A0;x");
-    assert_eq!(col("organisation"), "'=1+1");
-    assert_eq!(col("event_name"), "'@SUM(1;2)");
+    assert_eq!(col("Id"), id_of(&created));
+    assert_eq!(col("Naam aanvrager"), "Zomerfest;=cmd|' /C calc'!A0;x");
+    assert_eq!(col("Organisatie"), "'=1+1");
+    assert_eq!(col("Evenement"), "'@SUM(1;2)");
+    // In Dutch, for a person in Excel: words, euros and local dates (worked example
+    // 2, the Zomerfestival: category C, EUR 1.463,00).
+    assert_eq!(col("Status"), "Ingediend");
+    assert_eq!(col("Categorie"), "Vergunning, categorie C");
+    assert_eq!(col("Kern"), "Biddinghuizen");
+    assert_eq!(col("Begint"), "18-08-2017 12:00");
+    assert_eq!(col("Uiterlijk aanvragen op"), "26-05-2017");
+    assert_eq!(col("Te laat aangevraagd"), "nee");
+    assert_eq!(col("Leges (EUR)"), "1463,00");
+    assert_eq!(col("Netto leges (EUR)"), "1463,00");
     assert!(
         text.contains("\"Zomerfest;=cmd|' /C calc'!A0;x\""),
         "the cell is quoted: {text}"

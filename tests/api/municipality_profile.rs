@@ -9,7 +9,7 @@ use std::sync::Arc;
 use loket::clock::{Clock, ManualClock};
 use loket::config;
 use loket::domain::leges::{Applies, TariffLine, TariffTable};
-use loket::domain::municipality::{KernEntry, Municipality};
+use loket::domain::municipality::{KernEntry, Municipality, Theme};
 use loket::domain::risk::Category;
 use serde_json::{Value, json};
 
@@ -41,6 +41,13 @@ fn zeewolde_test() -> Municipality {
     m.office.phone = "0999 123456".into();
     m.mail.from = "Zeewolde-Test Loket <loket@zeewolde-test.example>".into();
     m.calendar.domain = "agenda.zeewolde-test.example".into();
+    m.theme = Theme {
+        primary: "#1b5e20".into(),
+        on_primary: "#ffffff".into(),
+        primary_light: "#e8f5e9".into(),
+        focus: "#ffbf47".into(),
+        focus_outline: "#0b0c0c".into(),
+    };
     let line =
         |code: &str, text: &str, amount_cents, applies, categories: &[Category]| TariffLine {
             code: code.into(),
@@ -114,6 +121,47 @@ async fn spawn_zeewolde_test() -> TestApp {
     serve(store, ManualClock::new(at(OPEN)), Some(dir), catalogue).await
 }
 
+/// The stylesheet with the profile's colours that `page` links, after loket's own.
+async fn theme_of(app: &TestApp, page: &str) -> String {
+    let link = |prefix: &str| {
+        let tag = r#"<link rel="stylesheet" href=""#;
+        let at = page
+            .find(&format!("{tag}{prefix}"))
+            .unwrap_or_else(|| panic!("no stylesheet {prefix}… linked:\n{page}"));
+        let href = &page[at + tag.len()..];
+        (at, href[..href.find('"').unwrap()].to_string())
+    };
+    let (loket_at, _) = link("/static/loket-");
+    let (theme_at, theme) = link("/static/theme-");
+    assert!(loket_at < theme_at, "the colours come after loket.css");
+    let response = app.get(&theme).await;
+    assert_eq!(response.status(), 200, "{theme}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/css; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn drontens_pages_are_drawn_in_drontens_colours() {
+    let app = spawn_app().await;
+    let home = app.get("/").await.text().await.unwrap();
+    let theme = theme_of(&app, &home).await;
+    assert!(theme.starts_with("/* The colours of the municipality in use. */\n.loket-theme {"));
+    assert!(theme.contains("--loket-primary: #00467f;"), "{theme}");
+    assert!(theme.contains("--loket-focus: #ffdd00;"), "{theme}");
+    // Another profile's colours are another path; this one is not served here.
+    assert_eq!(
+        app.get("/static/theme-0000000000000000.css").await.status(),
+        404
+    );
+}
+
 fn feest(kern: &str) -> Value {
     json!({
         "organiser": {"name": "P. Jansen", "email": "p.jansen@example.nl", "phone": "0321 111222"},
@@ -155,6 +203,16 @@ async fn a_profile_in_the_config_replaces_drontens_kernen_tariffs_and_name_every
     let home = app.get("/").await.text().await.unwrap();
     assert!(home.contains("Evenementen in Zeewolde-Test"), "{home}");
     assert_no_dronten("the home page", &home);
+
+    // The pages' colours: the profile's, none of Dronten's.
+    let theme = theme_of(&app, &form).await;
+    for colour in ["#1b5e20", "#ffffff", "#e8f5e9", "#ffbf47", "#0b0c0c"] {
+        assert!(theme.contains(colour), "{colour} missing:\n{theme}");
+    }
+    for dronten in ["#00467f", "#e6eef5", "#ffdd00"] {
+        assert!(!theme.contains(dronten), "{dronten} in:\n{theme}");
+    }
+    assert_eq!(theme_of(&app, &home).await, theme);
 
     // A quote: the made-up tariff lines and amounts.
     let quote = expect_status(app.post_json("/permits/quote", &feest("haven")).await, 200).await;

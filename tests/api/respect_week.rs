@@ -629,7 +629,13 @@ async fn the_public_programme_shows_published_activities_only_and_no_contact_dat
         json!({"name": "OBS De Regenboog", "type": "primary_school"})
     );
     assert_eq!(items[0]["activity"]["title"], "Respectles groep 7/8");
+    assert_eq!(items[0]["activity"]["starts_at"], "09:00");
+    assert_eq!(items[0]["activity"]["open_to_public"], false);
     assert!(items[0].get("contact").is_none());
+    assert!(
+        items[0]["activity"].get("guest_lesson_wanted").is_none(),
+        "what the school asked of the municipality is not public (#21)"
+    );
 }
 
 #[tokio::test]

@@ -13,5 +13,6 @@ mod driver;
 mod permits;
 #[path = "../common/process.rs"]
 mod process;
+mod reflow;
 mod respect_week;
 mod staff;

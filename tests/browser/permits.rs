@@ -75,6 +75,18 @@ async fn the_zomerfestival_is_summarised_filed_and_followed() {
 
     browser.press("button[value=indienen]").await;
     assert_eq!(browser.text("[data-testid=kenmerk]").await, "EV-2017-0001");
+    // What, where and when, and where the e-mail went (#21).
+    assert_eq!(
+        browser.text("[data-testid=wat]").await,
+        "Zomerfestival, Spijkweg 30, Biddinghuizen, van vrijdag 18 augustus 2017 12:00 \
+         tot zaterdag 19 augustus 2017 01:00."
+    );
+    assert!(
+        browser
+            .text("[data-testid=bevestiging]")
+            .await
+            .contains("info@zomerfest.nl")
+    );
     assert_zomerfestival_summary(&browser, "the confirmation").await;
     browser.check("permit-confirmation").await;
 
@@ -268,12 +280,9 @@ fn zomerfestival_form(csrf: &str, key: &str) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-/// A double click or a refresh posts the same form again: the same application is
-/// confirmed, not a second one. A post without the form's CSRF value is refused.
-#[tokio::test]
-async fn a_repeated_post_files_once_and_a_post_from_elsewhere_is_refused() {
-    let loket = Loket::start(SUBMISSION_MOMENT).await;
-    let http = reqwest::Client::new();
+/// The empty permit form as a browser without JavaScript gets it: its session
+/// cookie, CSRF value and idempotency key.
+async fn open_form(loket: &Loket, http: &reqwest::Client) -> (String, String, String) {
     let form = http
         .get(loket.url("/evenementen/aanvragen"))
         .send()
@@ -287,7 +296,20 @@ async fn a_repeated_post_files_once_and_a_post_from_elsewhere_is_refused() {
         .unwrap()
         .to_string();
     let page = form.text().await.unwrap();
-    let (csrf, key) = (hidden(&page, "csrf"), hidden(&page, "idempotency_key"));
+    (
+        cookie,
+        hidden(&page, "csrf"),
+        hidden(&page, "idempotency_key"),
+    )
+}
+
+/// A double click or a refresh posts the same form again: the same application is
+/// confirmed, not a second one. A post without the form's CSRF value is refused.
+#[tokio::test]
+async fn a_repeated_post_files_once_and_a_post_from_elsewhere_is_refused() {
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let http = reqwest::Client::new();
+    let (cookie, csrf, key) = open_form(&loket, &http).await;
     let post = |fields: Vec<(&'static str, String)>, cookie: Option<String>| {
         let mut request = http.post(loket.url("/evenementen/aanvragen")).form(&fields);
         if let Some(cookie) = cookie {
@@ -542,4 +564,50 @@ async fn the_lost_link_page_names_its_errors_and_answers_without_telling_who_exi
     assert!(answer.contains("Als het kenmerk en het e-mailadres bij elkaar horen"));
     browser.check("lost-link-answer").await;
     browser.close().await;
+}
+
+/// An error is written for its field and stands at the field that is wrong (#21):
+/// "vierduizend" visitors asks for a number in figures, an empty start time is the
+/// time's fault (not the date's), and a label that is a question is not followed by
+/// a colon in the error summary.
+#[tokio::test]
+async fn each_error_is_written_for_its_field_and_stands_at_it() {
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let http = reqwest::Client::new();
+    let (cookie, csrf, key) = open_form(&loket, &http).await;
+    let fields: Vec<(&'static str, String)> = zomerfestival_form(&csrf, &key)
+        .into_iter()
+        .map(|(name, value)| match name {
+            "event.expected_visitors" => (name, "vierduizend".to_string()),
+            "event.start_time" | "event.description" => (name, String::new()),
+            _ => (name, value),
+        })
+        .collect();
+    let answer = http
+        .post(loket.url("/evenementen/aanvragen"))
+        .header("cookie", cookie)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 422);
+    let html = answer.text().await.unwrap();
+    let error_of = |id: &str| {
+        let marker =
+            format!("id=\"{id}-error\"><span class=\"loket-visually-hidden\">Fout: </span>");
+        html.find(&marker).map(|at| {
+            let rest = &html[at + marker.len()..];
+            rest[..rest.find('<').unwrap()].to_string()
+        })
+    };
+    assert_eq!(
+        error_of("event-expected-visitors").as_deref(),
+        Some("Vul een getal in, in cijfers, bijvoorbeeld 4000.")
+    );
+    assert!(error_of("event-start-time").is_some(), "the empty time");
+    assert_eq!(error_of("event-start-date"), None, "the date was filled in");
+    assert!(
+        html.contains("Wat gaat er gebeuren? Dit veld is verplicht."),
+        "no '?:' in the summary"
+    );
 }

@@ -42,6 +42,21 @@ async fn a_school_registers_and_the_published_activity_is_in_the_programme() {
     browser.press("form button[type=submit]").await;
 
     assert_eq!(browser.text("[data-testid=kenmerk]").await, "WVR-2017-0001");
+    // No promise of publication that staff may not keep; the address and the guest
+    // lesson acknowledged (#21).
+    assert!(
+        browser
+            .text("[data-testid=bevestiging]")
+            .await
+            .contains("j.bakker@regenboog.nl")
+    );
+    assert!(
+        browser
+            .text("[data-testid=vervolg]")
+            .await
+            .contains("zo niet, dan laten wij u dat weten")
+    );
+    assert!(browser.exists("[data-testid=gastles]").await);
     browser.check("respect-week-confirmation").await;
     let link = browser.text("[data-testid=persoonlijke-link]").await;
     browser.goto(&link).await;
@@ -50,6 +65,14 @@ async fn a_school_registers_and_the_published_activity_is_in_the_programme() {
     assert_eq!(
         browser.text("[data-testid=status]").await,
         "Aangemeld, nog niet gepubliceerd"
+    );
+    // The teacher's page leads to the programme (#21).
+    assert_eq!(
+        browser
+            .attr("[data-testid=programma]", "href")
+            .await
+            .as_deref(),
+        Some("/week-van-respect/2017")
     );
     browser.check("respect-week-private").await;
 
@@ -73,6 +96,11 @@ async fn a_school_registers_and_the_published_activity_is_in_the_programme() {
     let programme = browser.body().await;
     assert!(programme.contains("Gastles over pesten"), "{programme}");
     assert!(programme.contains("OBS De Regenboog"));
+    // A class lesson, not open to the public: visitors should not turn up (#21).
+    assert!(
+        programme.contains("niet openbaar: alleen voor de eigen leerlingen of leden"),
+        "{programme}"
+    );
     for private in ["J. Bakker", "j.bakker@regenboog.nl", "654321"] {
         assert!(
             !programme.contains(private),

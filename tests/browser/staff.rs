@@ -78,10 +78,22 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
 
     visser.press("[data-testid=aanvraag] a").await;
     assert_eq!(visser.text("[data-testid=status]").await, "Ingediend");
+    let detail = visser.body().await;
     assert!(
-        visser.body().await.contains("info@zomerfest.nl"),
+        detail.contains("info@zomerfest.nl"),
         "everything the organiser sent"
     );
+    // In words, not codes (#21): the alcohol as the form asked it, the kern by its
+    // name, who made a change.
+    for words in ["Alcohol wordt verkocht", "Biddinghuizen", "de aanvrager"] {
+        assert!(detail.contains(words), "{words} in {detail}");
+    }
+    for code in ["sale", "biddinghuizen", "organiser"] {
+        assert!(
+            !detail.split_whitespace().any(|w| w == code),
+            "the code {code} in {detail}"
+        );
+    }
     visser.check("staff-permit").await;
     // Voiding without its reason: named at the top and at the field.
     visser.tick("action-void").await;
@@ -95,6 +107,25 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
     );
     assert_eq!(visser.text("[data-testid=status]").await, "Ingediend");
     visser.check("staff-permit-decision-error").await;
+    // Another category without choosing one: no category is chosen for staff, so
+    // one slip cannot turn this C permit into a melding (#21).
+    visser.tick("action-reclassify").await;
+    visser
+        .press("form[action$='/besluit'] button[type=submit]")
+        .await;
+    assert!(
+        visser.exists("#category-error").await,
+        "{}",
+        visser.body().await
+    );
+    assert_eq!(visser.text("[data-testid=status]").await, "Ingediend");
+    assert!(
+        visser
+            .body()
+            .await
+            .contains("Vergunning, categorie C (risicoscore"),
+        "still category C"
+    );
 
     // A second staff member opens the same version, and decides first.
     let bakker = driver.session(true).await;
@@ -108,9 +139,12 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
         .await;
     assert_eq!(bakker.text("[data-testid=status]").await, "In behandeling");
 
-    // The first decides on the version they saw: nothing is overwritten; the page
-    // says what changed and offers the fresh version.
-    visser.tick("action-reject").await;
+    // The first decides on the version they saw (a submitted application: rejecting
+    // is not offered before the review starts, #21, so they void it): nothing is
+    // overwritten; the page says what changed and offers the fresh version.
+    assert!(!visser.exists("#action-reject").await);
+    assert!(!visser.exists("#action-approve").await);
+    visser.tick("action-void").await;
     visser.fill("reason", "Te dicht bij de woonwijk.").await;
     visser
         .press("form[action$='/besluit'] button[type=submit]")
@@ -120,7 +154,7 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
     assert!(conflict.contains("In behandeling"), "{conflict}");
     assert_eq!(visser.text("[data-testid=status]").await, "In behandeling");
     visser.check("staff-permit-conflict").await;
-    // On the fresh version the same decision goes through.
+    // On the fresh version, in review, rejecting is offered and goes through.
     visser.tick("action-reject").await;
     visser
         .press("form[action$='/besluit'] button[type=submit]")
@@ -492,6 +526,15 @@ async fn worked_example_6_from_the_organisers_form_to_the_staff_decision_and_the
     staff.goto(&loket.url("/medewerkers")).await;
     let queue = staff.body().await;
     assert!(queue.contains("EV-2017-0003") && queue.contains("Zomerfestival"));
+    // Open applications by default, with when they came in and from whom (#21);
+    // the withdrawn Jeugdtoernooi only under "Alle statussen".
+    assert!(!queue.contains("Jeugdtoernooi"), "{queue}");
+    assert!(
+        queue.contains("1-3-2017") && queue.contains("Stichting Zomerfest"),
+        "{queue}"
+    );
+    staff.goto(&loket.url("/medewerkers?status=")).await;
+    assert!(staff.body().await.contains("Jeugdtoernooi"));
     staff.goto(&loket.url("/medewerkers?categorie=C")).await;
     staff.press("[data-testid=aanvraag] a").await;
     assert!(staff.body().await.contains("Aanvraag EV-2017-0003"));

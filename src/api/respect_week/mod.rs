@@ -17,10 +17,10 @@
 //!   every TZID and the icalendar crate cannot write one; UTC is exact and every
 //!   client shows it in local time. `X-WR-TIMEZONE: Europe/Amsterdam` names the zone.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::respect_week::{self, REGISTER_SCOPE};
 use crate::app::{AppError, AppResult, Idempotent, StoredAnswer};
@@ -40,20 +40,14 @@ pub use programme::*;
 pub use request::*;
 pub use views::*;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/respect-week/editions", get(editions))
-        .route(
-            "/respect-week/{year}/activities",
-            get(programme).post(register),
-        )
-        .route("/respect-week/{year}/program.ics", get(programme_ics))
-        .route("/respect-week/{year}/activities/{id}", get(read))
-        .route("/respect-week/{year}/activities/{id}/cancel", post(cancel))
-        .route(
-            "/respect-week/lost-link",
-            post(super::lost_link::registration_link),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(editions))
+        .routes(routes!(programme, register))
+        .routes(routes!(programme_ics))
+        .routes(routes!(read))
+        .routes(routes!(cancel))
+        .routes(routes!(super::lost_link::registration_link))
 }
 
 /// The edition of a `{year}` path segment; 404 when there is none.

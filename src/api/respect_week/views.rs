@@ -102,22 +102,59 @@ pub struct RegistrationCreated {
     pub registration: RegistrationView,
 }
 
-/// One activity of the public programme: never any contact data.
+/// One activity of the public programme: never any contact data, nor what the
+/// school asked of the municipality (a guest lesson).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgrammeItem {
     pub id: String,
     pub reference: Reference,
     pub organisation: Organisation,
-    pub activity: Activity,
+    pub activity: PublicActivity,
+}
+
+/// The activity as the public sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicActivity {
+    pub title: String,
+    pub description: String,
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    /// `HH:MM`, local.
+    #[schema(value_type = String, example = "09:00")]
+    pub starts_at: String,
+    /// `HH:MM`, local.
+    #[schema(value_type = String, example = "11:30")]
+    pub ends_at: String,
+    pub location: String,
+    pub kern: crate::domain::place::Kern,
+    pub expected_participants: u32,
+    pub age_min: u32,
+    pub age_max: u32,
+    /// `false`: a lesson for the school's own pupils or the club's own members;
+    /// visitors are not expected.
+    pub open_to_public: bool,
 }
 
 impl ProgrammeItem {
     pub fn of(reg: &Registration) -> ProgrammeItem {
+        let a = &reg.activity;
         ProgrammeItem {
             id: reg.id.clone(),
             reference: reg.reference.clone(),
             organisation: reg.organisation.clone(),
-            activity: reg.activity.clone(),
+            activity: PublicActivity {
+                title: a.title.clone(),
+                description: a.description.clone(),
+                date: a.date,
+                starts_at: a.starts_at.format("%H:%M").to_string(),
+                ends_at: a.ends_at.format("%H:%M").to_string(),
+                location: a.location.clone(),
+                kern: a.kern.clone(),
+                expected_participants: a.expected_participants,
+                age_min: a.age_min,
+                age_max: a.age_max,
+                open_to_public: a.open_to_public,
+            },
         }
     }
 }

@@ -232,7 +232,7 @@ mod every_rule_at_once {
             "event": {"name": "a".repeat(201), "description": "Les\r", "kern": "lelystad",
                       "address": "\u{200b}", "starts_at": "2017-08-18T12:00:00+02:00",
                       "ends_at": "2017-08-18T11:00:00+02:00", "expected_visitors": 0,
-                      "amplified_music": "ja", "max_sound_dba": 500, "alcohol": "lots",
+                      "amplified_music": "ja", "max_sound_dba": 185, "alcohol": "lots",
                       "largest_structure_m2": -1, "on_water": null, "fireworks": 1,
                       "commercial": true},
             "extra": true

@@ -15,11 +15,27 @@ fn error(code: &'static str) -> ValidationError {
     ValidationError::new(code)
 }
 
+/// `type` for a value of the wrong JSON type, saying what was expected where that
+/// helps a person (`rule`: a number, yes or no), e.g. "vierduizend" for a number.
+fn wrong_type<T>() -> ValidationError {
+    let mut wrong = error("type");
+    let rule = match std::any::type_name::<T>() {
+        "i64" | "i32" | "u64" | "u32" => Some("a_number"),
+        "bool" => Some("yes_or_no"),
+        _ => None,
+    };
+    if let Some(rule) = rule {
+        wrong.add_param(Cow::from("rule"), &rule);
+    }
+    wrong
+}
+
 /// The value of a field that must be there; `wrong` is the code for a bad type.
 fn present<'f, T>(field: &'f Field<T>, wrong: &'static str) -> Result<&'f T, ValidationError> {
     match field {
         Field::Given(v) => Ok(v),
         Field::Missing => Err(error("required")),
+        Field::WrongType if wrong == "type" => Err(wrong_type::<T>()),
         Field::WrongType => Err(error(wrong)),
     }
 }
@@ -27,7 +43,7 @@ fn present<'f, T>(field: &'f Field<T>, wrong: &'static str) -> Result<&'f T, Val
 /// An optional field: absent, null, or of the right JSON type.
 pub fn optional<T>(field: &Field<T>) -> Result<(), ValidationError> {
     match field {
-        Field::WrongType => Err(error("type")),
+        Field::WrongType => Err(wrong_type::<T>()),
         _ => Ok(()),
     }
 }

@@ -58,6 +58,20 @@ impl Theme {
         }
         problems
     }
+
+    /// Each colour by its name, written anew from its channels as `#rrggbb`, or `None`
+    /// where the profile's text is no colour: what comes out can be nothing else (the
+    /// pages' stylesheet is built from it).
+    pub fn colours(&self) -> [(&'static str, Option<String>); 5] {
+        let hex = |value: &str| rgb(value).map(|[r, g, b]| format!("#{r:02x}{g:02x}{b:02x}"));
+        [
+            ("primary", hex(&self.primary)),
+            ("on_primary", hex(&self.on_primary)),
+            ("primary_light", hex(&self.primary_light)),
+            ("focus", hex(&self.focus)),
+            ("focus_outline", hex(&self.focus_outline)),
+        ]
+    }
 }
 
 /// `#rrggbb` as its three channels.
@@ -109,10 +123,30 @@ mod tests {
         for bad in ["00467f", "#00467", "#00467fff", "#gg467f", "blue", "#ÿÿÿ"] {
             assert_eq!(rgb(bad), None, "{bad}");
         }
-        // White on the Dronten blue: 9.6:1 (web/dronten.css's comment says 9.9).
+        // White on the Dronten blue: 9.6:1.
         let ratio = contrast([0x00, 0x46, 0x7f], [0xff, 0xff, 0xff]);
         assert!((9.6..9.7).contains(&ratio), "{ratio}");
         assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn only_colours_come_out_of_a_theme() {
+        let hostile = Theme {
+            primary: "#00467F".into(),
+            on_primary: "#fff; } body { display: none".into(),
+            primary_light: "red".into(),
+            ..dronten()
+        };
+        assert_eq!(
+            hostile.colours(),
+            [
+                ("primary", Some("#00467f".to_string())),
+                ("on_primary", None),
+                ("primary_light", None),
+                ("focus", Some("#ffdd00".to_string())),
+                ("focus_outline", Some("#000000".to_string())),
+            ]
+        );
     }
 
     #[test]

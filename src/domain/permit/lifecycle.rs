@@ -53,6 +53,17 @@ impl PermitStatus {
         PermitStatus::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// The decisions staff may take in this status (`PermitAction::name`), so that a
+    /// page offers only these.
+    pub fn staff_actions(self) -> &'static [&'static str] {
+        match self {
+            PermitStatus::Submitted => &["start_review", "reclassify", "void"],
+            PermitStatus::InReview => &["request_info", "approve", "reject", "reclassify", "void"],
+            PermitStatus::InfoRequested => &["reject", "reclassify", "void"],
+            _ => &[],
+        }
+    }
+
     /// Not yet decided: the leges may still be partly refunded.
     pub fn is_open(self) -> bool {
         matches!(
@@ -312,6 +323,15 @@ mod tests {
                         "{from:?} + {} must be refused",
                         action.name()
                     ),
+                }
+                // A page offers a staff decision exactly when the lifecycle takes it.
+                if !matches!(action.name(), "answer_info" | "withdraw") {
+                    assert_eq!(
+                        from.staff_actions().contains(&action.name()),
+                        expected(from, action.name()).is_some(),
+                        "{from:?} offers {}",
+                        action.name()
+                    );
                 }
             }
         }

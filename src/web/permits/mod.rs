@@ -14,6 +14,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::{NaiveDate, NaiveTime};
+
+use crate::domain::time::local;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -22,6 +25,8 @@ use crate::api::permits::PermitRequest;
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
 use crate::app::{Answer, AppError, AppResult, Idempotent, StoredAnswer, permits};
+use crate::domain::risk::Alcohol;
+use crate::dutch;
 use crate::secrets::new_id;
 
 use crate::web::cookies::CheckedForm;
@@ -94,9 +99,9 @@ fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {
                 .hint("Vul 0 in als er geen tent of bouwwerk is.")
                 .number(),
                 FieldSpec::text("event.alcohol", "Alcohol").select(vec![
-                    ("none", "Geen alcohol"),
-                    ("free", "Alcohol, gratis geschonken"),
-                    ("sale", "Alcohol wordt verkocht"),
+                    ("none", dutch::alcohol_text(Alcohol::None)),
+                    ("free", dutch::alcohol_text(Alcohol::Free)),
+                    ("sale", dutch::alcohol_text(Alcohol::Sale)),
                 ]),
                 FieldSpec::checkbox("event.amplified_music", "Er is versterkte muziek"),
                 FieldSpec::text("event.max_sound_dba", "Hoogste geluidsniveau in dB(A)")
@@ -116,11 +121,19 @@ fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {
     ]
 }
 
-/// The API field an error names → the form field it is shown at.
-fn place(field: &str) -> String {
+/// The API field an error names → the form field it is shown at. A moment is typed
+/// as a date and a time: its error belongs to the time when the date is a date and
+/// the time is empty or not a time, else to the date.
+fn place(field: &str, v: &Values) -> String {
+    let moment = |date: &str, time: &str| {
+        let date_ok = NaiveDate::parse_from_str(v.get(date).trim(), "%Y-%m-%d").is_ok();
+        let time_ok = NaiveTime::parse_from_str(v.get(time).trim(), "%H:%M").is_ok();
+        if date_ok && !time_ok { time } else { date }.to_string()
+    };
     match field {
-        "event.starts_at" | "event" => "event.start_date".into(),
-        "event.ends_at" => "event.end_date".into(),
+        "event.starts_at" => moment("event.start_date", "event.start_time"),
+        "event.ends_at" => moment("event.end_date", "event.end_time"),
+        "event" => "event.start_date".into(),
         "organiser" => "organiser.name".into(),
         other => other.to_string(),
     }
@@ -228,7 +241,7 @@ async fn submit(
             Err(e) => render_form(
                 &headers,
                 &values,
-                Errors::of(&e.into(), place).unwrap_or_default(),
+                Errors::of(&e.into(), |f| place(f, &values)).unwrap_or_default(),
                 None,
                 key,
             ),
@@ -245,7 +258,7 @@ async fn submit(
         Ok((application, token)) => confirmation(&headers, &application, &token),
         Err(e) => {
             let e = ApiError::from(e);
-            match Errors::of(&e, place) {
+            match Errors::of(&e, |f| place(f, &values)) {
                 Some(errors) => render_form(&headers, &values, errors, None, key),
                 None => super::error_page(&e),
             }
@@ -289,7 +302,13 @@ async fn first_filed(
 #[template(path = "permit_confirmation.html")]
 struct ConfirmationPage {
     page: Page,
+    /// `aanvraag`, or `melding` for a melding.
+    noun: &'static str,
     reference: String,
+    /// Where the receipt goes.
+    email: String,
+    /// What, where and when, in one line.
+    what: String,
     link: String,
     summary: Summary,
 }
@@ -300,8 +319,30 @@ fn confirmation(
     application: &crate::domain::permit::Application,
     token: &str,
 ) -> Response {
+    let e = &application.event;
+    let (starts, ends) = (local(e.starts_at), local(e.ends_at));
+    let noun = match application.kind {
+        crate::domain::risk::Kind::Melding => "melding",
+        crate::domain::risk::Kind::Vergunning => "aanvraag",
+    };
     let page = ConfirmationPage {
-        page: Page::new("Aanvraag ontvangen"),
+        page: Page::new(if noun == "melding" {
+            "Melding ontvangen"
+        } else {
+            "Aanvraag ontvangen"
+        }),
+        noun,
+        email: application.organiser.email.as_str().to_string(),
+        what: format!(
+            "{}, {}, {}, van {} {} tot {} {}",
+            e.name,
+            e.address,
+            crate::app::profile::with(|m| m.kern_name(&e.kern)),
+            dutch::dutch_date(starts.date()),
+            starts.format("%H:%M"),
+            dutch::dutch_date(ends.date()),
+            ends.format("%H:%M"),
+        ),
         reference: application.reference.to_string(),
         link: super::absolute(
             headers,

@@ -23,7 +23,9 @@ use crate::app::staff_permits::{self, PermitSelection};
 use crate::domain::permit::{Application, PermitStatus};
 use crate::domain::risk::{Category, EventSpan, melding_blockers, risk_factors};
 use crate::domain::time::local;
-use crate::dutch::{category_text, dutch_date, euro, status_text};
+use crate::dutch::{
+    actor_text, alcohol_text, category_text, dutch_date, euro, short_date, status_for_staff,
+};
 use crate::web::cookies::{self, CheckedForm};
 use crate::web::form::Errors;
 use crate::web::permits::{blocker_text, factor_text, leges_lines};
@@ -49,6 +51,9 @@ pub struct QueueFilter {
 struct Row {
     id: String,
     reference: String,
+    /// When it came in, `1-3-2017`.
+    received: String,
+    organiser: String,
     event: String,
     event_date: String,
     category: &'static str,
@@ -77,16 +82,19 @@ struct QueuePage {
     parked: Vec<(String, String, String, String)>,
 }
 
+/// The queue's default: applications still waiting for a decision.
+const OPEN: &str = "open";
+
 pub async fn queue(
     StaffSession(staff): StaffSession,
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(filter): Query<QueueFilter>,
 ) -> Response {
-    let status = filter
-        .status
-        .as_deref()
-        .and_then(|s| PermitStatus::ALL.into_iter().find(|p| p.as_str() == s));
+    // Open applications unless staff ask for others: closed ones are history.
+    let wanted = filter.status.as_deref().unwrap_or(OPEN);
+    let status = PermitStatus::ALL.into_iter().find(|p| p.as_str() == wanted);
+    let only_open = wanted == OPEN;
     let category = filter.categorie.as_deref().and_then(Category::parse);
     let late = match filter.te_laat.as_deref() {
         Some("ja") => Some(true),
@@ -110,6 +118,7 @@ pub async fn queue(
     apps.retain(|a| {
         let starts = local(a.event.starts_at).date();
         category.is_none_or(|c| a.category == c)
+            && (!only_open || a.status.is_open())
             && from.is_none_or(|f| starts >= f)
             && until.is_none_or(|u| starts <= u)
     });
@@ -127,10 +136,16 @@ pub async fn queue(
         .map(|a| Row {
             id: a.id.clone(),
             reference: a.reference.to_string(),
+            received: short_date(local(a.submitted_at).date()),
+            organiser: a
+                .organiser
+                .organisation
+                .clone()
+                .unwrap_or_else(|| a.organiser.name.clone()),
             event: a.event.name.clone(),
             event_date: dutch_date(local(a.event.starts_at).date()),
             category: category_text(a.category),
-            status: status_text(a.status),
+            status: status_for_staff(a.status),
             required_by: dutch_date(a.deadline.required_by),
             late: a.deadline.late,
             soon: a.status.is_open() && soon_due(a.deadline.required_by, today),
@@ -159,15 +174,23 @@ pub async fn queue(
         csrf: csrf.clone(),
         staff: staff.id,
         rows,
-        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status: if only_open {
+            OPEN.to_string()
+        } else {
+            status.map(|s| s.as_str().to_string()).unwrap_or_default()
+        },
         categorie: category.map(|c| c.as_str().to_string()).unwrap_or_default(),
         te_laat: filter.te_laat.unwrap_or_default(),
         sorteer: filter.sorteer.unwrap_or_default(),
         van: from.map(|d| d.to_string()).unwrap_or_default(),
         tot: until.map(|d| d.to_string()).unwrap_or_default(),
-        statuses: std::iter::once(("", "Alle statussen"))
-            .chain(PermitStatus::ALL.map(|s| (s.as_str(), status_text(s))))
-            .collect(),
+        statuses: [
+            (OPEN, "Openstaand (nog geen besluit)"),
+            ("", "Alle statussen"),
+        ]
+        .into_iter()
+        .chain(PermitStatus::ALL.map(|s| (s.as_str(), status_for_staff(s))))
+        .collect(),
         categories: std::iter::once(("", "Alle soorten"))
             .chain(Category::ALL.map(|c| (c.as_str(), category_text(c))))
             .collect(),
@@ -195,11 +218,15 @@ struct DetailPage {
     errors: Errors,
     action: String,
     reason: String,
+    /// The categories to reclassify into, in words.
+    categories: Vec<(&'static str, &'static str)>,
 }
 
 struct Detail {
     id: String,
     version: u64,
+    /// The decisions the status allows: the form offers only these.
+    actions: &'static [&'static str],
     reference: String,
     status: &'static str,
     open: bool,
@@ -228,8 +255,8 @@ fn history_rows(app: &Application, since: u64) -> Vec<(String, String, String, S
             let at = local(h.at);
             (
                 format!("{} {}", dutch_date(at.date()), at.format("%H:%M")),
-                h.actor.label().to_string(),
-                status_text(h.to).to_string(),
+                actor_text(&h.actor).to_string(),
+                status_for_staff(h.to).to_string(),
                 h.reason.clone().unwrap_or_default(),
             )
         })
@@ -248,8 +275,9 @@ fn detail(app: &Application) -> Detail {
     Detail {
         id: app.id.clone(),
         version: app.version,
+        actions: app.status.staff_actions(),
         reference: app.reference.to_string(),
-        status: status_text(app.status),
+        status: status_for_staff(app.status),
         open: app.status.is_open(),
         fields: vec![
             ("Naam organisator", o.name.clone()),
@@ -282,7 +310,7 @@ fn detail(app: &Application) -> Detail {
                 e.max_sound_dba.map(|d| d.to_string()).unwrap_or_default(),
             ),
             ("Weg dicht", yes_no(e.road_closure)),
-            ("Alcohol", format!("{:?}", e.alcohol).to_lowercase()),
+            ("Alcohol", alcohol_text(e.alcohol).to_string()),
             ("Grootste bouwwerk (m²)", e.largest_structure_m2.to_string()),
             ("Op het water", yes_no(e.on_water)),
             ("Vuurwerk", yes_no(e.fireworks)),
@@ -322,6 +350,9 @@ fn render_detail(
         errors,
         action: action.to_string(),
         reason: reason.to_string(),
+        categories: Category::ALL
+            .map(|c| (c.as_str(), category_text(c)))
+            .to_vec(),
     };
     let mut response = (status, html(page.render())).into_response();
     if fresh {
