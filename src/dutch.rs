@@ -158,6 +158,19 @@ pub fn registration_status_text(status: RegistrationStatus) -> &'static str {
     }
 }
 
+/// A staff decision (the review's `action` code) as the decision form offers it.
+pub fn action_text(action: &str) -> &'static str {
+    match action {
+        "start_review" => "In behandeling nemen",
+        "request_info" => "Informatie vragen (met uw vraag)",
+        "approve" => "Vergunning verlenen",
+        "reject" => "Weigeren (met reden)",
+        "reclassify" => "Andere categorie (kies hieronder)",
+        "void" => "Vervallen verklaren (met reden)",
+        _ => "Onbekende handeling",
+    }
+}
+
 /// A date in digits, as in a field's error message: `5-11-2017`.
 pub fn short_date(date: NaiveDate) -> String {
     date.format("%-d-%-m-%Y").to_string()
@@ -166,6 +179,143 @@ pub fn short_date(date: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A glossary row: the code and its Dutch, one per column.
+    type Row = (String, Vec<String>);
+
+    /// docs/glossary.md's tables, by section heading.
+    fn glossary() -> Vec<(String, Vec<Row>)> {
+        let mut sections: Vec<(String, Vec<Row>)> = Vec::new();
+        for line in include_str!("../docs/glossary.md").lines() {
+            if let Some(heading) = line.strip_prefix("## ") {
+                sections.push((heading.to_string(), Vec::new()));
+            } else if let Some(row) = line.strip_prefix("| `") {
+                let cells: Vec<String> = row.split('|').map(|c| c.trim().to_string()).collect();
+                let code = cells[0].trim_end_matches('`').to_string();
+                let dutch = cells[1..]
+                    .iter()
+                    .filter(|c| !c.is_empty())
+                    .cloned()
+                    .collect();
+                sections
+                    .last_mut()
+                    .expect("a table under a heading")
+                    .1
+                    .push((code, dutch));
+            }
+        }
+        sections
+    }
+
+    fn section(name: &str) -> Vec<Row> {
+        glossary()
+            .into_iter()
+            .find(|(heading, _)| heading.starts_with(name))
+            .unwrap_or_else(|| panic!("docs/glossary.md has no section {name:?}"))
+            .1
+    }
+
+    /// A value's code as the API writes it (its serde name).
+    fn code<T: serde::Serialize>(value: &T) -> String {
+        serde_json::to_value(value).unwrap()["role"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                serde_json::to_value(value)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+    }
+
+    /// A section's rows against every value's code and Dutch, in order.
+    fn check<T>(
+        name: &str,
+        all: &[T],
+        code: impl Fn(&T) -> String,
+        dutch: &[&dyn Fn(&T) -> String],
+    ) {
+        let expected: Vec<Row> = all
+            .iter()
+            .map(|item| (code(item), dutch.iter().map(|d| d(item)).collect()))
+            .collect();
+        assert_eq!(
+            section(name),
+            expected,
+            "docs/glossary.md, section {name:?}"
+        );
+    }
+
+    #[test]
+    fn the_glossary_is_what_the_code_says() {
+        check(
+            "Status of an application",
+            &PermitStatus::ALL,
+            |s| s.as_str().into(),
+            &[&|s| status_text(*s).into(), &|s| {
+                status_for_staff(*s).into()
+            }],
+        );
+        check(
+            "Kind and category",
+            &Category::ALL,
+            |c| c.as_str().into(),
+            &[&|c| category_text(*c).into()],
+        );
+        // Every action some status allows has a row, and no row is for another.
+        let rows = section("What staff decide");
+        let mut in_rows: Vec<&str> = rows.iter().map(|(c, _)| c.as_str()).collect();
+        let mut allowed: Vec<&str> = PermitStatus::ALL
+            .iter()
+            .flat_map(|s| s.staff_actions().iter().copied())
+            .collect();
+        in_rows.sort_unstable();
+        allowed.sort_unstable();
+        allowed.dedup();
+        assert_eq!(
+            in_rows, allowed,
+            "docs/glossary.md, section What staff decide"
+        );
+        let actions: Vec<&str> = rows.iter().map(|(c, _)| c.as_str()).collect();
+        check(
+            "What staff decide",
+            &actions,
+            |a| a.to_string(),
+            &[&|a| action_text(a).into()],
+        );
+        check(
+            "Alcohol",
+            &[Alcohol::None, Alcohol::Free, Alcohol::Sale],
+            code,
+            &[&|a| alcohol_text(*a).into()],
+        );
+        check(
+            "Who did it",
+            &[Actor::Organiser, Actor::Registrant, Actor::System],
+            code,
+            &[&|a| actor_text(a).into()],
+        );
+        let dronten = crate::domain::municipality::Municipality::dronten();
+        check(
+            "Kernen",
+            &dronten.kernen,
+            |k| k.code.clone(),
+            &[&|k| k.name.clone()],
+        );
+        check(
+            "Week van Respect: type",
+            &OrganisationType::ALL,
+            |t| t.as_str().into(),
+            &[&|t| type_name(*t).into()],
+        );
+        check(
+            "Week van Respect: status",
+            &RegistrationStatus::ALL,
+            |s| s.as_str().into(),
+            &[&|s| registration_status_text(*s).into()],
+        );
+    }
 
     #[test]
     fn amounts_and_dates_read_as_in_dutch() {

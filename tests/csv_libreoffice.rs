@@ -12,7 +12,7 @@ use std::process::Command;
 use chrono::{DateTime, FixedOffset, Utc};
 use loket::app::export::CsvDialect;
 use loket::app::export::{CSV_COLUMNS, CSV_COLUMNS_NL, permits_csv};
-use loket::domain::formats::{Email, Phone, Reference, Register};
+use loket::domain::formats::{Email, KvkNumber, Phone, Reference, Register};
 use loket::domain::leges::Tariffs;
 use loket::domain::municipality::Municipality;
 use loket::domain::permit::{self, Application, Event, Kern, Organiser};
@@ -239,7 +239,9 @@ fn a_dutch_spreadsheet_reads_euros_as_numbers_and_dates_as_dates() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let apps = vec![application(0, "Zomerfestival")];
+    let mut zomerfestival = application(0, "Zomerfestival");
+    zomerfestival.organiser.kvk_number = Some(KvkNumber::parse("01234567").unwrap());
+    let apps = vec![zomerfestival];
     let bytes = permits_csv(&apps, CsvDialect::ExcelNl, &Municipality::dronten()).unwrap();
     let file = dir.path().join("excel_nl.csv");
     std::fs::write(&file, &bytes).unwrap();
@@ -269,4 +271,6 @@ fn a_dutch_spreadsheet_reads_euros_as_numbers_and_dates_as_dates() {
     assert_eq!(shown[1][column("Begint")], "08/18/17 12:00 PM");
     assert_eq!(shown[1][column("Kern")], "Dronten");
     assert_eq!(shown[1][column("Te laat aangevraagd")], "nee");
+    // A KvK number is a name, not a quantity: its leading zero stays.
+    assert_eq!(shown[1][column("KvK-nummer")], "01234567");
 }

@@ -65,6 +65,17 @@ impl Cells<'_> {
         }
     }
 
+    /// Digits that name rather than count (a KvK number). For Dutch Excel written as
+    /// `="01234567"`, the one way both Excel and Calc keep a leading zero: a formula
+    /// that is only a constant string, which [`neutralise`] lets through.
+    fn digits_as_text(&self, digits: &str) -> String {
+        if self.dutch && is_text_constant(&format!("=\"{digits}\"")) {
+            format!("=\"{digits}\"")
+        } else {
+            digits.to_string()
+        }
+    }
+
     fn flag(&self, yes: bool) -> String {
         match (self.dutch, yes) {
             (false, yes) => yes.to_string(),
@@ -126,11 +137,11 @@ const COLUMNS: [Column; 25] = [
     ("organisation", "Organisatie", |a, _| {
         a.organiser.organisation.clone().unwrap_or_default()
     }),
-    ("kvk_number", "KvK-nummer", |a, _| {
+    ("kvk_number", "KvK-nummer", |a, c| {
         a.organiser
             .kvk_number
             .as_ref()
-            .map(|k| k.as_str().to_string())
+            .map(|k| c.digits_as_text(k.as_str()))
             .unwrap_or_default()
     }),
     ("email", "E-mailadres", |a, _| {
@@ -181,15 +192,25 @@ pub fn file_name(year: i32, dialect: CsvDialect) -> String {
 /// (NUL, a tab, CR, a zero-width space, a BOM, …) are dropped, whatever the store
 /// holds; then a cell that a spreadsheet would run as a formula (its first character
 /// that is not a space is `=`, `+`, `-` or `@`) gets a leading `'`, so it is shown
-/// as text.
+/// as text. Only `="` digits `"` passes as it is: a constant, it runs nothing.
 pub fn neutralise(cell: &str) -> String {
     let cell = text::printable(cell, Lines::Many);
+    if is_text_constant(&cell) {
+        return cell;
+    }
     let first = cell.chars().find(|c| !c.is_whitespace());
     if matches!(first, Some('=' | '+' | '-' | '@')) {
         format!("'{cell}")
     } else {
         cell
     }
+}
+
+/// `="01234567"`: a formula whose whole value is a string of digits.
+fn is_text_constant(cell: &str) -> bool {
+    cell.strip_prefix("=\"")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn csv_row(app: &Application, cells: &Cells) -> Vec<String> {
@@ -260,6 +281,12 @@ mod tests {
             ("A. de Vries", "A. de Vries"),
             ("a=b", "a=b"),
             ("", ""),
+            // A constant string of digits runs nothing (the Excel KvK number) ...
+            ("=\"01234567\"", "=\"01234567\""),
+            // ... anything more does not pass.
+            ("=\"0123\"&A1", "'=\"0123\"&A1"),
+            ("=\"\"", "'=\"\""),
+            ("=\"12a\"", "'=\"12a\""),
         ] {
             assert_eq!(neutralise(cell), out, "{cell:?}");
         }

@@ -170,6 +170,7 @@ async fn the_csv_export_for_dutch_excel_keeps_every_cell_whole() {
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with("\u{feff}".as_bytes()), "a UTF-8 BOM");
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    crate::glossary::assert_no_raw_codes("the Dutch Excel export", text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b';')
         .from_reader(text.as_bytes());

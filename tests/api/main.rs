@@ -12,6 +12,8 @@ mod admin_review;
 mod cognito;
 #[path = "../common/dynamo.rs"]
 mod dynamo;
+#[path = "../common/glossary.rs"]
+mod glossary;
 mod hardening;
 mod helpers;
 mod lost_link;

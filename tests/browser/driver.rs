@@ -1,5 +1,7 @@
 //! chromedriver as a process the test owns, a Chromium session on it, loket on a port
-//! of its own, and the checks every page gets (axe-core, a screenshot).
+//! of its own, and the checks every page gets in every state: axe-core, no sideways
+//! scrolling at 320, 768 and 1280 px, no code where the glossary gives Dutch, and a
+//! screenshot.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +18,12 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::cognito::CognitoStandIn;
+use crate::glossary;
 use crate::process::{Launch, Process, free_port};
+
+/// WCAG 1.4.10 Reflow: a small phone (and a 1280 px screen at 400 %), a tablet, a
+/// laptop.
+pub const REFLOW_WIDTHS: [u32; 3] = [320, 768, 1280];
 
 pub const STAFF_SECRET: &str = "browser-test-secret-of-at-least-32-bytes";
 
@@ -79,6 +86,28 @@ impl Loket {
     }
 
     /// A staff token for the API.
+    /// Staff's review of application `id` through the API, on its current version.
+    pub async fn review(&self, id: &str, body: Value) {
+        let http = reqwest::Client::new();
+        let staff = format!("Bearer {}", self.staff_token());
+        let detail = http
+            .get(self.url(&format!("/admin/permits/{id}")))
+            .header("authorization", &staff)
+            .send()
+            .await
+            .unwrap();
+        let etag = detail.headers()["etag"].to_str().unwrap().to_string();
+        let review = http
+            .post(self.url(&format!("/admin/permits/{id}/review")))
+            .header("authorization", &staff)
+            .header("if-match", etag)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(review.status(), 200, "{body}");
+    }
+
     pub fn staff_token(&self) -> String {
         StaffAuth::hs256(STAFF_SECRET, None, None)
             .unwrap()
@@ -300,7 +329,9 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Asserts that axe finds nothing, and saves a screenshot as `name`.
+    /// Asserts that axe finds nothing, that the page does not scroll sideways at any
+    /// of [`REFLOW_WIDTHS`], and that it shows no code the glossary translates; saves a
+    /// screenshot as `name`.
     pub async fn check(&self, name: &str) {
         self.screenshot(name).await;
         let violations = self.axe().await;
@@ -310,7 +341,49 @@ impl Browser {
             violations.len(),
             violations.join("\n")
         );
-        println!("{name}: axe-core 0 violations");
+        let (width, height) = self.client.get_window_size().await.expect("a window size");
+        for reflow_width in REFLOW_WIDTHS {
+            self.client
+                .set_window_size(reflow_width, 900)
+                .await
+                .expect("a window size");
+            let sticking_out = self.overflow().await;
+            if !sticking_out.is_empty() {
+                self.screenshot(&format!("{name}-{reflow_width}px")).await;
+            }
+            assert!(
+                sticking_out.is_empty(),
+                "{name}: scrolls sideways at {reflow_width} px (WCAG 1.4.10): {sticking_out:#?}"
+            );
+        }
+        self.client
+            .set_window_size(width as u32, height as u32)
+            .await
+            .expect("a window size");
+        glossary::assert_no_raw_codes(name, &self.body().await);
+        println!("{name}: axe-core 0 violations, no sideways scrolling at {REFLOW_WIDTHS:?} px");
+    }
+
+    /// Whether the page is wider than the window, and what sticks out.
+    pub async fn overflow(&self) -> Vec<String> {
+        let found: Value = self
+            .client
+            .execute(
+                "const width = document.documentElement.clientWidth;
+                 const out = [];
+                 if (document.documentElement.scrollWidth > width) {
+                   out.push('page ' + document.documentElement.scrollWidth + 'px in ' + width + 'px');
+                   for (const el of document.querySelectorAll('body *')) {
+                     const right = el.getBoundingClientRect().right;
+                     if (right > width + 0.5) out.push(el.tagName + '.' + el.className + ' ends at ' + Math.round(right) + 'px');
+                   }
+                 }
+                 return out.slice(0, 10);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(found).unwrap()
     }
 
     pub async fn screenshot(&self, name: &str) {

@@ -10,6 +10,8 @@
 #[path = "../common/cognito.rs"]
 mod cognito;
 mod driver;
+#[path = "../common/glossary.rs"]
+mod glossary;
 mod permits;
 #[path = "../common/process.rs"]
 mod process;

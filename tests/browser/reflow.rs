@@ -1,29 +1,7 @@
 //! WCAG 2.1 1.4.10 Reflow: at 320 CSS pixels wide (a 1280px screen at 400 %, or a
 //! small phone) no page scrolls sideways, with or without its errors shown.
 
-use crate::driver::{Browser, Driver, Loket};
-
-/// Whether the page is wider than the window, and what sticks out.
-async fn overflow(browser: &Browser) -> Vec<String> {
-    let found: serde_json::Value = browser
-        .client
-        .execute(
-            "const width = document.documentElement.clientWidth;
-             const out = [];
-             if (document.documentElement.scrollWidth > width) {
-               out.push('page ' + document.documentElement.scrollWidth + 'px in ' + width + 'px');
-               for (const el of document.querySelectorAll('body *')) {
-                 const right = el.getBoundingClientRect().right;
-                 if (right > width + 0.5) out.push(el.tagName + '.' + el.className + ' ends at ' + Math.round(right) + 'px');
-               }
-             }
-             return out.slice(0, 10);",
-            vec![],
-        )
-        .await
-        .unwrap();
-    serde_json::from_value(found).unwrap()
-}
+use crate::driver::{Driver, Loket};
 
 #[tokio::test]
 async fn no_page_scrolls_sideways_at_320_pixels() {
@@ -53,7 +31,7 @@ async fn no_page_scrolls_sideways_at_320_pixels() {
         if let Some(button) = press {
             browser.press(button).await;
         }
-        let sticking_out = overflow(&browser).await;
+        let sticking_out = browser.overflow().await;
         if !sticking_out.is_empty() {
             let name = format!("reflow{}", page.replace('/', "-"));
             browser.screenshot(&name).await;

@@ -138,6 +138,17 @@ async fn staff_sign_in_see_the_queue_and_decide_and_a_concurrent_decision_is_not
         .press("form[action$='/besluit'] button[type=submit]")
         .await;
     assert_eq!(bakker.text("[data-testid=status]").await, "In behandeling");
+    // The page says the decision was saved, and the leges add up to their total
+    // (worked example 2: EUR 1.463,00).
+    assert_eq!(
+        bakker.text("[data-testid=opgeslagen]").await,
+        "Uw besluit is opgeslagen. De status is nu: In behandeling."
+    );
+    assert_eq!(
+        bakker.text("[data-testid=leges-totaal]").await,
+        "EUR 1.463,00"
+    );
+    bakker.check("staff-permit-saved").await;
 
     // The first decides on the version they saw (a submitted application: rejecting
     // is not offered before the review starts, #21, so they void it): nothing is
@@ -557,5 +568,85 @@ async fn worked_example_6_from_the_organisers_form_to_the_staff_decision_and_the
         .await;
     assert_eq!(staff.text("[data-testid=dekkingsgraad]").await, "4,78 %");
     staff.close().await;
+    browser.close().await;
+}
+
+/// The rows of the queue as text, top to bottom.
+async fn queue_rows(browser: &Browser) -> Vec<String> {
+    let mut rows = Vec::new();
+    for row in browser
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=aanvraag]"))
+        .await
+        .unwrap()
+    {
+        rows.push(row.text().await.unwrap());
+    }
+    rows
+}
+
+/// The queue (#21): open applications, the oldest received first (not the one due
+/// first), and a flag on an application whose organiser answered a question, until
+/// staff act on it.
+#[tokio::test]
+async fn the_queue_shows_the_oldest_first_and_flags_an_answer() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start(SUBMISSION_MOMENT).await;
+    let zomerfestival: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/zomerfestival.json")).unwrap();
+    let (zomer, token) = file(&loket, zomerfestival.clone()).await;
+    // Received after the Zomerfestival, but due long before it.
+    let mut markt = zomerfestival;
+    markt["event"]["name"] = "Voorjaarsmarkt".into();
+    markt["event"]["starts_at"] = "2017-04-15T10:00:00+02:00".into();
+    markt["event"]["ends_at"] = "2017-04-15T17:00:00+02:00".into();
+    file(&loket, markt).await;
+
+    loket
+        .review(&zomer, serde_json::json!({"action": "start_review"}))
+        .await;
+    loket
+        .review(
+            &zomer,
+            serde_json::json!({"action": "request_info", "reason": "Hoeveel toiletten?"}),
+        )
+        .await;
+    let answered = reqwest::Client::new()
+        .post(loket.url(&format!("/permits/{zomer}/info")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"message": "Twintig."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+
+    let browser = driver.session(true).await;
+    sign_in(&browser, &loket, "j.visser").await;
+    let rows = queue_rows(&browser).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].contains("Zomerfestival"), "oldest first: {rows:?}");
+    assert!(rows[0].contains("antwoord ontvangen"), "{rows:?}");
+    assert!(rows[1].contains("Voorjaarsmarkt"), "{rows:?}");
+    assert!(!rows[1].contains("antwoord ontvangen"), "{rows:?}");
+    browser.check("staff-queue-answered").await;
+
+    browser
+        .goto(&loket.url("/medewerkers?sorteer=uiterlijk"))
+        .await;
+    let rows = queue_rows(&browser).await;
+    assert!(rows[0].contains("Voorjaarsmarkt"), "due first: {rows:?}");
+
+    // Once staff act on the answer, the flag goes.
+    loket
+        .review(&zomer, serde_json::json!({"action": "approve"}))
+        .await;
+    browser.goto(&loket.url("/medewerkers?status=")).await;
+    let rows = queue_rows(&browser).await;
+    assert!(
+        rows.iter().all(|row| !row.contains("antwoord ontvangen")),
+        "{rows:?}"
+    );
     browser.close().await;
 }

@@ -128,6 +128,16 @@ impl Application {
         }
     }
 
+    /// The organiser answered staff's question and no staff member has acted since:
+    /// the queue flags it, so an answer does not wait unseen.
+    pub fn answered_unseen(&self) -> bool {
+        self.status.is_open()
+            && self
+                .history
+                .last()
+                .is_some_and(|entry| entry.action == "answer_info")
+    }
+
     /// Local year of submission: the reference's year, the tariff year, the
     /// coverage year.
     pub fn submission_year(&self) -> i32 {
@@ -140,6 +150,61 @@ mod tests {
     use super::*;
     use crate::domain::permit::tests::event_from;
     use crate::domain::risk::tests::{at, jeugdtoernooi};
+
+    #[test]
+    fn an_answer_is_flagged_until_staff_act_on_it() {
+        let facts = jeugdtoernooi();
+        let event = event_from(&facts);
+        let now = at("2017-03-01T10:00:00+01:00");
+        let quote = quote(&event, now, &Tariffs::built_in()).unwrap();
+        let organiser = Organiser {
+            name: "J. Jansen".into(),
+            organisation: None,
+            kvk_number: None,
+            email: Email::parse("j@example.nl").unwrap(),
+            phone: Phone::parse("0321 123456").unwrap(),
+        };
+        let mut app = Application::submit(
+            "id".into(),
+            Reference::parse("EV-2017-0001").unwrap(),
+            "hash".into(),
+            organiser,
+            event,
+            quote,
+            now,
+        );
+        let staff = Actor::Staff("medewerker".into());
+        let steps: [(Actor, &str, PermitStatus, bool); 4] = [
+            (staff.clone(), "start_review", PermitStatus::InReview, false),
+            (
+                staff.clone(),
+                "request_info",
+                PermitStatus::InfoRequested,
+                false,
+            ),
+            (
+                Actor::Organiser,
+                "answer_info",
+                PermitStatus::InReview,
+                true,
+            ),
+            (staff, "approve", PermitStatus::Approved, false),
+        ];
+        assert!(!app.answered_unseen());
+        for (actor, action, to, flagged) in steps {
+            app.history.push(HistoryEntry {
+                at: now,
+                actor,
+                action: action.into(),
+                from: Some(app.status),
+                to,
+                reason: None,
+                reclassification: None,
+            });
+            app.status = to;
+            assert_eq!(app.answered_unseen(), flagged, "after {action}");
+        }
+    }
 
     #[test]
     fn an_event_that_already_started_cannot_be_submitted() {

@@ -79,11 +79,26 @@ pub async fn page(
         staff: staff.id,
         year: report.year,
         rows: vec![
-            ("Kosten evenementencoördinatie", euro(report.cost_cents)),
-            ("Leges opgelegd", euro(report.imposed_cents)),
-            ("Leges terugbetaald", euro(report.refunded_cents)),
-            ("Leges netto", euro(report.net_cents)),
-            ("Nog te ontvangen", euro(report.open_cents)),
+            // Names a finance officer can sign: leges are worked out when an
+            // application comes in, lowered when it is withdrawn, and part of them
+            // still waits for a decision (none of it is money received yet).
+            (
+                "Begrote kosten evenementencoördinatie",
+                euro(report.cost_cents),
+            ),
+            (
+                "Berekende leges (bij indiening)",
+                euro(report.imposed_cents),
+            ),
+            (
+                "Minder: korting bij intrekking",
+                euro(report.refunded_cents),
+            ),
+            ("Netto leges", euro(report.net_cents)),
+            (
+                "Waarvan van aanvragen nog zonder besluit",
+                euro(report.open_cents),
+            ),
         ],
         percentage: percentage(report.coverage_bp),
         over_recovery: report.over_recovery,

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveTime};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -24,7 +24,8 @@ use crate::domain::permit::{Application, PermitStatus};
 use crate::domain::risk::{Category, EventSpan, melding_blockers, risk_factors};
 use crate::domain::time::local;
 use crate::dutch::{
-    actor_text, alcohol_text, category_text, dutch_date, euro, short_date, status_for_staff,
+    action_text, actor_text, alcohol_text, category_text, dutch_date, euro, short_date,
+    status_for_staff,
 };
 use crate::web::cookies::{self, CheckedForm};
 use crate::web::form::Errors;
@@ -61,6 +62,8 @@ struct Row {
     required_by: String,
     late: bool,
     soon: bool,
+    /// The organiser answered a question and nobody acted since.
+    answered: bool,
 }
 
 #[derive(Template)]
@@ -122,13 +125,14 @@ pub async fn queue(
             && from.is_none_or(|f| starts >= f)
             && until.is_none_or(|u| starts <= u)
     });
-    let by_event = filter.sorteer.as_deref() == Some("datum");
-    apps.sort_by_key(|a| {
-        if by_event {
-            (local(a.event.starts_at).date(), a.reference.to_string())
-        } else {
-            (a.deadline.required_by, a.reference.to_string())
-        }
+    // Oldest received first unless staff choose otherwise: first come, first served.
+    apps.sort_by_key(|a| match filter.sorteer.as_deref() {
+        Some("datum") => (a.event.starts_at, a.reference.to_string()),
+        Some("uiterlijk") => (
+            a.deadline.required_by.and_time(NaiveTime::MIN).and_utc(),
+            a.reference.to_string(),
+        ),
+        _ => (a.submitted_at, a.reference.to_string()),
     });
     let today = local(state.clocks.business()).date();
     let rows = apps
@@ -149,6 +153,7 @@ pub async fn queue(
             required_by: dutch_date(a.deadline.required_by),
             late: a.deadline.late,
             soon: a.status.is_open() && soon_due(a.deadline.required_by, today),
+            answered: a.answered_unseen(),
         })
         .collect();
     // Staff must know when an organiser was not told something.
@@ -220,13 +225,23 @@ struct DetailPage {
     reason: String,
     /// The categories to reclassify into, in words.
     categories: Vec<(&'static str, &'static str)>,
+    /// Right after a decision was saved: the status it led to, in staff's words.
+    saved: Option<&'static str>,
+}
+
+/// `?opgeslagen=1`: where a saved decision leads (post, redirect, get), so that the
+/// page can say it was saved.
+#[derive(Deserialize)]
+pub struct Saved {
+    opgeslagen: Option<String>,
 }
 
 struct Detail {
     id: String,
     version: u64,
     /// The decisions the status allows: the form offers only these.
-    actions: &'static [&'static str],
+    /// The decisions allowed now: code and the glossary's words.
+    actions: Vec<(&'static str, &'static str)>,
     reference: String,
     status: &'static str,
     open: bool,
@@ -237,6 +252,8 @@ struct Detail {
     lines: Vec<(String, String)>,
     total: String,
     refunded: String,
+    /// Withdrawn: part of the leges is not charged.
+    has_discount: bool,
     required_by: String,
     late: bool,
     history: Vec<(String, String, String, String)>,
@@ -275,7 +292,12 @@ fn detail(app: &Application) -> Detail {
     Detail {
         id: app.id.clone(),
         version: app.version,
-        actions: app.status.staff_actions(),
+        actions: app
+            .status
+            .staff_actions()
+            .iter()
+            .map(|a| (*a, action_text(a)))
+            .collect(),
         reference: app.reference.to_string(),
         status: status_for_staff(app.status),
         open: app.status.is_open(),
@@ -323,6 +345,7 @@ fn detail(app: &Application) -> Detail {
         lines: leges_lines(&app.leges),
         total: euro(app.leges.total_cents),
         refunded: euro(app.leges.refunded_cents),
+        has_discount: app.leges.refunded_cents > 0,
         required_by: dutch_date(app.deadline.required_by),
         late: app.deadline.late,
         history: history_rows(app, 0),
@@ -339,6 +362,7 @@ fn render_detail(
     action: &str,
     reason: &str,
     status: StatusCode,
+    saved: bool,
 ) -> Response {
     let (csrf, fresh) = cookies::csrf_token(headers);
     let page = DetailPage {
@@ -353,6 +377,7 @@ fn render_detail(
         categories: Category::ALL
             .map(|c| (c.as_str(), category_text(c)))
             .to_vec(),
+        saved: saved.then(|| status_for_staff(app.status)),
     };
     let mut response = (status, html(page.render())).into_response();
     if fresh {
@@ -366,6 +391,7 @@ pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(saved): Query<Saved>,
 ) -> Response {
     match load(&state, &id).await {
         Ok(app) => render_detail(
@@ -377,6 +403,7 @@ pub async fn show(
             "",
             "",
             StatusCode::OK,
+            saved.opgeslagen.as_deref() == Some("1"),
         ),
         Err(ApiError::NotFound) => not_found_page(),
         Err(e) => crate::web::error_page(&e),
@@ -416,7 +443,7 @@ pub async fn decision(
     };
     let (action, reason) = (values.get("action"), values.get("reason"));
     match outcome {
-        Ok(_) => Redirect::to(&format!("/medewerkers/aanvragen/{id}")).into_response(),
+        Ok(_) => Redirect::to(&format!("/medewerkers/aanvragen/{id}?opgeslagen=1")).into_response(),
         Err(ApiError::PreconditionFailed) => match load(&state, &id).await {
             // Someone else was first: show what changed since the version seen, and
             // the decision again on the fresh one. Nothing was written.
@@ -431,6 +458,7 @@ pub async fn decision(
                     action,
                     reason,
                     StatusCode::CONFLICT,
+                    false,
                 )
             }
             Err(e) => crate::web::error_page(&e),
@@ -461,6 +489,7 @@ pub async fn decision(
                         action,
                         reason,
                         StatusCode::UNPROCESSABLE_ENTITY,
+                        false,
                     )
                 }
                 Err(e) => crate::web::error_page(&e),
