@@ -23,7 +23,10 @@ use crate::process::{Launch, Process, free_port};
 
 /// WCAG 1.4.10 Reflow: a small phone (and a 1280 px screen at 400 %), a tablet, a
 /// laptop.
-pub const REFLOW_WIDTHS: [u32; 3] = [320, 768, 1280];
+pub const REFLOW_WIDTHS: [u32; 4] = [320, PHONE_WIDTH, 768, 1280];
+
+/// A common phone, for the screenshots.
+const PHONE_WIDTH: u32 = 375;
 
 pub const STAFF_SECRET: &str = "browser-test-secret-of-at-least-32-bytes";
 
@@ -350,6 +353,10 @@ impl Browser {
             let sticking_out = self.overflow().await;
             if !sticking_out.is_empty() {
                 self.screenshot(&format!("{name}-{reflow_width}px")).await;
+            }
+            if reflow_width == PHONE_WIDTH {
+                // What a visitor on a phone sees (the README shows some).
+                self.screenshot(&format!("{name}-phone")).await;
             }
             assert!(
                 sticking_out.is_empty(),
