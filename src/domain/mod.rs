@@ -16,6 +16,7 @@ pub mod permit;
 pub mod place;
 pub mod respect_week;
 pub mod risk;
+pub mod termijnenwet;
 pub mod text;
 pub mod time;
 
