@@ -100,21 +100,38 @@ async fn the_zomerfestival_is_summarised_filed_and_followed() {
         "the token left the address bar: {address}"
     );
     assert_eq!(browser.text("[data-testid=status]").await, "Ingediend");
+    // Everything that was sent, in words, not codes (#21).
+    let sent = browser.body().await;
+    for said in [
+        "Biddinghuizen",
+        "Alcohol wordt verkocht",
+        "vrijdag 18 augustus 2017",
+        "4.000",
+        "info@zomerfest.nl",
+    ] {
+        assert!(sent.contains(said), "{said} on\n{sent}");
+    }
+    for code in ["biddinghuizen", "\nsale\n", "true", "false"] {
+        assert!(!sent.contains(code), "{code:?} on\n{sent}");
+    }
+    // One leges story: nothing is paid yet, so nothing is paid back.
+    let open = "U betaalt nu nog niets. U krijgt een rekening voor de leges van EUR 1.463,00 \
+                na ons besluit. Trekt u uw aanvraag eerder in, dan betaalt u EUR 731,50.";
+    assert_eq!(browser.text("[data-testid=leges-uitleg]").await, open);
     browser.check("permit-private").await;
 
-    // Withdrawing shows the refund before it is confirmed.
+    // Withdrawing shows what it does to the leges before it is confirmed, in the
+    // words its e-mail uses (tests/mail.rs).
     browser.press("a[href$='/intrekken']").await;
-    assert_eq!(
-        browser.text("[data-testid=terugbetaling]").await,
-        "EUR 731,50"
-    );
+    let withdrawn = "Na intrekking betaalt u EUR 731,50 aan leges in plaats van EUR 1.463,00. \
+                     U krijgt daarvoor een rekening.";
+    assert_eq!(browser.text("[data-testid=leges-uitleg]").await, withdrawn);
+    assert!(!browser.body().await.contains("terug krijgt"));
     browser.check("permit-withdraw").await;
     browser.press("form button[type=submit]").await;
     assert_eq!(browser.text("[data-testid=status]").await, "Ingetrokken");
-    assert_eq!(
-        browser.text("[data-testid=terugbetaald]").await,
-        "EUR 731,50"
-    );
+    assert_eq!(browser.text("[data-testid=leges-uitleg]").await, withdrawn);
+    browser.check("permit-private-withdrawn").await;
 
     // Another browser without the cookie: the bare address opens nothing.
     let stranger = driver.session(true).await;
@@ -408,28 +425,11 @@ async fn the_organiser_answers_a_question_on_the_private_page() {
         .unwrap()
         .to_string();
 
-    let http = reqwest::Client::new();
-    let staff = format!("Bearer {}", loket.staff_token());
     for body in [
         serde_json::json!({"action": "start_review"}),
         serde_json::json!({"action": "request_info", "reason": "Stuur een plattegrond mee."}),
     ] {
-        let detail = http
-            .get(loket.url(&format!("/admin/permits/{id}")))
-            .header("authorization", &staff)
-            .send()
-            .await
-            .unwrap();
-        let etag = detail.headers()["etag"].to_str().unwrap().to_string();
-        let review = http
-            .post(loket.url(&format!("/admin/permits/{id}/review")))
-            .header("authorization", &staff)
-            .header("if-match", etag)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(review.status(), 200, "{body}");
+        review(&loket, &id, body).await;
     }
 
     browser.goto(&link).await;
@@ -451,7 +451,69 @@ async fn the_organiser_answers_a_question_on_the_private_page() {
         .await;
     browser.press("form button[type=submit]").await;
     assert_eq!(browser.text("[data-testid=status]").await, "In behandeling");
+    // Who said what: the question is the municipality's, the answer the organiser's.
+    let steps = browser.text("[data-testid=geschiedenis]").await;
+    for step in [
+        "De gemeente: Vraag aan u gesteld, woensdag 1 maart 2017 10:00\nStuur een plattegrond mee.",
+        "U: Vraag beantwoord, woensdag 1 maart 2017 10:00\nDe plattegrond staat op zomerfest.nl/plattegrond.",
+    ] {
+        assert!(steps.contains(step), "{step:?} in\n{steps}");
+    }
+
+    // Approved with conditions: the banner says so and shows them.
+    let conditions = "Plaats twintig toiletten.";
+    review(
+        &loket,
+        &id,
+        serde_json::json!({"action": "approve", "reason": conditions}),
+    )
+    .await;
+    browser
+        .goto(&loket.url(&format!("/evenementen/aanvraag/{id}")))
+        .await;
+    assert_eq!(browser.text("[data-testid=status]").await, "Verleend");
+    let banner = browser.text("[data-testid=banner]").await;
+    assert!(banner.contains("U krijgt de vergunning"), "{banner}");
+    assert_eq!(
+        browser.text("[data-testid=besluit-toelichting]").await,
+        conditions
+    );
+    assert_eq!(
+        browser.text("[data-testid=leges-uitleg]").await,
+        "U krijgt een rekening voor de leges van EUR 1.463,00."
+    );
+    browser.check("permit-private-approved").await;
+    // The history table and the lists reflow on a phone (WCAG 1.4.10).
+    browser.client.set_window_size(320, 900).await.unwrap();
+    browser
+        .goto(&loket.url(&format!("/evenementen/aanvraag/{id}")))
+        .await;
+    let sticking_out = crate::reflow::overflow(&browser).await;
+    browser.screenshot("permit-private-approved-320px").await;
+    assert!(sticking_out.is_empty(), "{sticking_out:?}");
     browser.close().await;
+}
+
+/// A staff review of an application on its current version, through the API.
+async fn review(loket: &Loket, id: &str, body: serde_json::Value) {
+    let http = reqwest::Client::new();
+    let staff = format!("Bearer {}", loket.staff_token());
+    let detail = http
+        .get(loket.url(&format!("/admin/permits/{id}")))
+        .header("authorization", &staff)
+        .send()
+        .await
+        .unwrap();
+    let etag = detail.headers()["etag"].to_str().unwrap().to_string();
+    let reviewed = http
+        .post(loket.url(&format!("/admin/permits/{id}/review")))
+        .header("authorization", &staff)
+        .header("if-match", etag)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reviewed.status(), 200, "{body}");
 }
 
 /// The form can be worked with the keyboard alone: Tab reaches every control in the

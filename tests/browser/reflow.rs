@@ -4,7 +4,7 @@
 use crate::driver::{Browser, Driver, Loket};
 
 /// Whether the page is wider than the window, and what sticks out.
-async fn overflow(browser: &Browser) -> Vec<String> {
+pub async fn overflow(browser: &Browser) -> Vec<String> {
     let found: serde_json::Value = browser
         .client
         .execute(
