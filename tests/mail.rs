@@ -579,6 +579,14 @@ async fn a_week_van_respect_contact_hears_of_receipt_publication_and_cancellatio
         published.subject,
         "Gastles over pesten staat in het programma (WVR-2017-0001)"
     );
+    // Without the token, one click to a new link with the reference filled in.
+    let lost = published.link(&loket.url("/week-van-respect/link-kwijt"));
+    assert_eq!(
+        lost,
+        loket.url("/week-van-respect/link-kwijt?kenmerk=WVR-2017-0001")
+    );
+    let form = reqwest::get(&lost).await.unwrap().text().await.unwrap();
+    assert!(form.contains("value=\"WVR-2017-0001\""), "{form}");
     let cancelled = loket
         .post(
             &format!("/respect-week/2017/activities/{id}/cancel"),
