@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use crate::domain::history::Actor;
 use crate::domain::money::Cents;
-use crate::domain::permit::PermitStatus;
+use crate::domain::permit::{Application, PermitStatus};
 use crate::domain::respect_week::{OrganisationType, RegistrationStatus};
 use crate::domain::risk::{Alcohol, Category, Kind};
 
@@ -168,6 +168,61 @@ pub fn action_text(action: &str) -> &'static str {
         "reclassify" => "Andere categorie (kies hieronder)",
         "void" => "Vervallen verklaren (met reden)",
         _ => "Onbekende handeling",
+    }
+}
+
+/// What the organiser of `app` pays in leges, and when: the one story that every page
+/// and e-mail tells (docs/domain.md "Imposed, refunded"). Nothing is paid at
+/// submission, so nothing is ever paid back: the bill follows the decision, or the
+/// withdrawal, and a withdrawal before the decision makes the bill smaller.
+/// `refund_percent`: the profile's `withdrawal_refund_percent`.
+pub fn leges_story(app: &Application, refund_percent: u32) -> String {
+    let leges = &app.leges;
+    let full = euro(leges.total_cents);
+    let noun = noun(app.kind);
+    match app.status {
+        status if status.is_open() => {
+            let reduced = leges.with_withdrawal_refund(refund_percent).net_cents();
+            let when = match app.kind {
+                Kind::Melding => "als wij uw melding hebben afgehandeld",
+                Kind::Vergunning => "na ons besluit",
+            };
+            let withdrawn = if reduced == 0 {
+                "betaalt u niets".to_string()
+            } else {
+                format!("betaalt u {}", euro(reduced))
+            };
+            format!(
+                "U betaalt nu nog niets. U krijgt een rekening voor de leges van {full} {when}. Trekt u uw {noun} eerder in, dan {withdrawn}."
+            )
+        }
+        // Said the same before (the withdrawal page) and after (its e-mail).
+        PermitStatus::Withdrawn => match leges.net_cents() {
+            0 => "Na intrekking betaalt u geen leges.".into(),
+            net if net == leges.total_cents => {
+                format!(
+                    "Na intrekking betaalt u de leges van {full}. U krijgt daarvoor een rekening."
+                )
+            }
+            net => format!(
+                "Na intrekking betaalt u {} aan leges in plaats van {full}. U krijgt daarvoor een rekening.",
+                euro(net)
+            ),
+        },
+        // Set aside: it leaves the coverage, so no bill follows.
+        PermitStatus::Voided => "U betaalt geen leges.".into(),
+        PermitStatus::Rejected => format!(
+            "U krijgt een rekening voor de leges van {full}. De leges zijn voor de behandeling van uw {noun}: u betaalt ze ook bij een weigering."
+        ),
+        _ => format!("U krijgt een rekening voor de leges van {full}."),
+    }
+}
+
+/// `aanvraag`, or `melding` for a melding: what the organiser filed.
+pub fn noun(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Melding => "melding",
+        Kind::Vergunning => "aanvraag",
     }
 }
 
@@ -332,5 +387,55 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(2017, 5, 26).unwrap();
         assert_eq!(dutch_date(date), "vrijdag 26 mei 2017");
         assert_eq!(short_date(date), "26-5-2017");
+    }
+
+    #[test]
+    fn the_leges_story_never_pays_back_what_was_never_paid() {
+        use crate::domain::permit::tests::submitted;
+        use crate::domain::risk::tests::{at, jeugdtoernooi};
+        let now = at("2017-03-01T10:00:00+01:00");
+        let app = submitted(&jeugdtoernooi(), now);
+        assert_eq!(app.leges.total_cents, 7_500);
+        assert_eq!(
+            leges_story(&app, 50),
+            "U betaalt nu nog niets. U krijgt een rekening voor de leges van EUR 75,00 na ons besluit. Trekt u uw aanvraag eerder in, dan betaalt u EUR 37,50."
+        );
+        assert!(leges_story(&app, 100).ends_with("dan betaalt u niets."));
+        let withdraw = |percent: u32| {
+            let mut app = app.clone();
+            app.leges = app.leges.with_withdrawal_refund(percent);
+            app.status = PermitStatus::Withdrawn;
+            leges_story(&app, percent)
+        };
+        assert_eq!(
+            withdraw(50),
+            "Na intrekking betaalt u EUR 37,50 aan leges in plaats van EUR 75,00. U krijgt daarvoor een rekening."
+        );
+        assert_eq!(withdraw(100), "Na intrekking betaalt u geen leges.");
+        assert!(withdraw(0).starts_with("Na intrekking betaalt u de leges van EUR 75,00."));
+        for status in [PermitStatus::Approved, PermitStatus::Rejected] {
+            let decided = Application {
+                status,
+                ..app.clone()
+            };
+            assert!(
+                leges_story(&decided, 50)
+                    .starts_with("U krijgt een rekening voor de leges van EUR 75,00."),
+                "{status:?}"
+            );
+        }
+        let mut melding = app.clone();
+        melding.kind = Kind::Melding;
+        assert!(leges_story(&melding, 50).contains("als wij uw melding hebben afgehandeld"));
+        for status in PermitStatus::ALL {
+            let story = leges_story(
+                &Application {
+                    status,
+                    ..app.clone()
+                },
+                50,
+            );
+            assert!(!story.contains("terug"), "{status:?}: {story}");
+        }
     }
 }

@@ -260,9 +260,9 @@ fn buurtbarbecue() -> Value {
         "commercial": false, "non_profit": false}})
 }
 
-/// A link from a message works: the private link trades its token for a cookie and
-/// shows the application; the page link opens with that cookie.
-async fn opens(private_link: &str, page_link: &str, reference: &str) {
+/// The page at `page_link`, opened with the cookie that `private_link`'s token is
+/// traded for.
+async fn opened(private_link: &str, page_link: &str) -> String {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -283,7 +283,26 @@ async fn opens(private_link: &str, page_link: &str, reference: &str) {
         .await
         .unwrap();
     assert_eq!(page.status(), 200, "{page_link}");
-    assert!(page.text().await.unwrap().contains(reference));
+    page.text().await.unwrap()
+}
+
+/// A link from a message works: the private link trades its token for a cookie and
+/// shows the application; the page link opens with that cookie.
+async fn opens(private_link: &str, page_link: &str, reference: &str) {
+    assert!(opened(private_link, page_link).await.contains(reference));
+}
+
+/// What the withdrawal page says the leges will be, opened with the private link.
+async fn withdraw_page_leges(loket: &Loket, id: &str, token: &str) -> String {
+    let page = loket.url(&format!("/evenementen/aanvraag/{id}"));
+    let html = opened(
+        &format!("{page}?sleutel={token}"),
+        &format!("{page}/intrekken"),
+    )
+    .await;
+    let marker = "data-testid=\"leges-uitleg\">";
+    let start = html.find(marker).expect("the leges sentence") + marker.len();
+    html[start..][..html[start..].find('<').unwrap()].to_string()
 }
 
 #[tokio::test]
@@ -343,6 +362,23 @@ async fn every_step_reaches_the_organiser_by_smtp_with_a_working_link() {
     assert!(question.text.contains("Hoeveel toiletten plaatst u?"));
     assert_eq!(question.link(&page), page);
     opens(&private, &question.link(&page), "EV-2017-0001").await;
+    // Another browser has no cookie for the page: one click leads to "Ik ben mijn
+    // link kwijt" with the reference filled in (the token is only stored hashed).
+    let lost = question.link(&loket.url("/evenementen/link-kwijt"));
+    assert_eq!(
+        lost,
+        loket.url("/evenementen/link-kwijt?kenmerk=EV-2017-0001")
+    );
+    assert!(question.html.contains(&format!("href=\"{lost}\"")));
+    let form = reqwest::get(&lost).await.unwrap();
+    assert_eq!(form.status(), 200);
+    assert!(
+        form.text()
+            .await
+            .unwrap()
+            .contains("value=\"EV-2017-0001\""),
+        "the reference is filled in"
+    );
 
     let answered = loket
         .post(
@@ -352,17 +388,34 @@ async fn every_step_reaches_the_organiser_by_smtp_with_a_working_link() {
         )
         .await;
     assert_eq!(answered.status(), 200);
-    loket.decide(&id, json!({"action": "approve"})).await;
+    let conditions = "Plaats twintig toiletten. De muziek stopt om 00.30 uur.";
+    loket
+        .decide(&id, json!({"action": "approve", "reason": conditions}))
+        .await;
     let decision = &smtp.wait_for(3)[2];
     assert_eq!(decision.subject, "Besluit over EV-2017-0001: verleend");
+    for said in [
+        conditions,
+        "U krijgt een rekening voor de leges van EUR 1.463,00.",
+    ] {
+        assert!(decision.text.contains(said), "{said} in\n{}", decision.text);
+        assert!(decision.html.contains(said), "{said} in\n{}", decision.html);
+    }
     assert!(
         decision
             .text
-            .contains("De leges van EUR 1.463,00 blijven verschuldigd")
+            .contains("/evenementen/link-kwijt?kenmerk=EV-2017-0001")
     );
 
-    // Another application, withdrawn: its receipt, then the refund confirmed.
+    // A melding, withdrawn: its receipt, then what it costs now, in the words the
+    // withdrawal page used.
     let (barbecue, barbecue_token) = loket.file(buurtbarbecue()).await;
+    let preview = withdraw_page_leges(&loket, &barbecue, &barbecue_token).await;
+    assert_eq!(
+        preview,
+        "Na intrekking betaalt u EUR 15,00 aan leges in plaats van EUR 30,00. \
+         U krijgt daarvoor een rekening."
+    );
     let withdrawn = loket
         .post(
             &format!("/permits/{barbecue}/withdraw"),
@@ -378,13 +431,22 @@ async fn every_step_reaches_the_organiser_by_smtp_with_a_working_link() {
     );
     assert_eq!(all[4].to, "b.jansen@example.nl");
     assert_eq!(all[4].subject, "Intrekking bevestigd: EV-2017-0002");
+    // A melding is filed, not decided; nothing was paid, so nothing comes back.
+    let words: String = all[3]
+        .text
+        .split_whitespace()
+        .filter(|w| !w.starts_with("http"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for word in ["aanvraag", "aangevraagd", "besluit", "terug"] {
+        assert!(!words.contains(word), "{word} in\n{}", all[3].text);
+    }
     assert!(
-        all[4]
-            .text
-            .contains("U krijgt EUR 15,00 van de leges terug"),
-        "{}",
-        all[4].text
+        words.contains("Wij hebben uw melding voor Buurtbarbecue ontvangen."),
+        "{words}"
     );
+    assert!(all[4].text.contains(&preview), "{}", all[4].text);
+    assert!(!all[4].text.contains("terug"), "{}", all[4].text);
     // Starting the review and the organiser's answer send nothing; each message once.
     std::thread::sleep(Duration::from_millis(1500));
     let all = smtp.received();
@@ -517,6 +579,14 @@ async fn a_week_van_respect_contact_hears_of_receipt_publication_and_cancellatio
         published.subject,
         "Gastles over pesten staat in het programma (WVR-2017-0001)"
     );
+    // Without the token, one click to a new link with the reference filled in.
+    let lost = published.link(&loket.url("/week-van-respect/link-kwijt"));
+    assert_eq!(
+        lost,
+        loket.url("/week-van-respect/link-kwijt?kenmerk=WVR-2017-0001")
+    );
+    let form = reqwest::get(&lost).await.unwrap().text().await.unwrap();
+    assert!(form.contains("value=\"WVR-2017-0001\""), "{form}");
     let cancelled = loket
         .post(
             &format!("/respect-week/2017/activities/{id}/cancel"),

@@ -4,9 +4,14 @@
 //! images, no tracking).
 //!
 //! The private link's token exists only when a record is created (the store keeps
-//! its hash), so only the confirmation of receipt carries it; later messages link to
-//! the record's page, which opens in the browser that used the link before, and to
-//! "Ik ben mijn link kwijt" for a fresh one.
+//! its hash), so only the confirmation of receipt carries it. Later messages link to
+//! the record's page, which opens in the browser that used the link before, and, in
+//! one click, to "Ik ben mijn link kwijt" with the reference filled in, where a new
+//! link is sent to the stored address. We chose this over a token in every message:
+//! keeping the token itself would let anyone who reads the store or a backup open
+//! every application, and a new token in each message would kill the link the
+//! organiser uses whenever staff act. A forwarded message thus opens nothing by
+//! itself; only the stored address receives a working link.
 
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -16,7 +21,7 @@ use crate::domain::permit::{Application, PermitStatus};
 use crate::domain::respect_week::{Registration, RegistrationStatus};
 use crate::domain::risk::Kind;
 use crate::domain::time::local;
-use crate::dutch::{category_text, dutch_date, euro};
+use crate::dutch::{category_text, dutch_date, euro, leges_story, noun};
 
 use super::{Mail, Signer};
 
@@ -27,7 +32,7 @@ struct Text<'a> {
     greeting: &'a str,
     paragraphs: &'a [String],
     facts: &'a [(&'static str, String)],
-    link: &'a Option<(&'static str, String)>,
+    links: &'a [(&'static str, String)],
 }
 
 #[derive(Template)]
@@ -38,7 +43,7 @@ struct Html<'a> {
     greeting: &'a str,
     paragraphs: &'a [String],
     facts: &'a [(&'static str, String)],
-    link: &'a Option<(&'static str, String)>,
+    links: &'a [(&'static str, String)],
 }
 
 /// The parts of one message, rendered twice.
@@ -50,7 +55,8 @@ struct Draft {
     greeting: String,
     paragraphs: Vec<String>,
     facts: Vec<(&'static str, String)>,
-    link: Option<(&'static str, String)>,
+    /// The page's link first; a later message adds "Ik ben mijn link kwijt".
+    links: Vec<(&'static str, String)>,
 }
 
 impl Draft {
@@ -61,7 +67,7 @@ impl Draft {
             greeting: &self.greeting,
             paragraphs: &self.paragraphs,
             facts: &self.facts,
-            link: &self.link,
+            links: &self.links,
         }
         .render()
         .expect("the mail text renders");
@@ -71,7 +77,7 @@ impl Draft {
             greeting: &self.greeting,
             paragraphs: &self.paragraphs,
             facts: &self.facts,
-            link: &self.link,
+            links: &self.links,
         }
         .render()
         .expect("the mail HTML renders");
@@ -110,13 +116,11 @@ pub fn permit_letters(
         return Vec::new();
     }
     let page = format!("{}/evenementen/aanvraag/{}", mail.public_url, after.id);
-    let what = if after.kind == Kind::Melding {
-        "melding"
-    } else {
-        "aanvraag"
-    };
+    let what = noun(after.kind);
+    let melding = after.kind == Kind::Melding;
     let name = &after.event.name;
     let reference = after.reference.to_string();
+    let leges = leges_story(after, mail.withdrawal_refund_percent);
     let mut draft = Draft {
         kind: "",
         regarding: format!("permit#{}", after.id),
@@ -125,31 +129,63 @@ pub fn permit_letters(
         greeting: format!("Beste {},", after.organiser.name),
         paragraphs: Vec::new(),
         facts: vec![("Kenmerk", reference.clone()), ("Evenement", name.clone())],
-        link: Some(("Bekijk uw aanvraag", page.clone())),
+        links: later_links(
+            if melding {
+                "Bekijk uw melding"
+            } else {
+                "Bekijk uw aanvraag"
+            },
+            page.clone(),
+            &mail.public_url,
+            "/evenementen/link-kwijt",
+            &reference,
+        ),
     };
+    // The page opens only where the private link was used; the message says so.
+    let open_page = format!(
+        "U vindt alles op de pagina van uw {what}. Opent de pagina niet, bijvoorbeeld op een ander apparaat? Kies dan \"{LOST_LINK}\": wij sturen u een nieuwe persoonlijke link."
+    );
     match (before, after.status) {
         (None, PermitStatus::Submitted) => {
             draft.kind = "permit_received";
             draft.subject = format!("Ontvangstbevestiging {reference}: {name}");
+            // A melding is filed, not decided: its receipt speaks of neither an
+            // aanvraag nor a besluit.
+            let next = if melding {
+                "Wij bekijken uw melding. Hebben wij meer informatie nodig, dan krijgt u daarover een e-mail met onze vraag. Als wij uw melding hebben afgehandeld, krijgt u ook bericht."
+            } else {
+                "Wij beoordelen uw aanvraag. Hebben wij meer informatie nodig, dan krijgt u daarover een e-mail met onze vraag. Als er een besluit is, krijgt u ook bericht."
+            };
             draft.paragraphs = vec![
-                format!("Wij hebben uw {what} voor {name} ontvangen. Hieronder staat wat u heeft aangevraagd en wat er nu gebeurt."),
-                "Wij beoordelen uw aanvraag. Hebben wij meer informatie nodig, dan krijgt u daarover een e-mail met onze vraag. Als er een besluit is, krijgt u ook bericht.".into(),
-                "Met de persoonlijke link hieronder volgt u uw aanvraag, beantwoordt u vragen en trekt u haar zo nodig in. Bewaar deze e-mail: de link is alleen voor u.".into(),
+                format!(
+                    "Wij hebben uw {what} voor {name} ontvangen. Hieronder staat wat u heeft {} en wat er nu gebeurt.",
+                    if melding { "gemeld" } else { "aangevraagd" }
+                ),
+                next.into(),
+                leges.clone(),
+                format!(
+                    "Met de persoonlijke link hieronder volgt u uw {what}, beantwoordt u vragen en trekt u haar zo nodig in. Bewaar deze e-mail: de link is alleen voor u."
+                ),
             ];
             draft.facts.extend([
                 ("Ontvangen op", moment(after.submitted_at)),
                 ("Soort", category_text(after.category).to_string()),
                 ("Leges", euro(after.leges.total_cents)),
                 (
-                    "Uiterlijk aanvragen op",
+                    if melding {
+                        "Uiterlijk melden op"
+                    } else {
+                        "Uiterlijk aanvragen op"
+                    },
                     dutch_date(after.deadline.required_by),
                 ),
             ]);
             if after.deadline.late {
-                draft.paragraphs.insert(1, "Let op: uw aanvraag is later ingediend dan de termijn. Wij doen ons best, maar kunnen niet beloven dat er op tijd een besluit is.".into());
+                draft.paragraphs.insert(1, format!("Let op: uw {what} is later ingediend dan de termijn. Wij doen ons best, maar kunnen niet beloven dat wij op tijd klaar zijn."));
             }
-            draft.link =
-                token.map(|token| ("Uw persoonlijke link", format!("{page}?sleutel={token}")));
+            if let Some(token) = token {
+                draft.links = vec![("Uw persoonlijke link", format!("{page}?sleutel={token}"))];
+            }
         }
         (Some(_), PermitStatus::InfoRequested) => {
             draft.kind = "permit_info_requested";
@@ -157,19 +193,31 @@ pub fn permit_letters(
             draft.paragraphs = vec![
                 format!("Om uw {what} te beoordelen hebben wij meer informatie nodig. Onze vraag:"),
                 last_reason(&after.history),
-                "U beantwoordt de vraag op de pagina van uw aanvraag. Open die met de persoonlijke link uit de ontvangstbevestiging.".into(),
+                format!("U beantwoordt de vraag op de pagina van uw {what}."),
+                open_page,
             ];
         }
         (Some(_), PermitStatus::Approved) => {
             draft.kind = "permit_approved";
-            draft.subject = format!("Besluit over {reference}: verleend");
-            draft.paragraphs = vec![
-                format!("Goed nieuws: uw {what} voor {name} is verleend."),
-                format!(
-                    "De leges van {} blijven verschuldigd; u krijgt daarvoor een rekening.",
-                    euro(after.leges.total_cents - after.leges.refunded_cents)
-                ),
-            ];
+            let conditions = last_reason(&after.history);
+            if melding {
+                draft.subject = format!("Uw melding {reference} is afgehandeld");
+                draft.paragraphs = vec![format!(
+                    "Wij hebben uw melding voor {name} afgehandeld. Uw evenement mag doorgaan."
+                )];
+            } else {
+                draft.subject = format!("Besluit over {reference}: verleend");
+                draft.paragraphs =
+                    vec![format!("Goed nieuws: uw aanvraag voor {name} is verleend.")];
+            }
+            // What staff wrote with the approval are its conditions.
+            if !conditions.trim().is_empty() {
+                draft.paragraphs.extend([
+                    "U moet zich aan deze voorwaarden houden:".to_string(),
+                    conditions,
+                ]);
+            }
+            draft.paragraphs.extend([leges, open_page]);
         }
         (Some(_), PermitStatus::Rejected) => {
             draft.kind = "permit_rejected";
@@ -177,10 +225,10 @@ pub fn permit_letters(
             draft.paragraphs = vec![
                 format!("Uw {what} voor {name} is geweigerd. De reden:"),
                 last_reason(&after.history),
-                format!(
-                    "De leges van {} zijn voor de behandeling van uw aanvraag en blijven verschuldigd, ook bij een weigering. Bent u het niet eens met dit besluit, dan kunt u binnen zes weken bezwaar maken.",
-                    euro(after.leges.total_cents - after.leges.refunded_cents)
-                ),
+                leges,
+                "Bent u het niet eens met dit besluit, dan kunt u binnen zes weken bezwaar maken."
+                    .into(),
+                open_page,
             ];
         }
         (Some(_), PermitStatus::Withdrawn) => {
@@ -190,16 +238,31 @@ pub fn permit_letters(
                 format!(
                     "U heeft uw {what} voor {name} ingetrokken. Wij behandelen haar niet verder."
                 ),
-                format!(
-                    "U krijgt {} van de leges terug; {} blijft verschuldigd.",
-                    euro(after.leges.refunded_cents),
-                    euro(after.leges.total_cents - after.leges.refunded_cents)
-                ),
+                leges,
             ];
         }
         _ => return Vec::new(),
     }
     vec![draft.letter(mail)]
+}
+
+/// What a later message's lost-link choice is called, on the page and here.
+const LOST_LINK: &str = "Ik ben mijn link kwijt";
+
+/// A later message's links: the page, which opens in the browser that used the
+/// private link before, and "Ik ben mijn link kwijt" with the reference filled in
+/// (`lost`: that page's path), one click from a new link in any browser.
+fn later_links(
+    label: &'static str,
+    page: String,
+    public_url: &str,
+    lost: &str,
+    reference: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        (label, page),
+        (LOST_LINK, format!("{public_url}{lost}?kenmerk={reference}")),
+    ]
 }
 
 /// The messages a Week van Respect registration's change causes. `token`: the
@@ -242,7 +305,13 @@ pub fn registration_letters(
                 ),
             ),
         ],
-        link: Some(("Bekijk uw aanmelding", page.clone())),
+        links: later_links(
+            "Bekijk uw aanmelding",
+            page.clone(),
+            &mail.public_url,
+            "/week-van-respect/link-kwijt",
+            &reference,
+        ),
     };
     match (before, after.status) {
         (None, RegistrationStatus::Registered) => {
@@ -259,8 +328,9 @@ pub fn registration_letters(
             draft
                 .facts
                 .push(("Ontvangen op", moment(after.registered_at)));
-            draft.link =
-                token.map(|token| ("Uw persoonlijke link", format!("{page}?sleutel={token}")));
+            if let Some(token) = token {
+                draft.links = vec![("Uw persoonlijke link", format!("{page}?sleutel={token}"))];
+            }
         }
         (Some(_), RegistrationStatus::Published) => {
             draft.kind = "registration_published";
@@ -311,7 +381,7 @@ pub fn permit_new_link(mail: &Mail, app: &Application, token: &str) -> Letter {
             ("Kenmerk", app.reference.to_string()),
             ("Evenement", app.event.name.clone()),
         ],
-        link: Some(("Uw persoonlijke link", format!("{page}?sleutel={token}"))),
+        links: vec![("Uw persoonlijke link", format!("{page}?sleutel={token}"))],
     }
     .letter(mail)
 }
@@ -336,7 +406,7 @@ pub fn registration_new_link(mail: &Mail, reg: &Registration, token: &str) -> Op
                 ("Kenmerk", reg.reference.to_string()),
                 ("Activiteit", reg.activity.title.clone()),
             ],
-            link: Some(("Uw persoonlijke link", format!("{page}?sleutel={token}"))),
+            links: vec![("Uw persoonlijke link", format!("{page}?sleutel={token}"))],
         }
         .letter(mail),
     )

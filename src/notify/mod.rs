@@ -32,6 +32,9 @@ pub struct Mail {
     /// Who signs: the municipality's office, its name above every HTML message and
     /// its colours there (the profile's `office` and `theme`).
     pub signer: Signer,
+    /// The profile's share of the leges a withdrawal before the decision saves, for
+    /// the leges sentence (`dutch::leges_story`).
+    pub withdrawal_refund_percent: u32,
 }
 
 /// The municipality as its e-mail shows it.
@@ -83,6 +86,7 @@ impl Mail {
             from: from.to_string(),
             domain,
             signer: Signer::of(municipality),
+            withdrawal_refund_percent: municipality.terms.withdrawal_refund_percent,
         }
     }
 

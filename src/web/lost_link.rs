@@ -6,10 +6,11 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::error::ApiError;
@@ -25,14 +26,16 @@ use super::{Page, error_page, message};
 pub fn permit_router() -> Router<AppState> {
     Router::new().route(
         "/evenementen/link-kwijt",
-        get(|headers: HeaderMap| async move {
-            form_page(
-                &headers,
-                Register::Permits,
-                &Values::default(),
-                Errors::default(),
-            )
-        })
+        get(
+            |headers: HeaderMap, Query(filled): Query<Prefill>| async move {
+                form_page(
+                    &headers,
+                    Register::Permits,
+                    &filled.values(),
+                    Errors::default(),
+                )
+            },
+        )
         .post(
             |state: State<AppState>, headers: HeaderMap, form: CheckedForm| {
                 submit(state, headers, form, Register::Permits)
@@ -44,20 +47,39 @@ pub fn permit_router() -> Router<AppState> {
 pub fn respect_week_router() -> Router<AppState> {
     Router::new().route(
         "/week-van-respect/link-kwijt",
-        get(|headers: HeaderMap| async move {
-            form_page(
-                &headers,
-                Register::RespectWeek,
-                &Values::default(),
-                Errors::default(),
-            )
-        })
+        get(
+            |headers: HeaderMap, Query(filled): Query<Prefill>| async move {
+                form_page(
+                    &headers,
+                    Register::RespectWeek,
+                    &filled.values(),
+                    Errors::default(),
+                )
+            },
+        )
         .post(
             |state: State<AppState>, headers: HeaderMap, form: CheckedForm| {
                 submit(state, headers, form, Register::RespectWeek)
             },
         ),
     )
+}
+
+/// `?kenmerk=`: the reference a later e-mail's "Ik ben mijn link kwijt" fills in,
+/// so that one click and the e-mail address lead to a new link.
+#[derive(Deserialize)]
+struct Prefill {
+    kenmerk: Option<String>,
+}
+
+impl Prefill {
+    fn values(&self) -> Values {
+        let mut values = Values::default();
+        if let Some(reference) = &self.kenmerk {
+            values.set("reference", reference.trim());
+        }
+        values
+    }
 }
 
 fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {

@@ -100,21 +100,38 @@ async fn the_zomerfestival_is_summarised_filed_and_followed() {
         "the token left the address bar: {address}"
     );
     assert_eq!(browser.text("[data-testid=status]").await, "Ingediend");
+    // Everything that was sent, in words, not codes (#21).
+    let sent = browser.body().await;
+    for said in [
+        "Biddinghuizen",
+        "Alcohol wordt verkocht",
+        "vrijdag 18 augustus 2017",
+        "4.000",
+        "info@zomerfest.nl",
+    ] {
+        assert!(sent.contains(said), "{said} on\n{sent}");
+    }
+    for code in ["biddinghuizen", "\nsale\n", "true", "false"] {
+        assert!(!sent.contains(code), "{code:?} on\n{sent}");
+    }
+    // One leges story: nothing is paid yet, so nothing is paid back.
+    let open = "U betaalt nu nog niets. U krijgt een rekening voor de leges van EUR 1.463,00 \
+                na ons besluit. Trekt u uw aanvraag eerder in, dan betaalt u EUR 731,50.";
+    assert_eq!(browser.text("[data-testid=leges-uitleg]").await, open);
     browser.check("permit-private").await;
 
-    // Withdrawing shows the refund before it is confirmed.
+    // Withdrawing shows what it does to the leges before it is confirmed, in the
+    // words its e-mail uses (tests/mail.rs).
     browser.press("a[href$='/intrekken']").await;
-    assert_eq!(
-        browser.text("[data-testid=terugbetaling]").await,
-        "EUR 731,50"
-    );
+    let withdrawn = "Na intrekking betaalt u EUR 731,50 aan leges in plaats van EUR 1.463,00. \
+                     U krijgt daarvoor een rekening.";
+    assert_eq!(browser.text("[data-testid=leges-uitleg]").await, withdrawn);
+    assert!(!browser.body().await.contains("terug krijgt"));
     browser.check("permit-withdraw").await;
     browser.press("form button[type=submit]").await;
     assert_eq!(browser.text("[data-testid=status]").await, "Ingetrokken");
-    assert_eq!(
-        browser.text("[data-testid=terugbetaald]").await,
-        "EUR 731,50"
-    );
+    assert_eq!(browser.text("[data-testid=leges-uitleg]").await, withdrawn);
+    browser.check("permit-private-withdrawn").await;
 
     // Another browser without the cookie: the bare address opens nothing.
     let stranger = driver.session(true).await;
@@ -440,6 +457,39 @@ async fn the_organiser_answers_a_question_on_the_private_page() {
         .await;
     browser.press("form button[type=submit]").await;
     assert_eq!(browser.text("[data-testid=status]").await, "In behandeling");
+    // Who said what: the question is the municipality's, the answer the organiser's.
+    let steps = browser.text("[data-testid=geschiedenis]").await;
+    for step in [
+        "De gemeente: Vraag aan u gesteld, woensdag 1 maart 2017 10:00\nStuur een plattegrond mee.",
+        "U: Vraag beantwoord, woensdag 1 maart 2017 10:00\nDe plattegrond staat op zomerfest.nl/plattegrond.",
+    ] {
+        assert!(steps.contains(step), "{step:?} in\n{steps}");
+    }
+
+    // Approved with conditions: the banner says so and shows them.
+    let conditions = "Plaats twintig toiletten.";
+    loket
+        .review(
+            &id,
+            serde_json::json!({"action": "approve", "reason": conditions}),
+        )
+        .await;
+    browser
+        .goto(&loket.url(&format!("/evenementen/aanvraag/{id}")))
+        .await;
+    assert_eq!(browser.text("[data-testid=status]").await, "Verleend");
+    let banner = browser.text("[data-testid=banner]").await;
+    assert!(banner.contains("U krijgt de vergunning"), "{banner}");
+    assert_eq!(
+        browser.text("[data-testid=besluit-toelichting]").await,
+        conditions
+    );
+    assert_eq!(
+        browser.text("[data-testid=leges-uitleg]").await,
+        "U krijgt een rekening voor de leges van EUR 1.463,00."
+    );
+    // The check reflows it at 320 px too: the history and the lists on a phone.
+    browser.check("permit-private-approved").await;
     browser.close().await;
 }
 

@@ -311,6 +311,8 @@ struct ConfirmationPage {
     what: String,
     link: String,
     summary: Summary,
+    /// What the organiser pays in leges, and when (`dutch::leges_story`).
+    leges: String,
 }
 
 /// The confirmation of a filed application (the first post, or its repeat).
@@ -321,10 +323,7 @@ fn confirmation(
 ) -> Response {
     let e = &application.event;
     let (starts, ends) = (local(e.starts_at), local(e.ends_at));
-    let noun = match application.kind {
-        crate::domain::risk::Kind::Melding => "melding",
-        crate::domain::risk::Kind::Vergunning => "aanvraag",
-    };
+    let noun = dutch::noun(application.kind);
     let page = ConfirmationPage {
         page: Page::new(if noun == "melding" {
             "Melding ontvangen"
@@ -354,6 +353,10 @@ fn confirmation(
             &application.leges,
             &application.deadline,
             Vec::new(),
+        ),
+        leges: dutch::leges_story(
+            application,
+            crate::app::profile::with(|m| m.terms.withdrawal_refund_percent),
         ),
     };
     html(page.render()).into_response()
