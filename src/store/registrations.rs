@@ -6,7 +6,7 @@
 //! |---|---|
 //! | every registration of an edition (gsi1) | `wvr#{year}`, sorted `{date}#{HH:MM}#{id}` |
 //! | per status (gsi2) | `wvr#{year}#{status}`, same sort: the programme is `…#published` |
-//! | duplicate claim | `wvr-dup#{year}#{date}#{sha256(org, title)}`, held while registered or published |
+//! | duplicate claim | `wvr-dup#{year}#{date}#{HH:MM}#{sha256(org, title)}`, held while registered or published |
 //! | reference sequence | `WVR-{year}` → `WVR-2027-0001` |
 //! | summary | group `wvr-summary#{year}`, one item per organisation type |
 
@@ -72,7 +72,9 @@ pub fn reference(year: i32, number: u64) -> Reference {
     Reference::new(Register::RespectWeek, year, number)
 }
 
-/// The unique claim of "this organisation, this title, this day" in an edition. The
+/// The unique claim of "this organisation, this title, this day, this start time" in
+/// an edition: it is taken in the same atomic write as the registration, on either
+/// store, so two concurrent registrations of one activity cannot both succeed. The
 /// normalised name and title are hashed: a separator inside a name cannot make two
 /// different pairs collide, and the key stays short whatever the names' length.
 pub fn duplicate_claim(key: &DuplicateKey) -> String {
@@ -81,9 +83,10 @@ pub fn duplicate_claim(key: &DuplicateKey) -> String {
     hash.update([0u8]);
     hash.update(key.title.as_bytes());
     format!(
-        "wvr-dup#{}#{}#{}",
+        "wvr-dup#{}#{}#{}#{}",
         key.year,
         key.date.format("%Y-%m-%d"),
+        key.starts_at.format("%H:%M"),
         hex::encode(hash.finalize())
     )
 }
@@ -538,14 +541,32 @@ mod tests {
     #[test]
     fn duplicate_claims_ignore_case_and_spaces_but_not_separators() {
         let a = registration("1", "VV Swift", "Open training", "2017-11-08", "10:00");
-        let b = registration("2", "vv  SWIFT", "opentraining", "2017-11-08", "18:00");
-        let other_day = registration("3", "VV Swift", "Open training", "2017-11-09", "10:00");
-        let shifted = registration("4", "VV Swift#Open", "training", "2017-11-08", "10:00");
         let claim = |r: &Registration| duplicate_claim(&r.duplicate_key());
-        assert_eq!(claim(&a), claim(&b));
-        assert_ne!(claim(&a), claim(&other_day));
-        assert_ne!(claim(&a), claim(&shifted));
-        assert!(claim(&a).starts_with("wvr-dup#2017#2017-11-08#"));
+        for (case, other, same) in [
+            (
+                "case and spaces",
+                registration("2", "vv  SWIFT", "opentraining", "2017-11-08", "10:00"),
+                true,
+            ),
+            (
+                "another start time",
+                registration("3", "VV Swift", "Open training", "2017-11-08", "18:00"),
+                false,
+            ),
+            (
+                "another day",
+                registration("4", "VV Swift", "Open training", "2017-11-09", "10:00"),
+                false,
+            ),
+            (
+                "a separator moved between name and title",
+                registration("5", "VV Swift#Open", "training", "2017-11-08", "10:00"),
+                false,
+            ),
+        ] {
+            assert_eq!(claim(&a) == claim(&other), same, "{case}");
+        }
+        assert!(claim(&a).starts_with("wvr-dup#2017#2017-11-08#10:00#"));
     }
 
     #[test]
