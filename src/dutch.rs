@@ -148,6 +148,16 @@ pub fn type_name(kind: OrganisationType) -> &'static str {
     }
 }
 
+/// A registration's status as staff read it (their pages, the coordinator's export).
+pub fn registration_status_for_staff(status: RegistrationStatus) -> &'static str {
+    match status {
+        RegistrationStatus::Registered => "Aangemeld",
+        RegistrationStatus::Published => "Gepubliceerd",
+        RegistrationStatus::Declined => "Afgewezen",
+        RegistrationStatus::Cancelled => "Afgemeld",
+    }
+}
+
 /// A registration's status as its registrant reads it.
 pub fn registration_status_text(status: RegistrationStatus) -> &'static str {
     match status {

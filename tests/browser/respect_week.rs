@@ -262,3 +262,81 @@ async fn a_duplicate_comes_back_with_everything_typed_and_another_start_time_is_
     assert_eq!(browser.text("[data-testid=kenmerk]").await, "WVR-2017-0002");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn staff_open_a_registration_in_full_and_publish_it_there() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let loket = Loket::start("2017-10-01T10:00:00+02:00").await;
+    let registered = reqwest::Client::new()
+        .post(loket.url("/respect-week/2017/activities"))
+        .json(&serde_json::json!({
+            "organisation": {"name": "OBS De Regenboog", "type": "primary_school"},
+            "contact": {"name": "J. Bakker", "email": "j.bakker@regenboog.nl", "phone": "0321 654321"},
+            "activity": {
+                "title": "Respectles groep 7/8",
+                "description": "Een les over pesten en samenwerken.",
+                "date": "2017-11-08", "starts_at": "09:00", "ends_at": "11:30",
+                "location": "De Regenboog, Educalaan 1", "kern": "dronten",
+                "expected_participants": 54, "age_min": 10, "age_max": 12,
+                "open_to_public": false, "guest_lesson_wanted": true
+            }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+
+    let staff = driver.session(true).await;
+    crate::staff::sign_in(&staff, &loket, "j.visser").await;
+    staff
+        .goto(&loket.url("/medewerkers/week-van-respect/2017"))
+        .await;
+    assert_eq!(
+        staff
+            .attr("[data-testid=contacten-excel]", "href")
+            .await
+            .as_deref(),
+        Some("/medewerkers/week-van-respect/2017/contacten.csv?dialect=excel_nl")
+    );
+    staff.press("[data-testid=detail]").await;
+    let page = staff.body().await;
+    for expected in [
+        "Respectles groep 7/8",
+        "Een les over pesten en samenwerken.",
+        "De Regenboog, Educalaan 1",
+        "54",
+        "10 tot en met 12 jaar",
+        "J. Bakker",
+        "j.bakker@regenboog.nl",
+        "0321 654321",
+        "Niet openbaar",
+    ] {
+        assert!(page.contains(expected), "{expected:?} in {page}");
+    }
+    assert_eq!(
+        staff.text("[data-testid=gastles]").await,
+        "Gevraagd: de coördinator neemt contact op"
+    );
+    assert_eq!(staff.text("[data-testid=status]").await, "Aangemeld");
+    staff.check("staff-respect-week-detail").await;
+
+    // Deciding there keeps the staff member on the registration.
+    staff.press("button[value=publish]").await;
+    assert!(
+        staff
+            .current_url()
+            .await
+            .contains("/medewerkers/week-van-respect/2017/"),
+        "back on the detail page"
+    );
+    assert_eq!(staff.text("[data-testid=status]").await, "Gepubliceerd");
+    assert!(!staff.exists("button[value=publish]").await, "decided once");
+    assert!(
+        staff.body().await.contains("j.visser"),
+        "the history names who"
+    );
+    staff.check("staff-respect-week-detail-published").await;
+    staff.close().await;
+}
