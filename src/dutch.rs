@@ -137,14 +137,34 @@ pub fn actor_text(actor: &Actor) -> &str {
     }
 }
 
-/// An organisation type in words.
+/// An organisation type in words, as a teacher says it (the form capitalises it).
 pub fn type_name(kind: OrganisationType) -> &'static str {
     match kind {
         OrganisationType::PrimarySchool => "basisschool",
-        OrganisationType::SecondarySchool => "voortgezet onderwijs",
-        OrganisationType::VocationalSchool => "beroepsonderwijs",
-        OrganisationType::SportClub => "sportvereniging",
-        OrganisationType::Other => "overig",
+        OrganisationType::SecondarySchool => "middelbare school",
+        OrganisationType::VocationalSchool => "mbo-school",
+        OrganisationType::SportClub => "sportclub",
+        OrganisationType::Other => "andere organisatie",
+    }
+}
+
+/// `text` with a capital first letter: a word from this module at the start of a
+/// label.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A registration's status as staff read it (their pages, the coordinator's export).
+pub fn registration_status_for_staff(status: RegistrationStatus) -> &'static str {
+    match status {
+        RegistrationStatus::Registered => "Aangemeld",
+        RegistrationStatus::Published => "Gepubliceerd",
+        RegistrationStatus::Declined => "Afgewezen",
+        RegistrationStatus::Cancelled => "Afgemeld",
     }
 }
 
@@ -368,7 +388,9 @@ mod tests {
             "Week van Respect: status",
             &RegistrationStatus::ALL,
             |s| s.as_str().into(),
-            &[&|s| registration_status_text(*s).into()],
+            &[&|s| registration_status_text(*s).into(), &|s| {
+                registration_status_for_staff(*s).into()
+            }],
         );
     }
 

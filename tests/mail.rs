@@ -6,6 +6,8 @@
 //! Without aiosmtpd the tests print a notice and pass, unless
 //! `LOKET_TEST_SMTP=required` (the test command), which makes them fail.
 
+#[path = "common/glossary.rs"]
+mod glossary;
 #[path = "common/process.rs"]
 mod process;
 
@@ -92,6 +94,12 @@ impl SmtpServer {
         loop {
             let received = self.received();
             if received.len() >= count {
+                // Every e-mail speaks the glossary's Dutch, never its codes.
+                for message in &received {
+                    let what = format!("the e-mail {:?}", message.subject);
+                    glossary::assert_no_raw_codes(&what, &message.subject);
+                    glossary::assert_no_raw_codes(&what, &message.text);
+                }
                 return received;
             }
             assert!(

@@ -57,6 +57,7 @@ contract_tests!(
     an_idempotency_key_is_used_once_while_live,
     concurrent_repeats_of_an_idempotency_key_write_once,
     sequence_claims_are_gapless_under_concurrency,
+    one_activity_is_registered_once_but_another_start_time_is_another_activity,
     outbox_messages_are_written_with_their_change_or_not_at_all,
     the_outbox_gives_due_messages_and_records_each_attempt_once,
 );
@@ -767,6 +768,81 @@ mod suite {
             store.aggregates("coverage#2026").await.unwrap(),
             sums(&[("2026-06", &[("count", 1)])])
         );
+    }
+
+    /// A Week van Respect registration at `starts_at`, for the duplicate claim.
+    fn registration(
+        id: &str,
+        org: &str,
+        starts_at: &str,
+    ) -> loket::domain::respect_week::Registration {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "reference": "WVR-2017-0001", "token_hash": "h", "year": 2017,
+            "status": "registered",
+            "organisation": {"name": org, "type": "primary_school"},
+            "contact": {"name": "J. Bakker", "email": "j.bakker@regenboog.nl", "phone": "0321 654321"},
+            "activity": {
+                "title": "Respectles groep 7/8", "description": "Een les.",
+                "date": "2017-11-08", "starts_at": starts_at, "ends_at": "15:00",
+                "location": "School", "kern": "dronten", "expected_participants": 20,
+                "age_min": 10, "age_max": 12, "open_to_public": false, "guest_lesson_wanted": true
+            },
+            "registered_at": "2017-10-01T10:00:00+02:00", "version": 1,
+            "history": []
+        }))
+        .unwrap()
+    }
+
+    /// The duplicate rule is the store's unique claim, taken in the registration's own
+    /// write: of concurrent registrations of one activity (the same name, however
+    /// spelled, title, day and start) exactly one is stored; the same lesson at another
+    /// start time is another activity.
+    pub async fn one_activity_is_registered_once_but_another_start_time_is_another_activity(
+        store: SharedStore,
+    ) {
+        use loket::store::registrations::registration_created;
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..6 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let id = format!("r{i}");
+                let org = if i % 2 == 0 {
+                    "OBS De Regenboog"
+                } else {
+                    "obs  de REGENBOOG"
+                };
+                let change = registration_created(&registration(&id, org, "09:00")).unwrap();
+                (id, store.commit(change).await)
+            });
+        }
+        let mut written = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (id, result) = joined.unwrap();
+            match result {
+                Ok(()) => written.push(id),
+                Err(StoreError::UniqueTaken(_)) => {
+                    assert_eq!(
+                        store.get(Collection::Registration, &id).await.unwrap(),
+                        None
+                    );
+                }
+                Err(other) => panic!("{id}: unexpected {other:?}"),
+            }
+        }
+        assert_eq!(written.len(), 1, "{written:?}");
+        // The refused ones left no summary counts behind.
+        let summary = store.aggregates("wvr-summary#2017").await.unwrap();
+        assert_eq!(summary["primary_school"]["registered"], 1, "{summary:?}");
+
+        let later =
+            registration_created(&registration("later", "OBS De Regenboog", "11:30")).unwrap();
+        store.commit(later).await.unwrap();
+        let again =
+            registration_created(&registration("again", "OBS De Regenboog", "11:30")).unwrap();
+        assert!(matches!(
+            store.commit(again).await,
+            Err(StoreError::UniqueTaken(_))
+        ));
     }
 
     /// Creations that claim numbers of one register at once: each ends with its own

@@ -1,6 +1,7 @@
 //! Staff routes for the Week van Respect (docs/api.md "Staff"): the registrations of an
 //! edition with contact data, one registration with its full history, the review
-//! (`publish` or `decline`) under `If-Match`, and the summary per organisation type.
+//! (`publish` or `decline`) under `If-Match`, the summary per organisation type, and
+//! the coordinator's CSV of contacts and guest-lesson requests.
 //! Every handler takes [`Staff`] first, so a request without a valid staff token is
 //! refused before anything else is read.
 //!
@@ -19,11 +20,12 @@ use crate::domain::respect_week::{
     Registration, RegistrationAction, RegistrationStatus, RespectWeekSummary,
 };
 
+use super::admin::csv_download;
 use super::auth::Staff;
 use super::error::ApiResult;
 use super::extract::{IfMatch, with_etag};
 use super::history::StaffChange;
-use super::query::{RegistrationListQuery, ValidatedQuery};
+use super::query::{DialectQuery, RegistrationListQuery, ValidatedQuery};
 use super::respect_week::{RegistrationRecord, edition_of};
 use super::state::AppState;
 use super::validate::{
@@ -37,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(read))
         .routes(routes!(review))
         .routes(routes!(summary))
+        .routes(routes!(contacts_csv))
 }
 
 // ---------------------------------------------------------------------------------
@@ -209,4 +212,29 @@ pub async fn summary(
 ) -> ApiResult<Json<RespectWeekSummary>> {
     let edition = edition_of(&state, &year)?;
     Ok(Json(staff_respect_week::summary(&state, &edition).await?))
+}
+
+#[utoipa::path(get, path = "/admin/respect-week/{year}/contacts.csv", tag = "admin", operation_id = "export_respect_week_contacts",
+    params(
+        ("year" = i32, Path, description = "The edition's year"),
+        DialectQuery,
+    ),
+    security(("staff_jwt" = [])),
+    responses(
+        (status = 200, description = "One row per registration of the edition in programme order: status, whether a guest lesson was asked for, organisation, contact (empty once erased) and activity; formula-like cells are prefixed with '. The export is recorded (who, which year, when, how many rows).",
+         content_type = "text/csv", body = String),
+        (status = 400, description = "A bad or unknown parameter", body = super::error::Problem),
+        (status = 401, description = "No valid staff token", body = super::error::Problem),
+        (status = 403, description = "Not a staff member", body = super::error::Problem),
+        (status = 404, description = "No edition in that year", body = super::error::Problem),
+    ))]
+pub async fn contacts_csv(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+    ValidatedQuery(dialect): ValidatedQuery<DialectQuery>,
+) -> ApiResult<Response> {
+    let edition = edition_of(&state, &year)?;
+    let export = staff_respect_week::export_contacts(&state, &staff.id, &edition, dialect).await?;
+    Ok(csv_download(export))
 }

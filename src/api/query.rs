@@ -253,6 +253,26 @@ impl RequestBody for ExportQuery {
     }
 }
 
+/// `GET /admin/respect-week/{year}/contacts.csv`.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct DialectQuery {
+    /// `rfc4180` (default) or `excel_nl`.
+    #[validate(custom(function = "optional_choice"))]
+    #[param(value_type = Option<CsvDialect>)]
+    #[schema(value_type = Option<CsvDialect>)]
+    pub dialect: Field<CsvDialect>,
+}
+
+impl RequestBody for DialectQuery {
+    type Valid = CsvDialect;
+
+    fn into_valid(self) -> Option<Self::Valid> {
+        Some(self.dialect.into_given().unwrap_or_default())
+    }
+}
+
 /// `GET /admin/respect-week/{year}/activities`.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema, IntoParams)]
 #[serde(default)]

@@ -1,5 +1,7 @@
-//! The export of a year's applications as CSV, for a spreadsheet: one row each,
-//! every cell safe to open (no formulas), in the dialect the staff member asks for.
+//! The exports as CSV, for a spreadsheet: a year's applications, and an edition's
+//! Week van Respect contacts and guest-lesson requests for the coordinator. One row
+//! each, every cell safe to open (no formulas), in the dialect the staff member asks
+//! for; both exports share the columns' declaration and the writer.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::money::Cents;
 use crate::domain::municipality::Municipality;
 use crate::domain::permit::Application;
+use crate::domain::respect_week::Registration;
 use crate::domain::risk::Kind;
 use crate::domain::text::{self, Lines};
 use crate::domain::time::{self, local_rfc3339};
@@ -65,9 +68,10 @@ impl Cells<'_> {
         }
     }
 
-    /// Digits that name rather than count (a KvK number). For Dutch Excel written as
-    /// `="01234567"`, the one way both Excel and Calc keep a leading zero: a formula
-    /// that is only a constant string, which [`neutralise`] lets through.
+    /// Digits that name rather than count (a KvK or phone number). For Dutch Excel
+    /// written as `="01234567"`, the one way both Excel and Calc keep a leading
+    /// zero: a formula that is only a constant string, which [`neutralise`] lets
+    /// through. Anything but digits (`0321 123456`) is text already.
     fn digits_as_text(&self, digits: &str) -> String {
         if self.dutch && is_text_constant(&format!("=\"{digits}\"")) {
             format!("=\"{digits}\"")
@@ -85,17 +89,13 @@ impl Cells<'_> {
     }
 }
 
-/// One column of the export: its header for a program, its Dutch header, and how a
-/// cell is read from an application.
-type Column = (
-    &'static str,
-    &'static str,
-    fn(&Application, &Cells) -> String,
-);
+/// One column of an export: its header for a program, its Dutch header, and how a
+/// cell is read from a row (an application, a registration).
+type Column<T> = (&'static str, &'static str, fn(&T, &Cells) -> String);
 
 /// The columns of the export, in order: each declared once, headers and value
 /// together, so that they can never drift apart.
-const COLUMNS: [Column; 25] = [
+const COLUMNS: [Column<Application>; 25] = [
     ("reference", "Kenmerk", |a, _| a.reference.to_string()),
     ("id", "Id", |a, _| a.id.clone()),
     ("status", "Status", |a, c| {
@@ -147,8 +147,8 @@ const COLUMNS: [Column; 25] = [
     ("email", "E-mailadres", |a, _| {
         a.organiser.email.as_str().to_string()
     }),
-    ("phone", "Telefoonnummer", |a, _| {
-        a.organiser.phone.as_str().to_string()
+    ("phone", "Telefoonnummer", |a, c| {
+        c.digits_as_text(a.organiser.phone.as_str())
     }),
     ("tariff_year", "Tariefjaar", |a, _| {
         a.leges.tariff_year.to_string()
@@ -178,6 +178,81 @@ const fn headers(dutch: bool) -> [&'static str; 25] {
         i += 1;
     }
     out
+}
+
+/// The columns of the coordinator's export of an edition: who to contact about
+/// which activity, and whether a guest lesson was asked for. Contact cells are empty
+/// once the contact data is erased.
+const CONTACT_COLUMNS: [Column<Registration>; 17] = [
+    ("reference", "Kenmerk", |r, _| r.reference.to_string()),
+    ("status", "Status", |r, c| {
+        c.word(
+            r.status.as_str(),
+            dutch::registration_status_for_staff(r.status),
+        )
+    }),
+    ("guest_lesson_wanted", "Gastles gevraagd", |r, c| {
+        c.flag(r.activity.guest_lesson_wanted)
+    }),
+    ("organisation", "Organisatie", |r, _| {
+        r.organisation.name.clone()
+    }),
+    ("organisation_type", "Soort organisatie", |r, c| {
+        c.word(
+            r.organisation.kind.as_str(),
+            dutch::type_name(r.organisation.kind),
+        )
+    }),
+    ("contact_name", "Contactpersoon", |r, _| {
+        r.contact
+            .as_ref()
+            .map(|k| k.name.clone())
+            .unwrap_or_default()
+    }),
+    ("email", "E-mailadres", |r, _| {
+        r.contact
+            .as_ref()
+            .map(|k| k.email.as_str().to_string())
+            .unwrap_or_default()
+    }),
+    ("phone", "Telefoonnummer", |r, c| {
+        r.contact
+            .as_ref()
+            .map(|k| c.digits_as_text(k.phone.as_str()))
+            .unwrap_or_default()
+    }),
+    ("title", "Activiteit", |r, _| r.activity.title.clone()),
+    ("date", "Datum", |r, c| c.date(r.activity.date)),
+    ("starts_at", "Begintijd", |r, _| {
+        r.activity.starts_at.format("%H:%M").to_string()
+    }),
+    ("ends_at", "Eindtijd", |r, _| {
+        r.activity.ends_at.format("%H:%M").to_string()
+    }),
+    ("location", "Plek", |r, _| r.activity.location.clone()),
+    ("kern", "Kern", |r, c| {
+        c.word(
+            r.activity.kern.as_str(),
+            &c.profile.kern_name(&r.activity.kern),
+        )
+    }),
+    ("expected_participants", "Verwachte deelnemers", |r, _| {
+        r.activity.expected_participants.to_string()
+    }),
+    ("ages", "Leeftijd", |r, _| {
+        format!("{}-{}", r.activity.age_min, r.activity.age_max)
+    }),
+    ("open_to_public", "Openbaar", |r, c| {
+        c.flag(r.activity.open_to_public)
+    }),
+];
+
+/// The file name of an edition's contacts export, one per dialect.
+pub fn contacts_file_name(year: i32, dialect: CsvDialect) -> String {
+    match dialect {
+        CsvDialect::Rfc4180 => format!("week-van-respect-{year}-contacten.csv"),
+        CsvDialect::ExcelNl => format!("week-van-respect-{year}-contacten-excel.csv"),
+    }
 }
 
 /// The file name of a year's export: the two dialects apart in a downloads folder.
@@ -213,20 +288,33 @@ fn is_text_constant(cell: &str) -> bool {
         .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn csv_row(app: &Application, cells: &Cells) -> Vec<String> {
-    COLUMNS
-        .iter()
-        .map(|(_, _, cell)| neutralise(&cell(app, cells)))
-        .collect()
-}
-
 /// The CSV of a year's applications, one row each, with a header row; for Excel in
 /// Dutch, with the kernen of `profile`.
+pub fn permits_csv(
+    apps: &[Application],
+    dialect: CsvDialect,
+    profile: &Municipality,
+) -> Result<Vec<u8>, csv::Error> {
+    write_csv(apps, &COLUMNS, dialect, profile)
+}
+
+/// The coordinator's CSV of an edition's registrations (programme order): contacts
+/// and guest-lesson requests, one row each, with a header row.
+pub fn contacts_csv(
+    registrations: &[Registration],
+    dialect: CsvDialect,
+    profile: &Municipality,
+) -> Result<Vec<u8>, csv::Error> {
+    write_csv(registrations, &CONTACT_COLUMNS, dialect, profile)
+}
+
+/// `rows` under `columns` in `dialect`, every cell [`neutralise`]d.
 ///
 /// Every cell that is not a number is quoted, so a separator inside a cell never
 /// splits it, whichever separator the spreadsheet assumes.
-pub fn permits_csv(
-    apps: &[Application],
+fn write_csv<T>(
+    rows: &[T],
+    columns: &[Column<T>],
     dialect: CsvDialect,
     profile: &Municipality,
 ) -> Result<Vec<u8>, csv::Error> {
@@ -243,13 +331,17 @@ pub fn permits_csv(
         dutch: dialect == CsvDialect::ExcelNl,
         profile,
     };
-    writer.write_record(if cells.dutch {
-        CSV_COLUMNS_NL
-    } else {
-        CSV_COLUMNS
-    })?;
-    for app in apps {
-        writer.write_record(csv_row(app, &cells))?;
+    writer.write_record(
+        columns
+            .iter()
+            .map(|(code, dutch, _)| if cells.dutch { dutch } else { code }),
+    )?;
+    for row in rows {
+        writer.write_record(
+            columns
+                .iter()
+                .map(|(_, _, cell)| neutralise(&cell(row, &cells))),
+        )?;
     }
     writer
         .into_inner()

@@ -4,7 +4,7 @@
 use crate::domain::respect_week::{
     self, AGES, Edition, NewRegistration, PARTICIPANTS, Registration, RegistrationAction, Violation,
 };
-use crate::dutch::short_date;
+use crate::dutch::{dutch_date, short_date};
 use crate::secrets::{new_access_token, new_id, token_opens};
 use crate::store::retry_on_conflict;
 
@@ -91,7 +91,8 @@ pub async fn register(
     answer: impl Fn(&Registered) -> AppResult<StoredAnswer>,
 ) -> AppResult<Answer<Registered>> {
     let now = app.clocks.now();
-    once.run(app, checked, |form| {
+    let clash = checked.as_ref().ok().map(duplicate_detail);
+    let answer_of = once.run(app, checked, |form| {
         let answer = &answer;
         async move {
             let registrations = app.store.registrations();
@@ -119,7 +120,32 @@ pub async fn register(
             Ok((creation, registered, stored))
         }
     })
-    .await
+    .await;
+    answer_of.map_err(|e| match (e, clash) {
+        (
+            AppError::Conflict {
+                code: "duplicate", ..
+            },
+            Some(detail),
+        ) => AppError::Conflict {
+            code: "duplicate",
+            detail,
+        },
+        (e, _) => e,
+    })
+}
+
+/// What a refused duplicate says: what clashes, and what the registrant can do.
+fn duplicate_detail(form: &NewRegistration) -> String {
+    format!(
+        "{} heeft ‘{}’ op {} om {} al aangemeld. Is dit een andere activiteit? \
+         Kies dan een andere begintijd of titel. Wilt u de eerdere aanmelding bekijken \
+         of afmelden? Gebruik dan de link uit de e-mail die u toen kreeg.",
+        form.organisation.name,
+        form.activity.title,
+        dutch_date(form.activity.date),
+        form.activity.starts_at.format("%H:%M"),
+    )
 }
 
 /// The registration behind `id` in this edition if `token` opens it; otherwise not

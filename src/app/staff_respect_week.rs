@@ -1,6 +1,7 @@
 //! Staff's use cases for the Week van Respect: an edition's registrations, one
-//! registration, a decision (publish or decline) on the version seen, and the
-//! summary per organisation type.
+//! registration, a decision (publish or decline) on the version seen, the summary
+//! per organisation type, and the coordinator's export of contacts and guest-lesson
+//! requests.
 
 use crate::domain::respect_week::{
     self, Actor, Edition, Registration, RegistrationAction, RegistrationStatus, RespectWeekSummary,
@@ -9,7 +10,11 @@ use crate::store::{Listing, Position};
 
 use super::App;
 use super::error::{AppError, AppResult, stale_on_conflict};
+use super::export::{CsvDialect, contacts_csv, contacts_file_name};
 use super::respect_week::in_edition;
+use super::staff_permits::Export;
+use crate::domain::audit::ExportAudit;
+use crate::secrets::new_id;
 
 /// One page of an edition's registrations in programme order, contact data included.
 pub async fn list(
@@ -77,4 +82,32 @@ pub async fn decide(
 pub async fn summary(app: &App, edition: &Edition) -> AppResult<RespectWeekSummary> {
     let buckets = app.store.registrations().summary(edition.year).await?;
     Ok(respect_week::summary(edition.year, &buckets))
+}
+
+/// The coordinator's CSV of an edition: every registration with its contact and
+/// whether a guest lesson was asked for, recorded before it is handed out, as the
+/// permits' export is (contact data leaves the system).
+pub async fn export_contacts(
+    app: &App,
+    staff_id: &str,
+    edition: &Edition,
+    dialect: CsvDialect,
+) -> AppResult<Export> {
+    let registrations = list_all(app, edition).await?;
+    let csv = contacts_csv(&registrations, dialect, &app.catalogue.municipality)
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    let audit = ExportAudit {
+        export: "respect_week_contacts_csv".into(),
+        staff: staff_id.to_string(),
+        year: edition.year,
+        at: app.clocks.business(),
+        rows: registrations.len(),
+    };
+    app.store.audit().create(new_id(), &audit).await?;
+    tracing::info!(staff = %audit.staff, year = edition.year, rows = audit.rows, "Week van Respect contacts exported");
+    Ok(Export {
+        year: edition.year,
+        csv,
+        file_name: contacts_file_name(edition.year, dialect),
+    })
 }

@@ -9,7 +9,7 @@ use super::time::local_rfc3339;
 /// The record of one export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportAudit {
-    /// `permits_csv`.
+    /// `permits_csv` or `respect_week_contacts_csv`.
     pub export: String,
     /// The staff member's id.
     pub staff: String,

@@ -423,6 +423,12 @@ impl FormScaffold {
 }
 
 impl FormReply {
+    /// Another status for a form that came back: 409 for a refused duplicate.
+    pub fn with_status(mut self, status: axum::http::StatusCode) -> FormReply {
+        self.status = status;
+        self
+    }
+
     pub fn respond(
         self,
         headers: &axum::http::HeaderMap,

@@ -21,12 +21,12 @@ use crate::app::profile;
 use crate::app::respect_week::{self, ProgrammeSelection, Registered};
 use crate::app::{Answer, AppError, AppResult, Idempotent, StoredAnswer};
 use crate::domain::place::Kern;
-use crate::domain::respect_week::{Edition, OrganisationType, Registration};
-use crate::dutch::{dutch_date, registration_status_text, type_name};
+use crate::domain::respect_week::{Edition, OrganisationType, Registration, RegistrationStatus};
+use crate::dutch::{capitalised, dutch_date, registration_status_text, type_name};
 use crate::secrets::new_id;
 
 use super::cookies::{self, ACCESS_COOKIE, CheckedForm};
-use super::form::{Errors, FieldSpec, FormScaffold, Section, Values};
+use super::form::{ErrorItem, Errors, FieldSpec, FormScaffold, Section, Values};
 use super::{Page, html, not_found_page};
 
 pub fn router() -> Router<AppState> {
@@ -45,20 +45,11 @@ pub fn router() -> Router<AppState> {
 
 const SCOPE: &str = "POST /week-van-respect/aanmelden";
 
-fn type_options() -> Vec<(&'static str, &'static str)> {
-    let mut options = vec![("", "Kies het soort organisatie")];
-    options.extend(OrganisationType::ALL.map(|t| (t.as_str(), type_label(t))));
+fn type_options() -> Vec<(&'static str, String)> {
+    let mut options = vec![("", "Kies het soort organisatie".to_string())];
+    // The glossary's words (docs/glossary.md), as on the programme and staff pages.
+    options.extend(OrganisationType::ALL.map(|t| (t.as_str(), capitalised(type_name(t)))));
     options
-}
-
-fn type_label(t: OrganisationType) -> &'static str {
-    match t {
-        OrganisationType::PrimarySchool => "Basisschool",
-        OrganisationType::SecondarySchool => "Middelbare school",
-        OrganisationType::VocationalSchool => "Mbo",
-        OrganisationType::SportClub => "Sportclub",
-        OrganisationType::Other => "Anders",
-    }
 }
 
 fn fields() -> Vec<(&'static str, Vec<FieldSpec>)> {
@@ -158,6 +149,8 @@ struct FormPage {
     edition: Option<EditionText>,
     sections: Vec<Section>,
     errors: Errors,
+    /// The form came back because this activity is already registered.
+    duplicate: bool,
 }
 
 struct EditionText {
@@ -179,14 +172,38 @@ fn edition_text(e: &Edition) -> EditionText {
     }
 }
 
+/// Why the form comes back: fields to correct, or an activity already registered.
+enum Refusal {
+    Fields(Errors),
+    Duplicate(String),
+}
+
 fn render_form(
     state: &AppState,
     headers: &HeaderMap,
     values: &Values,
-    errors: Errors,
+    refusal: Refusal,
     key: String,
 ) -> Response {
-    let (form, reply) = FormScaffold::new(headers, &fields(), values, errors);
+    let (errors, duplicate) = match refusal {
+        Refusal::Fields(errors) => (errors, false),
+        // The start time is what a colleague most often changes to register the
+        // same lesson for another class; the summary's link leads there.
+        Refusal::Duplicate(detail) => (
+            Errors {
+                items: vec![ErrorItem {
+                    field: "activity.starts_at".into(),
+                    label: String::new(),
+                    message: detail,
+                }],
+            },
+            true,
+        ),
+    };
+    let (form, mut reply) = FormScaffold::new(headers, &fields(), values, errors);
+    if duplicate {
+        reply = reply.with_status(axum::http::StatusCode::CONFLICT);
+    }
     let page = FormPage {
         page: Page::new(&form.title("Activiteit aanmelden voor de Week van Respect")),
         csrf: form.csrf,
@@ -194,6 +211,7 @@ fn render_form(
         edition: respect_week::open_edition(state).as_ref().map(edition_text),
         sections: form.sections,
         errors: form.errors,
+        duplicate,
     };
     reply.respond(headers, page.render())
 }
@@ -203,7 +221,7 @@ async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
         &state,
         &headers,
         &Values::default(),
-        Errors::default(),
+        Refusal::Fields(Errors::default()),
         new_id(),
     )
 }
@@ -215,7 +233,13 @@ async fn submit(
 ) -> Response {
     let key = values.idempotency_key();
     let Some(edition) = respect_week::open_edition(&state) else {
-        return render_form(&state, &headers, &values, Errors::default(), key);
+        return render_form(
+            &state,
+            &headers,
+            &values,
+            Refusal::Fields(Errors::default()),
+            key,
+        );
     };
     let raw = serde_json::to_vec(&request_json(&values)).unwrap_or_default();
     let identity = [edition.year.to_string().as_bytes(), b"\n", &raw].concat();
@@ -241,8 +265,12 @@ async fn submit(
     };
     match registered.map_err(ApiError::from) {
         Ok(registered) => confirmation(&headers, &registered),
+        Err(ApiError::Conflict {
+            code: "duplicate",
+            detail,
+        }) => render_form(&state, &headers, &values, Refusal::Duplicate(detail), key),
         Err(e) => match Errors::of(&e, place) {
-            Some(errors) => render_form(&state, &headers, &values, errors, key),
+            Some(errors) => render_form(&state, &headers, &values, Refusal::Fields(errors), key),
             None => super::error_page(&e),
         },
     }
@@ -336,6 +364,9 @@ struct PrivatePage {
     when: String,
     place: String,
     organisation: String,
+    /// A guest lesson was asked for and the activity still goes on: the coordinator
+    /// will get in touch.
+    guest_lesson: bool,
     can_cancel: bool,
     history: Vec<(String, String, String)>,
 }
@@ -389,6 +420,11 @@ fn private_view(reg: &Registration, csrf: String, can_cancel: bool) -> PrivatePa
             profile::with(|m| m.kern_place(&a.kern))
         ),
         organisation: reg.organisation.name.clone(),
+        guest_lesson: a.guest_lesson_wanted
+            && matches!(
+                reg.status,
+                RegistrationStatus::Registered | RegistrationStatus::Published
+            ),
         can_cancel,
         history: reg
             .history
@@ -436,7 +472,7 @@ struct ProgrammePage {
     soort: String,
     kern_options: Vec<(String, String)>,
     kernen: String,
-    type_options: Vec<(&'static str, &'static str)>,
+    type_options: Vec<(&'static str, String)>,
     days: Vec<Day>,
     count: usize,
     webcal: String,
@@ -530,7 +566,7 @@ async fn programme(
         kernen: municipality.kernen_text("en"),
         type_options: {
             let mut o = type_options();
-            o[0] = ("", "Alle organisaties");
+            o[0] = ("", "Alle organisaties".to_string());
             o
         },
         count: all.len(),

@@ -1,6 +1,7 @@
 //! Staff routes for the Week van Respect: the list with contact data, the detail with
 //! its full history, the review under If-Match, and the summary per organisation type.
 
+use loket::clock::Clock;
 use loket::domain::respect_week;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -476,4 +477,169 @@ async fn the_summary_counts_every_type_and_status_and_equals_a_recount() {
         404,
     )
     .await;
+}
+
+/// The staff page of one registration, with a session cookie when `staff` is given.
+async fn detail_page(app: &TestApp, path: &str, staff: Option<&str>) -> reqwest::Response {
+    // Redirects are answers here, not to be followed.
+    let mut request = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(path));
+    if let Some(staff) = staff {
+        let token = test_staff_auth()
+            .mint(staff, app.real_clock.now().timestamp(), 600)
+            .unwrap();
+        request = request.header("cookie", format!("loket_sessie={token}"));
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_staff_detail_page_shows_everything_to_decide_on_and_refuses_the_unknown() {
+    let app = spawn_app_at(OPEN).await;
+    let created = register(&app, &regenboog()).await;
+    let page = format!("/medewerkers/week-van-respect/2017/{}", id_of(&created));
+
+    let signed_out = detail_page(&app, &page, None).await;
+    assert_eq!(signed_out.status(), 303, "no session: to the sign-in");
+    assert_eq!(signed_out.headers()["location"], "/medewerkers/inloggen");
+
+    let shown = detail_page(&app, &page, Some("j.visser")).await;
+    assert_eq!(shown.status(), 200);
+    let html = shown.text().await.unwrap();
+    for expected in [
+        "Respectles groep 7/8",
+        "WVR-2017-0001",
+        "OBS De Regenboog",
+        "J. Bakker",
+        "mailto:j.bakker@regenboog.nl",
+        "0321 654321",
+        "10 tot en met 12 jaar",
+        "Niet openbaar",
+        "Gevraagd: de coördinator neemt contact op",
+        "de aanmelder",
+        r#"name="version" value="1""#,
+        r#"value="publish""#,
+    ] {
+        assert!(html.contains(expected), "{expected:?} in {html}");
+    }
+
+    for unknown in [
+        "/medewerkers/week-van-respect/2017/bestaat-niet".to_string(),
+        // A registration of 2017 is not found under another edition.
+        format!("/medewerkers/week-van-respect/2027/{}", id_of(&created)),
+        format!("/medewerkers/week-van-respect/1999/{}", id_of(&created)),
+    ] {
+        let response = detail_page(&app, &unknown, Some("j.visser")).await;
+        assert_eq!(response.status(), 404, "{unknown}");
+    }
+}
+
+/// A CSV's header row and records.
+fn read_csv(bytes: &[u8], delimiter: u8) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader.records().map(|r| r.unwrap()).collect();
+    (headers, rows)
+}
+
+#[tokio::test]
+async fn the_coordinator_exports_contacts_and_guest_lesson_requests_in_both_dialects() {
+    let app = spawn_app_at(OPEN).await;
+    let mut evil = sportclub();
+    evil["contact"]["name"] = json!("=HYPERLINK(\"http://evil.example\")");
+    register(&app, &regenboog()).await;
+    register(&app, &evil).await;
+    let token = staff_token(&app, "coordinator");
+
+    let rfc = staff_get(&app, &admin("/contacts.csv"), &token).await;
+    assert_eq!(rfc.status(), 200);
+    assert_eq!(rfc.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(rfc.headers()["cache-control"], "no-store");
+    assert_eq!(
+        rfc.headers()["content-disposition"],
+        "attachment; filename=\"week-van-respect-2017-contacten.csv\""
+    );
+    let (headers, rows) = read_csv(&rfc.bytes().await.unwrap(), b',');
+    let col = |row: &csv::StringRecord, name: &str| {
+        row[headers.iter().position(|h| h == name).unwrap()].to_string()
+    };
+    // Programme order: the sport club's Tuesday evening before the school's Wednesday.
+    assert_eq!(rows.len(), 2);
+    assert_eq!(col(&rows[0], "organisation"), "VV Swifterbant");
+    assert_eq!(col(&rows[0], "guest_lesson_wanted"), "false");
+    assert_eq!(
+        col(&rows[0], "contact_name"),
+        "'=HYPERLINK(\"http://evil.example\")",
+        "a formula is neutralised"
+    );
+    assert_eq!(col(&rows[1], "reference"), "WVR-2017-0001");
+    assert_eq!(col(&rows[1], "guest_lesson_wanted"), "true");
+    assert_eq!(col(&rows[1], "email"), "j.bakker@regenboog.nl");
+    assert_eq!(col(&rows[1], "phone"), "0321 654321");
+    assert_eq!(col(&rows[1], "status"), "registered");
+
+    let excel = staff_get(&app, &admin("/contacts.csv?dialect=excel_nl"), &token).await;
+    assert_eq!(excel.status(), 200);
+    assert_eq!(
+        excel.headers()["content-disposition"],
+        "attachment; filename=\"week-van-respect-2017-contacten-excel.csv\""
+    );
+    let bytes = excel.bytes().await.unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a BOM for Excel");
+    let (headers, rows) = read_csv(&bytes[3..], b';');
+    assert_eq!(
+        headers[..8],
+        [
+            "Kenmerk",
+            "Status",
+            "Gastles gevraagd",
+            "Organisatie",
+            "Soort organisatie",
+            "Contactpersoon",
+            "E-mailadres",
+            "Telefoonnummer"
+        ]
+    );
+    let school = &rows[1];
+    assert_eq!(
+        (&school[1], &school[2], &school[4], &school[9]),
+        ("Aangemeld", "ja", "basisschool", "08-11-2017")
+    );
+
+    // Each export is recorded: contact data left the system.
+    let audits = app.state.store.audit().list_all().await.unwrap();
+    assert_eq!(audits.len(), 2);
+    assert!(
+        audits
+            .iter()
+            .all(|a| a.export == "respect_week_contacts_csv"
+                && a.staff == "coordinator"
+                && a.year == 2017
+                && a.rows == 2)
+    );
+
+    for (path, status) in [
+        ("/admin/respect-week/1999/contacts.csv", 404),
+        ("/admin/respect-week/2017/contacts.csv?dialect=xlsx", 400),
+        ("/admin/respect-week/2017/contacts.csv?jaar=2017", 400),
+    ] {
+        let response = staff_get(&app, path, &token).await;
+        assert_eq!(response.status(), status, "{path}");
+    }
+    let anonymous = app
+        .request(Method::GET, &admin("/contacts.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
 }

@@ -311,7 +311,7 @@ async fn invalid_registrations_get_422_naming_every_failing_field() {
 }
 
 #[tokio::test]
-async fn the_same_activity_of_the_same_organisation_on_the_same_day_is_409() {
+async fn the_same_activity_of_the_same_organisation_on_the_same_day_and_start_is_409() {
     let app = spawn_app_at(OPEN).await;
     register(&app, &regenboog()).await;
     let variants = [
@@ -335,9 +335,9 @@ async fn the_same_activity_of_the_same_organisation_on_the_same_day_is_409() {
             ),
         ),
         (
-            "another time and contact on the same day",
+            "another end time and contact at the same start",
             with(
-                with(regenboog(), "activity", "starts_at", json!("08:00")),
+                with(regenboog(), "activity", "ends_at", json!("12:00")),
                 "contact",
                 "name",
                 json!("M. de Wit"),
@@ -347,8 +347,24 @@ async fn the_same_activity_of_the_same_organisation_on_the_same_day_is_409() {
     for (case, body) in variants {
         let problem = expect_status(app.post_json(&activities(2017), &body).await, 409).await;
         assert_eq!(problem["type"], "/problems/duplicate", "{case}");
+        // It says what clashes and what to do.
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("om 09:00 al aangemeld"), "{case}: {detail}");
+        assert!(
+            detail.contains("andere begintijd of titel"),
+            "{case}: {detail}"
+        );
     }
     for (case, body) in [
+        (
+            "another start time on the same day (a colleague, another class)",
+            with(
+                with(regenboog(), "activity", "starts_at", json!("08:00")),
+                "contact",
+                "name",
+                json!("M. de Wit"),
+            ),
+        ),
         (
             "another day",
             with(regenboog(), "activity", "date", json!("2017-11-09")),

@@ -79,7 +79,7 @@ pub async fn editions(State(state): State<AppState>) -> Json<Vec<EditionView>> {
          headers(("Location" = String, description = "/respect-week/{year}/activities/{id}"))),
         (status = 400, description = "Malformed JSON", body = crate::api::error::Problem),
         (status = 404, description = "No edition in that year", body = crate::api::error::Problem),
-        (status = 409, description = "The same organisation already registered this title on this date (`duplicate`), or the same Idempotency-Key is still being processed", body = crate::api::error::Problem),
+        (status = 409, description = "The same organisation already registered this title on this date at this start time (`duplicate`), or the same Idempotency-Key is still being processed", body = crate::api::error::Problem),
         (status = 413, description = "Body over 64 KiB", body = crate::api::error::Problem),
         (status = 415, description = "Not application/json", body = crate::api::error::Problem),
         (status = 422, description = "Invalid fields, `registration_closed`, `outside_edition`, or an Idempotency-Key reused for another body", body = crate::api::error::Problem),

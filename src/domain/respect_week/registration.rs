@@ -1,7 +1,7 @@
 //! A registration and its lifecycle: registering, publishing, declining,
 //! cancelling, the duplicate rule and the erasure of contact data.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -110,13 +110,16 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// What makes two registrations "the same activity": the edition, the organisation
-/// name and the title (both [`normalise`]d) and the date.
+/// name and the title (both [`normalise`]d), the date and the start time. The start
+/// time counts because colleagues of one school give the same lesson to several
+/// classes on one day, one after the other.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DuplicateKey {
     pub year: i32,
     pub organisation: String,
     pub title: String,
     pub date: NaiveDate,
+    pub starts_at: NaiveTime,
 }
 
 /// Something a person asks of a registration.
@@ -182,6 +185,7 @@ impl Registration {
             organisation: normalise(&self.organisation.name),
             title: normalise(&self.activity.title),
             date: self.activity.date,
+            starts_at: self.activity.starts_at,
         }
     }
 
@@ -481,6 +485,58 @@ mod tests {
         )
         .unwrap();
         assert_eq!(twin.duplicate_key(), registered().duplicate_key());
+    }
+
+    #[test]
+    fn the_same_activity_means_the_same_organisation_title_day_and_start_time() {
+        let base = registered();
+        let twin = |change: fn(&mut Registration)| {
+            let mut other = base.clone();
+            change(&mut other);
+            other.duplicate_key() == base.duplicate_key()
+        };
+        for (case, change, same) in [
+            (
+                "another end time and contact",
+                (|r: &mut Registration| {
+                    r.activity.ends_at = r
+                        .activity
+                        .ends_at
+                        .overflowing_add_signed(chrono::Duration::minutes(30))
+                        .0;
+                    r.contact = None;
+                }) as fn(&mut Registration),
+                true,
+            ),
+            (
+                "another place",
+                |r| r.activity.location = "Gymzaal".into(),
+                true,
+            ),
+            (
+                "another start time",
+                |r| r.activity.starts_at = NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                false,
+            ),
+            (
+                "another day",
+                |r| r.activity.date = date("2017-11-09"),
+                false,
+            ),
+            (
+                "another title",
+                |r| r.activity.title = "Respectles groep 5/6".into(),
+                false,
+            ),
+            (
+                "another organisation",
+                |r| r.organisation.name = "CBS De Wegwijzer".into(),
+                false,
+            ),
+            ("another edition", |r| r.year = 2018, false),
+        ] {
+            assert_eq!(twin(change), same, "{case}");
+        }
     }
 
     #[test]

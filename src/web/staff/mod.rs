@@ -1,7 +1,7 @@
 //! The staff pages under `/medewerkers` (the work queue) and below it: signing in, the work queue of permit
 //! applications, an application with its decisions, and the coverage with its chart
-//! and the CSV export, and a Week van Respect edition with publish, decline and its
-//! summary. The local server mounts [`router`], the `admin` Lambda function
+//! and the CSV export, and a Week van Respect edition with publish, decline, its
+//! summary, one registration in full and the coordinator's CSV of contacts. The local server mounts [`router`], the `admin` Lambda function
 //! [`lambda_router`]: the same pages without the local sign-in (see `session.rs`).
 
 use axum::Router;
@@ -53,7 +53,11 @@ fn pages() -> Router<AppState> {
             get(respect_week::edition),
         )
         .route(
+            "/medewerkers/week-van-respect/{year}/contacten.csv",
+            get(respect_week::contacts_csv),
+        )
+        .route(
             "/medewerkers/week-van-respect/{year}/{id}",
-            post(respect_week::review),
+            get(respect_week::detail).post(respect_week::review),
         )
 }

@@ -1,22 +1,26 @@
-//! The staff's Week van Respect page: an edition's registrations with publish and
+//! The staff's Week van Respect pages: an edition's registrations with publish and
 //! decline (each on the version seen), and the summary per organisation type as a
-//! chart with the figures as a table.
+//! chart with the figures as a table; one registration in full (description, place,
+//! contact, guest lesson, history) with the same decisions.
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
+use crate::api::admin::csv_download;
 use crate::api::admin_respect_week::RegistrationReviewRequest;
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::api::validate::JsonBody;
+use crate::app::export::CsvDialect;
 use crate::app::respect_week::edition_of;
 use crate::app::{AppError, staff_respect_week};
 use crate::domain::respect_week::{self, OrganisationType, RegistrationStatus};
 use crate::dutch::dutch_date;
-use crate::dutch::type_name;
+use crate::dutch::{actor_text, registration_status_for_staff, type_name};
 use crate::web::cookies::{self, CheckedForm};
 use crate::web::{Page, html, not_found_page};
 
@@ -60,15 +64,6 @@ struct EditionPage {
     chart_height: i64,
     published_participants: i64,
     error: Option<String>,
-}
-
-fn status_text(status: RegistrationStatus) -> &'static str {
-    match status {
-        RegistrationStatus::Registered => "Aangemeld",
-        RegistrationStatus::Published => "Gepubliceerd",
-        RegistrationStatus::Declined => "Afgewezen",
-        RegistrationStatus::Cancelled => "Afgemeld",
-    }
 }
 
 fn bars(summary: &respect_week::RespectWeekSummary) -> Vec<Bar> {
@@ -135,7 +130,7 @@ async fn render(
                 dutch_date(r.activity.date),
                 r.activity.starts_at.format("%H:%M")
             ),
-            status: status_text(r.status),
+            status: registration_status_for_staff(r.status),
             can_publish: r.status == RegistrationStatus::Registered,
             can_decline: r.status == RegistrationStatus::Registered,
         })
@@ -153,9 +148,19 @@ async fn render(
         published_participants: summary.published_participants,
         error,
     };
-    let mut response = html(page.render()).into_response();
+    with_csrf(headers, &csrf, fresh, page.render())
+}
+
+/// A rendered page that keeps the CSRF token its forms carry.
+fn with_csrf(
+    headers: &HeaderMap,
+    csrf: &str,
+    fresh: bool,
+    rendered: askama::Result<String>,
+) -> Response {
+    let mut response = html(rendered).into_response();
     if fresh {
-        cookies::remember_csrf(&mut response, headers, &csrf);
+        cookies::remember_csrf(&mut response, headers, csrf);
     }
     response
 }
@@ -174,6 +179,148 @@ pub async fn edition(
     Path(year): Path<String>,
 ) -> Response {
     render(&state, &headers, &staff.id, &year, None).await
+}
+
+#[derive(Template)]
+#[template(path = "staff_wvr_detail.html")]
+struct DetailPage {
+    page: Page,
+    csrf: String,
+    staff: String,
+    year: i32,
+    id: String,
+    version: u64,
+    reference: String,
+    title: String,
+    status: &'static str,
+    /// Label and value, in the order staff read them before deciding.
+    fields: Vec<(&'static str, String)>,
+    /// `None` once the contact data is erased; then `erased` says when.
+    contact: Option<ContactView>,
+    erased: String,
+    guest_lesson: &'static str,
+    history: Vec<(String, String, String, String)>,
+    can_decide: bool,
+    error: Option<String>,
+}
+
+struct ContactView {
+    name: String,
+    email: String,
+    phone: String,
+}
+
+fn moment(at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = crate::domain::time::local(at);
+    format!("{} {}", dutch_date(local.date()), local.format("%H:%M"))
+}
+
+async fn render_detail(
+    state: &AppState,
+    headers: &HeaderMap,
+    staff: &str,
+    year: &str,
+    id: &str,
+    error: Option<String>,
+) -> Response {
+    let reg = match staff_respect_week::load(state, year, id)
+        .await
+        .map_err(ApiError::from)
+    {
+        Ok((_, reg)) => reg,
+        Err(ApiError::NotFound) => return not_found_page(),
+        Err(e) => return crate::web::error_page(&e),
+    };
+    let a = &reg.activity;
+    let kern = state.catalogue.municipality.kern_place(&a.kern);
+    let fields = vec![
+        (
+            "Organisatie",
+            format!(
+                "{} ({})",
+                reg.organisation.name,
+                type_name(reg.organisation.kind)
+            ),
+        ),
+        (
+            "Wanneer",
+            format!(
+                "{}, {} tot {}",
+                dutch_date(a.date),
+                a.starts_at.format("%H:%M"),
+                a.ends_at.format("%H:%M")
+            ),
+        ),
+        ("Plek", format!("{}, {kern}", a.location)),
+        ("Wat gaan de deelnemers doen?", a.description.clone()),
+        (
+            "Verwacht aantal deelnemers",
+            a.expected_participants.to_string(),
+        ),
+        (
+            "Leeftijd",
+            format!("{} tot en met {} jaar", a.age_min, a.age_max),
+        ),
+        (
+            "Voor wie",
+            if a.open_to_public {
+                "Iedereen mag meedoen"
+            } else {
+                "Niet openbaar: alleen voor de eigen leerlingen of leden"
+            }
+            .to_string(),
+        ),
+        ("Aangemeld op", moment(reg.registered_at)),
+    ];
+    let (csrf, fresh) = cookies::csrf_token(headers);
+    let page = DetailPage {
+        page: Page::new(&format!("{} ({})", a.title, reg.reference)),
+        csrf: csrf.clone(),
+        staff: staff.to_string(),
+        year: reg.year,
+        id: reg.id.clone(),
+        version: reg.version,
+        reference: reg.reference.to_string(),
+        title: a.title.clone(),
+        status: registration_status_for_staff(reg.status),
+        fields,
+        contact: reg.contact.as_ref().map(|c| ContactView {
+            name: c.name.clone(),
+            email: c.email.as_str().to_string(),
+            phone: c.phone.as_str().to_string(),
+        }),
+        erased: reg.erased_at.map(moment).unwrap_or_default(),
+        guest_lesson: if a.guest_lesson_wanted {
+            "Gevraagd: de coördinator neemt contact op"
+        } else {
+            "Niet gevraagd"
+        },
+        history: reg
+            .history
+            .iter()
+            .map(|h| {
+                (
+                    moment(h.at),
+                    actor_text(&h.actor).to_string(),
+                    registration_status_for_staff(h.to).to_string(),
+                    h.reason.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        can_decide: reg.status == RegistrationStatus::Registered,
+        error,
+    };
+    with_csrf(headers, &csrf, fresh, page.render())
+}
+
+/// One registration with everything staff need to publish or decline it.
+pub async fn detail(
+    StaffSession(staff): StaffSession,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((year, id)): Path<(String, String)>,
+) -> Response {
+    render_detail(&state, &headers, &staff.id, &year, &id, None).await
 }
 
 pub async fn review(
@@ -199,7 +346,13 @@ pub async fn review(
             .map_err(ApiError::from),
         Err(e) => Err(e),
     };
+    // A decision taken on the detail page returns there; one from the list to the list.
+    let from_detail = values.get("terug") == "detail";
     let error = match outcome {
+        Ok(_) if from_detail => {
+            return Redirect::to(&format!("/medewerkers/week-van-respect/{year}/{id}"))
+                .into_response();
+        }
         Ok(_) => return Redirect::to(&format!("/medewerkers/week-van-respect/{year}")).into_response(),
         Err(ApiError::NotFound) => return not_found_page(),
         Err(ApiError::PreconditionFailed) => {
@@ -216,5 +369,33 @@ pub async fn review(
         Err(ApiError::Conflict { detail, .. }) => detail,
         Err(e) => return crate::web::error_page(&e),
     };
+    if from_detail {
+        return render_detail(&state, &headers, &staff.id, &year, &id, Some(error)).await;
+    }
     render(&state, &headers, &staff.id, &year, Some(error)).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct DialectFilter {
+    dialect: Option<String>,
+}
+
+/// The coordinator's CSV of the edition's contacts and guest-lesson requests.
+pub async fn contacts_csv(
+    StaffSession(staff): StaffSession,
+    State(state): State<AppState>,
+    Path(year): Path<String>,
+    Query(filter): Query<DialectFilter>,
+) -> Response {
+    let Ok(edition) = edition_of(&state, &year) else {
+        return not_found_page();
+    };
+    let dialect = match filter.dialect.as_deref() {
+        Some("excel_nl") => CsvDialect::ExcelNl,
+        _ => CsvDialect::Rfc4180,
+    };
+    match staff_respect_week::export_contacts(&state, &staff.id, &edition, dialect).await {
+        Ok(export) => csv_download(export),
+        Err(e) => crate::web::error_page(&e.into()),
+    }
 }
