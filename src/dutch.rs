@@ -11,19 +11,7 @@ use crate::domain::permit::{Application, PermitStatus};
 use crate::domain::respect_week::{OrganisationType, RegistrationStatus};
 use crate::domain::risk::{Alcohol, Category, Kind};
 
-/// `1.000.000`: a whole number with Dutch grouping.
-pub fn grouped(number: i64) -> String {
-    let sign = if number < 0 { "-" } else { "" };
-    let whole = number.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(digit);
-    }
-    format!("{sign}{out}")
-}
+pub use crate::domain::money::grouped;
 
 /// `EUR 1.463,00`: Dutch grouping and decimal comma.
 pub fn euro(cents: Cents) -> String {

@@ -156,7 +156,7 @@ const COLUMNS: [Column<Application>; 25] = [
     ("total_cents", "Leges (EUR)", |a, c| {
         c.amount(a.leges.total_cents)
     }),
-    ("refunded_cents", "Terugbetaald (EUR)", |a, c| {
+    ("refunded_cents", "Korting bij intrekking (EUR)", |a, c| {
         c.amount(a.leges.refunded_cents)
     }),
     ("net_cents", "Netto leges (EUR)", |a, c| {

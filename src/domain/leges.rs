@@ -135,7 +135,7 @@ pub fn compute(table: &TariffTable, category: Category, facts: &Event, event_day
                 Some(percent) if reduced => LegesLine {
                     code: line.code.clone(),
                     description: format!(
-                        "{description} ({percent}% reductie non-profit, van EUR {})",
+                        "{description} ({percent}% korting zonder winstoogmerk, van EUR {})",
                         format_euro(full)
                     ),
                     amount_cents: scale_half_up(full, 100 - i64::from(percent), 100),
@@ -289,12 +289,12 @@ mod tests {
         let leges = leges_for(2017, &facts);
         assert_eq!(
             leges.lines[0].description,
-            "Melding evenement (50% reductie non-profit, van EUR 30.00)"
+            "Melding evenement (50% korting zonder winstoogmerk, van EUR 30,00)"
         );
         let leges = leges_for(2017, &zomerfestival());
         assert_eq!(
             leges.lines[1].description,
-            "Extra evenementdag: 1 × EUR 50.00"
+            "Extra evenementdag: 1 × EUR 50,00"
         );
     }
 
@@ -353,7 +353,7 @@ mod tests {
                 lines.push(line(
                     code,
                     format!(
-                        "{description} (50% reductie non-profit, van EUR {})",
+                        "{description} (50% korting zonder winstoogmerk, van EUR {})",
                         format_euro(base)
                     ),
                     half_up(base),

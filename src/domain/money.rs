@@ -24,16 +24,45 @@ pub fn half_up(amount: Cents) -> Cents {
     scale_half_up(amount, 1, 2)
 }
 
-/// "EUR 1.234,56"-free rendering for descriptions: `146300` → `1463.00`.
+/// `1.000.000`: a whole number with Dutch grouping.
+pub fn grouped(number: i64) -> String {
+    let sign = if number < 0 { "-" } else { "" };
+    let whole = number.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(digit);
+    }
+    format!("{sign}{out}")
+}
+
+/// An amount as a line's description writes it, in Dutch as every page does:
+/// `146300` → `1.463,00` (after "EUR ").
 pub fn format_euro(amount: Cents) -> String {
     let sign = if amount < 0 { "-" } else { "" };
     let abs = amount.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    format!("{sign}{},{:02}", grouped((abs / 100) as i64), abs % 100)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_description_writes_euros_in_dutch() {
+        for (cents, text) in [
+            (5_000, "50,00"),
+            (146_300, "1.463,00"),
+            (123_456_789, "1.234.567,89"),
+            (-375, "-3,75"),
+            (5, "0,05"),
+            (0, "0,00"),
+        ] {
+            assert_eq!(format_euro(cents), text, "{cents}");
+        }
+    }
 
     #[test]
     fn halves_round_half_up_to_the_cent() {
@@ -50,12 +79,5 @@ mod tests {
         assert_eq!(scale_half_up(5, 125, 100), 6); // 6.25 → 6
         assert_eq!(scale_half_up(2, 125, 100), 3); // 2.5 → 3
         assert_eq!(scale_half_up(-2, 125, 100), -3);
-    }
-
-    #[test]
-    fn euro_rendering() {
-        assert_eq!(format_euro(146_300), "1463.00");
-        assert_eq!(format_euro(5), "0.05");
-        assert_eq!(format_euro(-3_750), "-37.50");
     }
 }

@@ -355,7 +355,12 @@ impl Browser {
                 self.screenshot(&format!("{name}-{reflow_width}px")).await;
             }
             if reflow_width == PHONE_WIDTH {
-                // What a visitor on a phone sees (the README shows some).
+                // What a visitor on a phone sees, two screens tall (the README shows
+                // some).
+                self.client
+                    .set_window_size(PHONE_WIDTH, 1500)
+                    .await
+                    .expect("a window size");
                 self.screenshot(&format!("{name}-phone")).await;
             }
             assert!(

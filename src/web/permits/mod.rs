@@ -353,7 +353,8 @@ fn confirmation(
             &application.leges,
             &application.deadline,
             Vec::new(),
-        ),
+        )
+        .filed(),
         leges: dutch::leges_story(
             application,
             crate::app::profile::with(|m| m.terms.withdrawal_refund_percent),

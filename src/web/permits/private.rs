@@ -271,7 +271,8 @@ fn app_view(app: &Application) -> AppView {
             &app.leges,
             &app.deadline,
             Vec::new(),
-        ),
+        )
+        .filed(),
         sent: sent(app),
         leges: dutch::leges_story(app, refund_percent()),
         history: app.history.iter().map(|h| step(app, h)).collect(),

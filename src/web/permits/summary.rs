@@ -16,6 +16,8 @@ pub struct Summary {
     pub required_by: String,
     pub required_by_iso: String,
     pub late: bool,
+    /// The application is in: the deadline is history, not advice.
+    pub filed: bool,
 }
 
 pub(crate) fn blocker_text(b: MeldingBlocker) -> &'static str {
@@ -92,6 +94,15 @@ impl Summary {
             required_by: dutch_date(deadline.required_by),
             required_by_iso: deadline.required_by.to_string(),
             late: deadline.late,
+            filed: false,
+        }
+    }
+
+    /// The summary of an application that is in (the confirmation, the private page).
+    pub fn filed(self) -> Summary {
+        Summary {
+            filed: true,
+            ..self
         }
     }
 }
@@ -106,11 +117,15 @@ pub(super) fn summary_of(event: &crate::domain::event::Event, quote: &Quote) -> 
                 .map(|b| format!("Geen melding: {}.", blocker_text(b)))
                 .collect();
             let factors = risk::risk_factors(event, &span);
+            // Plain words for the public: the points, not a "risicoscore".
+            let category = category_text(quote.assessment.category);
             if factors.is_empty() {
-                reasons.push("Risicoscore 0: categorie A.".into());
+                reasons.push(format!(
+                    "{category}: er is niets dat het evenement zwaarder maakt."
+                ));
             } else {
                 reasons.push(format!(
-                    "Risicoscore {}: {}.",
+                    "{category}, omdat het evenement {} punten krijgt voor: {}.",
                     quote.assessment.risk_score,
                     factors
                         .into_iter()
