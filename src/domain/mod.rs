@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod coverage;
 pub mod deadline;
+pub mod documents;
 pub mod event;
 pub mod formats;
 pub mod history;

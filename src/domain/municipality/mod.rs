@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use terms::Terms;
 pub use theme::{Theme, contrast};
 
+use super::documents::DocumentType;
 use super::formats::Email;
 use super::leges::{LegacyTariffTable, TariffTable, Tariffs};
 use super::place::Kern;
@@ -54,6 +55,9 @@ pub struct Municipality {
     pub theme: Theme,
     pub respect_week_editions: Vec<Edition>,
     pub tariffs: Vec<TariffTable>,
+    /// The kinds of document an application can carry (issue #22); none if left out.
+    #[serde(default)]
+    pub documents: Vec<DocumentType>,
 }
 
 /// A kern: the code forms and the API send, and how a person reads it.
@@ -257,6 +261,12 @@ impl Municipality {
             ));
         }
         self.kernen_problems(&mut problems);
+        let mut codes = BTreeSet::new();
+        for (i, t) in self.documents.iter().enumerate() {
+            let path = format!("documents[{i}]");
+            unique_code(&mut problems, &mut codes, &path, &t.code);
+            one_line(&mut problems, &format!("{path}.label"), &t.label);
+        }
         let o = &self.office;
         for (field, value) in [
             ("organisation", &o.organisation),
@@ -312,14 +322,7 @@ impl Municipality {
         }
         let (mut codes, mut names) = (BTreeSet::new(), BTreeSet::new());
         for (i, k) in self.kernen.iter().enumerate() {
-            if !is_code(&k.code) {
-                problems.push(format!(
-                    "kernen[{i}].code: '{}' is not lowercase letters, digits and '-'",
-                    k.code
-                ));
-            } else if !codes.insert(k.code.as_str()) {
-                problems.push(format!("kernen[{i}].code: '{}' twice", k.code));
-            }
+            unique_code(problems, &mut codes, &format!("kernen[{i}]"), &k.code);
             one_line(problems, &format!("kernen[{i}].name"), &k.name);
             if !names.insert(k.name.to_lowercase()) {
                 problems.push(format!("kernen[{i}].name: '{}' twice", k.name));
@@ -328,6 +331,22 @@ impl Municipality {
                 one_line(problems, &format!("kernen[{i}].place"), place);
             }
         }
+    }
+}
+
+/// A code (`path.code`) of lowercase letters, digits and '-', not seen before.
+fn unique_code<'a>(
+    problems: &mut Vec<String>,
+    seen: &mut BTreeSet<&'a str>,
+    path: &str,
+    code: &'a str,
+) {
+    if !is_code(code) {
+        problems.push(format!(
+            "{path}.code: '{code}' is not lowercase letters, digits and '-'"
+        ));
+    } else if !seen.insert(code) {
+        problems.push(format!("{path}.code: '{code}' twice"));
     }
 }
 
