@@ -154,7 +154,12 @@ fn application_states() -> Vec<Application> {
         phone: Phone::parse("0321 123456").unwrap(),
     };
     let submitted_at = at("2017-03-01T10:00:00+01:00");
-    let quote = permit::quote(&event, submitted_at, &tariffs).unwrap();
+    let mut quote = permit::quote(&event, submitted_at, &tariffs).unwrap();
+    // Stored in 2017 with the wording of then: a line's description is kept as it
+    // was written, never rewritten (new applications say "EUR 50,00", #21).
+    for line in &mut quote.leges.lines {
+        line.description = line.description.replace("EUR 50,00", "EUR 50.00");
+    }
     let submitted = Application::submit(
         PERMIT_ID.into(),
         Reference::new(Register::Permits, 2017, 1),
